@@ -1,0 +1,302 @@
+"""The cost-aware policy: from a snapshot to the orders worth placing now, and why.
+
+This is the one place the trading rule lives. The workflow calls it every check and the
+backtest calls it every simulated check; neither has a rule of its own.
+
+Per asset (the quote currency is the other side of every leg):
+1. inside the no-trade band: skip;
+2. size the leg to target, or to the band edge;
+3. below the minimum order: skip;
+4. no order book: queue (cost cannot be predicted);
+5. cost gate: trade only when the fall in the cost of inaction exceeds the predicted
+   execution cost;
+6. never more than the free balance (sells first; buys spend free cash and sell proceeds);
+7. liquidity: execute whole, slice to what the book absorbs, or queue.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rebalancer.domain.costs import CostEstimate, estimate_cost
+from rebalancer.domain.drift import AssetDrift, DriftReport, compute_drift
+from rebalancer.domain.inaction import cost_of_inaction, inaction_reduction
+from rebalancer.domain.liquidity import Verdict, assess_liquidity, minimum_notional
+from rebalancer.domain.market import Frozen, Side
+from rebalancer.domain.numbers import ONE, ZERO, Dec, div, exact, floor_to_step, plain
+from rebalancer.domain.orders import PlannedOrder, limit_price
+from rebalancer.domain.snapshot import Snapshot
+
+
+class AssetDecision(Frozen):
+    asset: str
+    symbol: str | None
+    weight: Dec
+    target: Dec
+    drift: Dec
+    velocity: Dec
+    volatility: Dec | None
+    cost_of_inaction: Dec
+    side: Side | None = None
+    # Quantity that would bring the asset to its target (or band edge), before any cap.
+    desired_quantity: Dec = ZERO
+    # Fall in the cost of inaction if the desired trade were done.
+    benefit: Dec = ZERO
+    predicted_cost: CostEstimate | None = None
+    verdict: Verdict
+    reason: str
+    order: PlannedOrder | None = None
+
+
+class Plan(Frozen):
+    quote: str
+    equity: Dec
+    assets: tuple[AssetDecision, ...]
+    # Execution order: every sell before any buy.
+    orders: tuple[PlannedOrder, ...]
+    history: dict[str, tuple[Dec, ...]]
+
+    def of(self, asset: str) -> AssetDecision:
+        for row in self.assets:
+            if row.asset == asset:
+                return row
+        raise KeyError(asset)
+
+
+def _drift_after(row: AssetDrift, side: Side, quantity: Decimal, equity: Decimal) -> Decimal:
+    moved = div(quantity * row.price, equity)
+    return row.drift - moved if side == "sell" else row.drift + moved
+
+
+def _worth_it(
+    snapshot: Snapshot, row: AssetDrift, side: Side, cost: CostEstimate, equity: Decimal
+) -> tuple[bool, Decimal]:
+    after = _drift_after(row, side, cost.filled, equity)
+    benefit = inaction_reduction(
+        row.drift, after, row.velocity, snapshot.volatility_of(row.asset), equity, snapshot.policy
+    )
+    if not snapshot.policy.cost_gate:
+        return True, benefit
+    # A walk the book cannot finish is priced on what it absorbs: a lower bound on the cost.
+    if not cost.fully_absorbed and cost.filled > 0:
+        scaled = div(cost.total * cost.requested, cost.filled)
+        return benefit > scaled, benefit
+    return benefit > cost.total, benefit
+
+
+@exact
+def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
+    report = report or compute_drift(snapshot)
+    policy = snapshot.policy
+    equity = report.equity
+    quote = snapshot.quote
+    decisions: dict[str, AssetDecision] = {}
+    sells: list[PlannedOrder] = []
+    buys: list[tuple[AssetDrift, Decimal]] = []
+
+    for row in report.assets:
+        if row.asset == quote:
+            continue
+        base = _base_decision(snapshot, row, equity)
+        decided = _leg(snapshot, row, equity, base)
+        if isinstance(decided, AssetDecision):
+            decisions[row.asset] = decided
+            continue
+        side, quantity, cost, benefit = decided
+        base = base.model_copy(
+            update={
+                "side": side,
+                "desired_quantity": quantity,
+                "benefit": benefit,
+                "predicted_cost": cost,
+            }
+        )
+        if side == "sell":
+            decision = _finish_leg(
+                snapshot, row, equity, side, quantity, snapshot.free(row.asset), base
+            )
+            decisions[row.asset] = decision
+            if decision.order is not None:
+                sells.append(decision.order)
+        else:
+            decisions[row.asset] = base
+            buys.append((row, quantity))
+
+    # Buys spend free cash plus what the sells bring in, net of fees, minus a fee buffer.
+    proceeds = sum(
+        (o.amount * o.price * (ONE - snapshot.rules(o.asset).taker_fee) for o in sells), ZERO
+    )
+    cash = snapshot.free(quote) * (ONE - policy.fee_buffer) + proceeds
+    bought: list[PlannedOrder] = []
+    for row, quantity in buys:
+        rules = snapshot.rules(row.asset)
+        fee = ONE + max(rules.taker_fee, rules.maker_fee, ZERO)
+        budget = ONE + div(policy.slippage_budget_bps, Decimal(10_000))
+        affordable = div(cash, row.price * budget * fee)
+        decision = _finish_leg(
+            snapshot, row, equity, "buy", quantity, affordable, decisions[row.asset]
+        )
+        order = decision.order
+        if order is not None and order.notional * fee > cash:
+            # The walk reached past mid plus the budget: shrink to what the cash pays for.
+            amount = floor_to_step(div(cash, order.price * fee), rules.step_size)
+            if amount * order.price < minimum_notional(rules, policy) or amount < rules.min_qty:
+                decision = decision.model_copy(
+                    update={
+                        "verdict": "skip",
+                        "order": None,
+                        "reason": f"not enough free {quote} (after sells) at the limit price",
+                    }
+                )
+            else:
+                decision = decision.model_copy(
+                    update={
+                        "order": order.model_copy(update={"amount": amount}),
+                        "reason": f"{decision.reason}; capped by free balance",
+                    }
+                )
+        decisions[row.asset] = decision
+        if decision.order is not None:
+            bought.append(decision.order)
+            cash -= decision.order.notional * fee
+
+    quote_row = report.of(quote)
+    decisions[quote] = AssetDecision(
+        asset=quote,
+        symbol=None,
+        weight=quote_row.weight,
+        target=quote_row.target,
+        drift=quote_row.drift,
+        velocity=quote_row.velocity,
+        volatility=None,
+        cost_of_inaction=ZERO,
+        verdict="skip",
+        reason="quote currency: the other side of every leg",
+    )
+    return Plan(
+        quote=quote,
+        equity=equity,
+        assets=tuple(decisions[a] for a in snapshot.asset_order()),
+        orders=(*sells, *bought),
+        history=report.history,
+    )
+
+
+def _base_decision(snapshot: Snapshot, row: AssetDrift, equity: Decimal) -> AssetDecision:
+    volatility = snapshot.volatility_of(row.asset)
+    return AssetDecision(
+        asset=row.asset,
+        symbol=snapshot.symbol(row.asset),
+        weight=row.weight,
+        target=row.target,
+        drift=row.drift,
+        velocity=row.velocity,
+        volatility=volatility,
+        cost_of_inaction=cost_of_inaction(
+            row.drift, row.velocity, volatility, equity, snapshot.policy
+        ),
+        verdict="skip",
+        reason="",
+    )
+
+
+def _leg(
+    snapshot: Snapshot, row: AssetDrift, equity: Decimal, base: AssetDecision
+) -> AssetDecision | tuple[Side, Decimal, CostEstimate, Decimal]:
+    """Steps 1-5: either a final decision, or the side, quantity, cost and benefit to trade."""
+    policy = snapshot.policy
+    rules = snapshot.rules(row.asset)
+    if abs(row.drift) <= policy.band:
+        return base.model_copy(
+            update={"reason": f"inside the no-trade band of {plain(policy.band)}"}
+        )
+    side: Side = "sell" if row.drift > 0 else "buy"
+    goal = ZERO if policy.sizing == "target" else (policy.band if row.drift > 0 else -policy.band)
+    quantity = floor_to_step(div(abs(row.drift - goal) * equity, row.price), rules.step_size)
+    if quantity * row.price < minimum_notional(rules, policy) or quantity < rules.min_qty:
+        return base.model_copy(
+            update={
+                "side": side,
+                "desired_quantity": quantity,
+                "reason": (
+                    f"below the minimum order of "
+                    f"{plain(minimum_notional(rules, policy))} {rules.quote}"
+                ),
+            }
+        )
+    book = snapshot.book(row.asset)
+    if book is None or book.mid is None:
+        return base.model_copy(
+            update={
+                "side": side,
+                "desired_quantity": quantity,
+                "verdict": "queue",
+                "reason": "no two-sided order book: cost cannot be predicted yet",
+            }
+        )
+    cost = estimate_cost(book, side, quantity, rules, "marketable")
+    worth, benefit = _worth_it(snapshot, row, side, cost, equity)
+    if not worth:
+        return base.model_copy(
+            update={
+                "side": side,
+                "desired_quantity": quantity,
+                "benefit": benefit,
+                "predicted_cost": cost,
+                "reason": (
+                    f"not worth it: trading costs {plain(cost.total.quantize(Decimal('0.01')))}"
+                    f" vs {plain(benefit.quantize(Decimal('0.01')))} saved"
+                ),
+            }
+        )
+    return side, quantity, cost, benefit
+
+
+def _finish_leg(
+    snapshot: Snapshot,
+    row: AssetDrift,
+    equity: Decimal,
+    side: Side,
+    quantity: Decimal,
+    available: Decimal,
+    base: AssetDecision,
+) -> AssetDecision:
+    """Steps 6-7: cap by free balance, then let the book decide how much goes now."""
+    policy = snapshot.policy
+    rules = snapshot.rules(row.asset)
+    capped = floor_to_step(min(quantity, max(available, ZERO)), rules.step_size)
+    if capped * row.price < minimum_notional(rules, policy) or capped < rules.min_qty:
+        what = f"free {row.asset}" if side == "sell" else f"free {snapshot.quote} (after sells)"
+        return base.model_copy(
+            update={"verdict": "skip", "reason": f"not enough {what} for the minimum order"}
+        )
+    book = snapshot.book(row.asset)
+    assessment = assess_liquidity(book, side, capped, rules, policy)
+    if assessment.verdict == "queue" or book is None:
+        return base.model_copy(update={"verdict": "queue", "reason": assessment.reason})
+    assert assessment.cost is not None
+    if assessment.verdict == "slice":
+        worth, _ = _worth_it(snapshot, row, side, assessment.cost, equity)
+        if not worth:
+            return base.model_copy(
+                update={
+                    "verdict": "queue",
+                    "reason": "the slice the book absorbs does not pay for itself; wait for depth",
+                }
+            )
+    reason = (
+        assessment.reason if capped == quantity else f"{assessment.reason}; capped by free balance"
+    )
+    price = limit_price(
+        book, side, rules, policy.execution_style, assessment.cost, policy.slippage_budget_bps
+    )
+    order = PlannedOrder(
+        asset=row.asset,
+        symbol=rules.symbol,
+        side=side,
+        amount=assessment.quantity,
+        price=price,
+        style=policy.execution_style,
+        predicted_cost=assessment.cost,
+    )
+    return base.model_copy(update={"verdict": assessment.verdict, "reason": reason, "order": order})

@@ -1,0 +1,65 @@
+"""The knobs of the cost-aware policy, with the reasoning behind each default.
+
+docs/cost-model.md explains how they combine.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rebalancer.domain.market import Frozen
+from rebalancer.domain.numbers import Dec, Fraction, NonNegDec, PosDec, div
+
+Sizing = Literal["target", "band_edge"]
+ExecutionStyle = Literal["passive", "marketable"]
+
+
+class PolicySettings(Frozen):
+    # Mean-variance risk aversion: how many units of quote currency one unit of tracking
+    # variance (per unit of equity) is worth. Higher trades more and tracks tighter.
+    risk_aversion: PosDec = Decimal("5")
+    # How long a deviation left alone is expected to persist, in days. Only the product
+    # risk_aversion x horizon matters; the horizon keeps risk_aversion readable.
+    horizon_days: PosDec = Decimal("30")
+    # Annualised volatility used for an asset with no estimate yet (crypto-like).
+    default_volatility: PosDec = Decimal("0.8")
+    # No-trade band around the target weight; inside it nothing trades.
+    band: Fraction = Decimal("0.01")
+    # Trade all the way to target, or only back to the edge of the band.
+    sizing: Sizing = "target"
+    # Weight of drift velocity in urgency: 1 projects the drift one check ahead.
+    velocity_weight: NonNegDec = Decimal("1")
+    # Drift samples per asset used for velocity (the seed used 3).
+    velocity_window: int = Field(default=3, ge=2, le=100)
+    # Liquidity: consider the top N book levels, and refuse to take more than this
+    # fraction of their depth in one order (the seed's rule: 1% of top-10 depth).
+    depth_levels: int = Field(default=10, ge=1, le=1000)
+    max_depth_fraction: Fraction = Decimal("0.01")
+    # Worst acceptable volume-weighted price against mid, in bps, for one order.
+    slippage_budget_bps: NonNegDec = Decimal("50")
+    # Slice an order to what the book absorbs, or queue the whole leg until depth recovers.
+    allow_slicing: bool = True
+    # Smallest trade worth doing, in quote currency (the seed used 10).
+    min_trade_notional: NonNegDec = Decimal("10")
+    # Passive orders rest at the touch and earn the spread; marketable ones cross it, capped
+    # at the price the depth walk needs.
+    execution_style: ExecutionStyle = "passive"
+    # Keep this fraction of quote currency unspent as a fee buffer when buying.
+    fee_buffer: Fraction = Decimal("0.002")
+    # Check cadence, seconds; velocity is per check.
+    check_interval_seconds: int = Field(default=60, ge=1, le=86_400 * 31)
+    # Cost gate switch, so baselines (seed, threshold) can run through the same engine.
+    cost_gate: bool = True
+
+    @model_validator(mode="after")
+    def _band_edge_needs_a_band(self) -> PolicySettings:
+        if self.sizing == "band_edge" and self.band == 0:
+            raise ValueError("sizing 'band_edge' needs band > 0")
+        return self
+
+    @property
+    def horizon_years(self) -> Dec:
+        return div(self.horizon_days, Decimal(365))

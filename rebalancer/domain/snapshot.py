@@ -1,0 +1,147 @@
+"""The account snapshot: everything the policy needs to decide, validated at the edge.
+
+A snapshot is what ``rebalancer plan`` reads from a file and what the workflow assembles
+from the venue each cycle. Validation refuses bad input with the field and the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from rebalancer.domain.market import Frozen, MarketRules, OrderBook, Quote, symbol_for
+from rebalancer.domain.numbers import ONE, ZERO, Dec, Fraction, NonNegDec, PosDec, plain
+from rebalancer.domain.policy_settings import PolicySettings
+
+ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"
+
+
+class Position(Frozen):
+    asset: str = Field(pattern=ASSET_PATTERN)
+    quantity: NonNegDec
+    # Free balance; what open orders lock is quantity - free. Defaults to all of it.
+    free: NonNegDec | None = None
+
+    @model_validator(mode="after")
+    def _free_within_quantity(self) -> Position:
+        if self.free is not None and self.free > self.quantity:
+            raise ValueError("free must not exceed quantity")
+        return self
+
+    @property
+    def free_quantity(self) -> Decimal:
+        return self.quantity if self.free is None else self.free
+
+
+def validate_targets(targets: dict[str, Decimal], quote: str) -> dict[str, Decimal]:
+    """Targets are weights per asset, quote currency (cash) included, summing to exactly 1."""
+    if quote not in targets:
+        raise ValueError(f"must include the quote currency {quote} (cash), even at weight 0")
+    total = sum(targets.values(), ZERO)
+    if total != ONE:
+        raise ValueError(f"weights must sum to exactly 1, got {plain(total)}")
+    return targets
+
+
+class Snapshot(Frozen):
+    quote: str = Field(pattern=ASSET_PATTERN)
+    positions: tuple[Position, ...]
+    prices: dict[str, Quote]
+    targets: dict[str, Fraction]
+    books: dict[str, OrderBook] = Field(default_factory=dict)
+    markets: dict[str, MarketRules] = Field(default_factory=dict)
+    # Previous drift samples per asset, oldest first; the caller keeps them between checks.
+    history: dict[str, tuple[Dec, ...]] = Field(default_factory=dict)
+    # Annualised volatility estimates per asset; the policy default fills the gaps.
+    volatility: dict[str, PosDec] = Field(default_factory=dict)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _markets_named_by_key(cls, data: Any) -> Any:
+        # In a file, a market's symbol, base and quote are its key; spell them out once.
+        if isinstance(data, dict) and isinstance(data.get("markets"), dict):
+            markets = {}
+            for symbol, rules in data["markets"].items():
+                if isinstance(rules, dict) and isinstance(symbol, str) and "/" in symbol:
+                    base, _, quote = symbol.partition("/")
+                    rules = {"symbol": symbol, "base": base, "quote": quote, **rules}
+                markets[symbol] = rules
+            data = {**data, "markets": markets}
+        return data
+
+    @field_validator("targets")
+    @classmethod
+    def _target_assets(cls, targets: dict[str, Decimal]) -> dict[str, Decimal]:
+        for asset in targets:
+            if not re.match(ASSET_PATTERN, asset):
+                raise ValueError(f"asset {asset!r} must be 1-20 upper-case letters or digits")
+        return targets
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Snapshot:
+        validate_targets(dict(self.targets), self.quote)
+        seen: set[str] = set()
+        for i, position in enumerate(self.positions):
+            if position.asset in seen:
+                raise ValueError(f"positions[{i}].asset: duplicate asset {position.asset}")
+            seen.add(position.asset)
+            if position.asset not in self.targets:
+                raise ValueError(
+                    f"positions[{i}].asset: unknown asset {position.asset}; give it a target"
+                    " (0 to sell it all)"
+                )
+        for asset in self.targets:
+            if asset == self.quote:
+                continue
+            symbol = symbol_for(asset, self.quote)
+            if symbol not in self.prices:
+                raise ValueError(f"prices: symbol {symbol} has no price")
+            if symbol not in self.markets:
+                raise ValueError(f"markets: symbol {symbol} has no market rules")
+        for asset in self.history:
+            if asset not in self.targets:
+                raise ValueError(f"history.{asset}: unknown asset (not in targets)")
+        for asset in self.volatility:
+            if asset not in self.targets:
+                raise ValueError(f"volatility.{asset}: unknown asset (not in targets)")
+        for symbol, rules in self.markets.items():
+            if symbol != rules.symbol:
+                raise ValueError(f"markets.{symbol}: key must equal its symbol {rules.symbol}")
+        return self
+
+    def quantity(self, asset: str) -> Decimal:
+        for position in self.positions:
+            if position.asset == asset:
+                return position.quantity
+        return ZERO
+
+    def free(self, asset: str) -> Decimal:
+        for position in self.positions:
+            if position.asset == asset:
+                return position.free_quantity
+        return ZERO
+
+    def symbol(self, asset: str) -> str:
+        return symbol_for(asset, self.quote)
+
+    def mid(self, asset: str) -> Decimal:
+        if asset == self.quote:
+            return ONE
+        return self.prices[self.symbol(asset)].mid
+
+    def rules(self, asset: str) -> MarketRules:
+        return self.markets[self.symbol(asset)]
+
+    def book(self, asset: str) -> OrderBook | None:
+        return self.books.get(self.symbol(asset))
+
+    def volatility_of(self, asset: str) -> Decimal:
+        return self.volatility.get(asset, self.policy.default_volatility)
+
+    def asset_order(self) -> list[str]:
+        """Targets' assets in a stable order: non-cash assets sorted, quote currency last."""
+        return [*sorted(a for a in self.targets if a != self.quote), self.quote]

@@ -1,0 +1,1 @@
+"""Venue access: the gateway port activities use, and its ccxt implementation."""

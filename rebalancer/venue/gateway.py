@@ -1,0 +1,48 @@
+"""The port activities use to reach a venue. The ccxt adapter implements it.
+
+Every method is safe to call twice: placement is keyed by the client order id, and the
+adapter looks the id up before placing again after an ambiguous failure.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from rebalancer.domain.market import MarketRules, OrderBook, Quote, Side
+from rebalancer.venue.models import Balance, VenueOrder, VenueTrade
+
+
+class VenueGateway(Protocol):
+    @property
+    def venue(self) -> str: ...
+
+    async def markets(self) -> dict[str, MarketRules]: ...
+
+    async def order_book(self, symbol: str, limit: int = 20) -> OrderBook: ...
+
+    async def ticker(self, symbol: str) -> Quote: ...
+
+    async def balances(self) -> dict[str, Balance]: ...
+
+    async def place_limit_order(
+        self,
+        symbol: str,
+        side: Side,
+        amount: Decimal,
+        price: Decimal,
+        client_order_id: str,
+        *,
+        post_only: bool = False,
+    ) -> VenueOrder: ...
+
+    async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None: ...
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrder: ...
+
+    async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]: ...
+
+    async def trades(self, symbol: str, since: datetime | None = None) -> list[VenueTrade]: ...
+
+    async def close(self) -> None: ...

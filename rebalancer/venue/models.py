@@ -1,0 +1,68 @@
+"""What a venue reports, parsed into exact domain types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime
+
+from rebalancer.domain.market import Frozen, Side
+from rebalancer.domain.numbers import Dec, NonNegDec, PosDec
+
+# ccxt's unified order statuses.
+OrderStatus = Literal["open", "closed", "canceled", "rejected", "expired"]
+FINAL_STATUSES: frozenset[str] = frozenset({"closed", "canceled", "rejected", "expired"})
+
+
+class Balance(Frozen):
+    asset: str
+    free: NonNegDec
+    locked: NonNegDec
+
+    @property
+    def total(self) -> Dec:
+        return self.free + self.locked
+
+
+class VenueOrder(Frozen):
+    client_order_id: str
+    venue_order_id: str
+    symbol: str
+    side: Side
+    amount: PosDec
+    price: PosDec | None
+    status: OrderStatus
+    filled: NonNegDec
+    # Volume-weighted fill price; None until something fills.
+    average: PosDec | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime | None = None
+
+    @property
+    def remaining(self) -> Dec:
+        return self.amount - self.filled
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class VenueTrade(Frozen):
+    trade_id: str
+    venue_order_id: str
+    client_order_id: str | None = None
+    symbol: str
+    side: Side
+    amount: PosDec
+    price: PosDec
+    fee: NonNegDec
+    fee_asset: str
+    taker_or_maker: Literal["taker", "maker"] | None = None
+    executed_at: AwareDatetime
+
+
+def utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every time in this project is UTC-aware")
+    return moment
