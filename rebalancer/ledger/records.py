@@ -1,0 +1,95 @@
+"""Rows of the ledger, as exact pydantic models. Every amount is Decimal, every time UTC."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from rebalancer.domain.market import Frozen, Side
+from rebalancer.domain.numbers import Dec, NonNegDec, PosDec
+
+CycleTrigger = Literal["timer", "force", "schedule", "start", "targets"]
+CycleStatus = Literal["running", "completed", "failed", "skipped", "paused"]
+# 'pending' is the ledger's own: written before the placement call, so a crash between the
+# venue accepting and us recording still leaves a row that reconciliation resolves.
+LedgerOrderStatus = Literal["pending", "open", "closed", "canceled", "rejected", "expired"]
+FINAL_ORDER_STATUSES: frozenset[str] = frozenset({"closed", "canceled", "rejected", "expired"})
+
+
+class AccountRecord(Frozen):
+    account_id: str
+    venue: str
+    quote: str
+    created_at: AwareDatetime
+
+
+class TargetVersion(Frozen):
+    account_id: str
+    effective_at: AwareDatetime
+    weights: dict[str, Dec]
+    source: str = "cli"
+
+
+class CycleStart(Frozen):
+    account_id: str
+    cycle: int = Field(ge=0)
+    trigger: CycleTrigger
+    started_at: AwareDatetime
+    drift_snapshot: dict[str, Any] = Field(default_factory=dict)
+
+
+class CycleEnd(Frozen):
+    account_id: str
+    cycle: int = Field(ge=0)
+    ended_at: AwareDatetime
+    status: CycleStatus
+    decision: dict[str, Any] = Field(default_factory=dict)
+    predicted_cost: Dec | None = None
+    realised_cost: Dec | None = None
+
+
+class OrderRecord(Frozen):
+    client_order_id: str
+    account_id: str
+    cycle: int = Field(ge=0)
+    venue: str
+    venue_order_id: str | None = None
+    symbol: str
+    side: Side
+    quantity: PosDec
+    limit_price: PosDec
+    status: LedgerOrderStatus
+    filled_quantity: NonNegDec = Decimal(0)
+    average_price: PosDec | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class FillRecord(Frozen):
+    venue: str
+    trade_id: str
+    account_id: str
+    client_order_id: str | None
+    venue_order_id: str
+    symbol: str
+    side: Side
+    quantity: PosDec
+    price: PosDec
+    fee: NonNegDec
+    fee_asset: str
+    executed_at: AwareDatetime
+
+
+class BalanceRow(Frozen):
+    free: NonNegDec
+    locked: NonNegDec
+
+
+class BalanceSnapshot(Frozen):
+    account_id: str
+    taken_at: AwareDatetime
+    # 'initial' marks the baseline that balances_from_fills starts from.
+    source: Literal["initial", "cycle", "reconcile"] = "cycle"
+    balances: dict[str, BalanceRow]

@@ -1,0 +1,66 @@
+"""The ledger port. The asyncpg implementation lives in ``postgres_store``.
+
+Every write is idempotent on a natural key, so an activity retried after a crash writes
+nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from rebalancer.ledger.records import (
+    AccountRecord,
+    BalanceSnapshot,
+    CycleEnd,
+    CycleStart,
+    FillRecord,
+    OrderRecord,
+    TargetVersion,
+)
+
+
+class LedgerStore(Protocol):
+    async def ensure_account(self, account: AccountRecord) -> None:
+        """Insert the account once; later calls change nothing."""
+
+    async def record_target_version(self, version: TargetVersion) -> None:
+        """Unique per (account, effective_at)."""
+
+    async def start_cycle(self, cycle: CycleStart) -> None:
+        """Unique per (account, cycle); a repeat keeps the first row."""
+
+    async def finish_cycle(self, end: CycleEnd) -> None:
+        """Set the outcome of a started cycle; repeating with the same values is a no-op."""
+
+    async def upsert_order(self, order: OrderRecord) -> OrderRecord:
+        """Insert or update by client_order_id and return the stored row.
+
+        A final status (closed, canceled, rejected, expired) is never replaced by a
+        non-final one, and filled quantity never decreases.
+        """
+
+    async def record_fills(self, fills: Sequence[FillRecord]) -> int:
+        """Insert fills, ignoring any already stored (venue, trade_id); return how many were new."""
+
+    async def record_balances(self, snapshot: BalanceSnapshot) -> None:
+        """Unique per (account, taken_at, source)."""
+
+    async def order(self, client_order_id: str) -> OrderRecord | None: ...
+
+    async def open_orders(self, account_id: str) -> list[OrderRecord]:
+        """Orders not in a final state (pending or open), oldest first."""
+
+    async def fills_since(self, account_id: str, since: datetime) -> list[FillRecord]:
+        """Fills executed at or after ``since``, oldest first."""
+
+    async def balances_from_fills(self, account_id: str) -> dict[str, Decimal]:
+        """Total balance per asset: the latest 'initial' snapshot plus every later fill.
+
+        A buy adds quantity of the base and removes quantity * price of the quote; a sell the
+        reverse; the fee is removed from its fee asset.
+        """
+
+    async def close(self) -> None: ...
