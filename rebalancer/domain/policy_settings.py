@@ -11,7 +11,14 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rebalancer.domain.market import Frozen
-from rebalancer.domain.numbers import Dec, Fraction, NonNegDec, PosDec, div
+from rebalancer.domain.numbers import (
+    BoundedNonNegDec,
+    BoundedPosDec,
+    Dec,
+    Fraction,
+    PosDec,
+    div,
+)
 
 Sizing = Literal["target", "band_edge"]
 ExecutionStyle = Literal["passive", "marketable"]
@@ -20,18 +27,18 @@ ExecutionStyle = Literal["passive", "marketable"]
 class PolicySettings(Frozen):
     # Mean-variance risk aversion: how many units of quote currency one unit of tracking
     # variance (per unit of equity) is worth. Higher trades more and tracks tighter.
-    risk_aversion: PosDec = Decimal("5")
+    risk_aversion: BoundedPosDec = Decimal("5")
     # How long a deviation left alone is expected to persist, in days. Only the product
     # risk_aversion x horizon matters; the horizon keeps risk_aversion readable.
-    horizon_days: PosDec = Decimal("30")
+    horizon_days: BoundedPosDec = Decimal("30")
     # Annualised volatility used for an asset with no estimate yet (crypto-like).
-    default_volatility: PosDec = Decimal("0.8")
+    default_volatility: BoundedPosDec = Decimal("0.8")
     # No-trade band around the target weight; inside it nothing trades.
     band: Fraction = Decimal("0.01")
     # Trade all the way to target, or only back to the edge of the band.
     sizing: Sizing = "target"
     # Weight of drift velocity in urgency: 1 projects the drift one check ahead.
-    velocity_weight: NonNegDec = Decimal("1")
+    velocity_weight: BoundedNonNegDec = Decimal("1")
     # Drift samples per asset used for velocity (the seed used 3).
     velocity_window: int = Field(default=3, ge=2, le=100)
     # Liquidity: consider the top N book levels, and refuse to take more than this
@@ -39,11 +46,11 @@ class PolicySettings(Frozen):
     depth_levels: int = Field(default=10, ge=1, le=1000)
     max_depth_fraction: Fraction = Decimal("0.01")
     # Worst acceptable volume-weighted price against mid, in bps, for one order.
-    slippage_budget_bps: NonNegDec = Decimal("50")
+    slippage_budget_bps: BoundedNonNegDec = Field(default=Decimal("50"), le=10_000)
     # Slice an order to what the book absorbs, or queue the whole leg until depth recovers.
     allow_slicing: bool = True
     # Smallest trade worth doing, in quote currency (the seed used 10).
-    min_trade_notional: NonNegDec = Decimal("10")
+    min_trade_notional: BoundedNonNegDec = Decimal("10")
     # Passive orders rest at the touch and earn the spread; marketable ones cross it, capped
     # at the price the depth walk needs.
     execution_style: ExecutionStyle = "passive"
@@ -53,6 +60,16 @@ class PolicySettings(Frozen):
     check_interval_seconds: int = Field(default=60, ge=1, le=86_400 * 31)
     # Cost gate switch, so baselines (seed, threshold) can run through the same engine.
     cost_gate: bool = True
+    # Execution pacing (used by the workflow and the backtest alike).
+    # How long a placed order may rest before it is re-priced or cancelled, seconds.
+    fill_timeout_seconds: int = Field(default=20, ge=1, le=3600)
+    # A queued leg is re-assessed after base * 2^(attempts-1) seconds, capped.
+    requeue_base_seconds: int = Field(default=30, ge=1, le=86_400)
+    requeue_max_seconds: int = Field(default=900, ge=1, le=86_400)
+    # Orders per leg per cycle (slices and re-prices), so one cycle cannot chase a book.
+    max_orders_per_leg: int = Field(default=4, ge=1, le=100)
+    # Half-life of the volatility estimate, hours.
+    volatility_half_life_hours: PosDec = Decimal("24")
 
     @model_validator(mode="after")
     def _band_edge_needs_a_band(self) -> PolicySettings:

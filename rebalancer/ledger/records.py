@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field
 from rebalancer.domain.market import Frozen, Side
 from rebalancer.domain.numbers import Dec, NonNegDec, PosDec
 
-CycleTrigger = Literal["timer", "force", "schedule", "start", "targets"]
+CycleTrigger = Literal["timer", "force", "schedule", "start", "targets", "requeue"]
 CycleStatus = Literal["running", "completed", "failed", "skipped", "paused"]
 # 'pending' is the ledger's own: written before the placement call, so a crash between the
 # venue accepting and us recording still leaves a row that reconciliation resolves.
@@ -93,3 +93,18 @@ class BalanceSnapshot(Frozen):
     # 'initial' marks the baseline that balances_from_fills starts from.
     source: Literal["initial", "cycle", "reconcile"] = "cycle"
     balances: dict[str, BalanceRow]
+
+
+class CycleRecord(Frozen):
+    """A cycle as the audit reads it: how it started and, once finished, how it ended."""
+
+    account_id: str
+    cycle: int = Field(ge=0)
+    trigger: CycleTrigger
+    started_at: AwareDatetime
+    drift_snapshot: dict[str, Any] = Field(default_factory=dict)
+    status: CycleStatus
+    ended_at: AwareDatetime | None = None
+    decision: dict[str, Any] | None = None
+    predicted_cost: Dec | None = None
+    realised_cost: Dec | None = None

@@ -15,6 +15,7 @@ from rebalancer.ledger.records import (
     AccountRecord,
     BalanceSnapshot,
     CycleEnd,
+    CycleRecord,
     CycleStart,
     FillRecord,
     OrderRecord,
@@ -50,11 +51,17 @@ class LedgerStore(Protocol):
 
     async def order(self, client_order_id: str) -> OrderRecord | None: ...
 
+    async def orders_for_account(self, account_id: str) -> list[OrderRecord]:
+        """Every order of the account, oldest first."""
+
     async def open_orders(self, account_id: str) -> list[OrderRecord]:
         """Orders not in a final state (pending or open), oldest first."""
 
     async def fills_since(self, account_id: str, since: datetime) -> list[FillRecord]:
         """Fills executed at or after ``since``, oldest first."""
+
+    async def cycles(self, account_id: str, limit: int = 20) -> list[CycleRecord]:
+        """The account's latest ``limit`` cycles, newest first."""
 
     async def balances_from_fills(self, account_id: str) -> dict[str, Decimal]:
         """Total balance per asset: the latest 'initial' snapshot plus every later fill.

@@ -1,0 +1,30 @@
+"""cancel-order: cancel what is left of an order, and return its final state.
+
+An order that filled or vanished meanwhile is not an error: the venue's own record of it is
+the answer.
+"""
+
+from __future__ import annotations
+
+from activities.deps import Deps
+from activities.ledger_orders import order_record
+from rebalancer.pipeline.messages import CancelRequest
+from rebalancer.venue.errors import OrderNotFound
+from rebalancer.venue.models import VenueOrder
+
+
+async def cancel_order(deps: Deps, request: CancelRequest) -> VenueOrder:
+    gateway = await deps.gateway(request.account)
+    try:
+        order = await gateway.cancel_order(request.symbol, request.client_order_id)
+    except OrderNotFound:
+        found = await gateway.fetch_order(request.symbol, request.client_order_id)
+        if found is None:
+            raise
+        order = found
+    if not order.is_final:
+        # Some venues answer a cancel before it takes effect; ask again for the final state.
+        found = await gateway.fetch_order(request.symbol, request.client_order_id)
+        order = found if found is not None else order
+    await deps.ledger.upsert_order(order_record(request.account, request.cycle, order))
+    return order

@@ -1,0 +1,53 @@
+"""place-limit-order: exactly once, keyed by the deterministic client order id.
+
+The ledger row is written 'pending' before the venue call, so a crash between the venue
+accepting and us recording leaves a row that reconciliation resolves. On any retry the venue
+is asked for the id first: a lost response must not become a second order.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from temporalio import activity
+
+from activities.deps import Deps
+from activities.ledger_orders import order_record
+from rebalancer.ledger.records import OrderRecord
+from rebalancer.pipeline.messages import PlaceRequest
+from rebalancer.venue.models import VenueOrder
+
+
+async def place_limit_order(deps: Deps, request: PlaceRequest) -> VenueOrder:
+    order = request.order
+    account = request.account
+    now = datetime.now(UTC)
+    stored = await deps.ledger.upsert_order(
+        OrderRecord(
+            client_order_id=request.client_order_id,
+            account_id=account.account_id,
+            cycle=request.cycle,
+            venue=account.venue,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=order.amount,
+            limit_price=order.price,
+            status="pending",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    gateway = await deps.gateway(account)
+    retried = activity.in_activity() and activity.info().attempt > 1
+    if retried or stored.venue_order_id is not None or stored.status != "pending":
+        existing = await gateway.fetch_order(order.symbol, request.client_order_id)
+        if existing is not None:
+            await deps.ledger.upsert_order(
+                order_record(account, request.cycle, existing, stored.created_at)
+            )
+            return existing
+    placed = await gateway.place_limit_order(
+        order.symbol, order.side, order.amount, order.price, request.client_order_id
+    )
+    await deps.ledger.upsert_order(order_record(account, request.cycle, placed, stored.created_at))
+    return placed

@@ -1,0 +1,34 @@
+"""record-cycle: the cycle's row in the ledger, with its decision and its costs."""
+
+from __future__ import annotations
+
+from activities.deps import Deps
+from rebalancer.ledger.records import CycleEnd, CycleStart
+from rebalancer.pipeline.messages import CycleRecord
+
+
+async def record_cycle(deps: Deps, record: CycleRecord) -> None:
+    summary = record.summary
+    account_id = record.account.account_id
+    await deps.ledger.start_cycle(
+        CycleStart(
+            account_id=account_id,
+            cycle=summary.cycle,
+            trigger=summary.trigger,
+            started_at=summary.started_at,
+        )
+    )
+    await deps.ledger.finish_cycle(
+        CycleEnd(
+            account_id=account_id,
+            cycle=summary.cycle,
+            ended_at=summary.ended_at or summary.started_at,
+            status=summary.status,
+            decision={
+                "summary": summary.model_dump(mode="json"),
+                "plan": record.plan.model_dump(mode="json") if record.plan else None,
+            },
+            predicted_cost=summary.predicted_cost,
+            realised_cost=summary.realised_cost,
+        )
+    )

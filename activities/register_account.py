@@ -1,0 +1,49 @@
+"""register-account: the ledger learns the account, its first targets and its starting
+balances (the baseline that ledger-vs-venue checks recompute from)."""
+
+from __future__ import annotations
+
+from activities.deps import Deps
+from rebalancer.domain.errors import InvalidInput
+from rebalancer.ledger.records import AccountRecord, BalanceRow, BalanceSnapshot, TargetVersion
+from rebalancer.pipeline.messages import AccountRef, RegisterRequest
+
+
+async def register_account(deps: Deps, request: RegisterRequest) -> None:
+    config = request.config
+    account = AccountRef(account_id=config.account_id, venue=config.venue)
+    gateway = await deps.gateway(account)
+    markets = await gateway.markets()
+    for asset in config.targets:
+        if asset != config.quote and f"{asset}/{config.quote}" not in markets:
+            raise InvalidInput(
+                f"targets.{asset}", f"{config.venue} has no market {asset}/{config.quote}"
+            )
+    await deps.ledger.ensure_account(
+        AccountRecord(
+            account_id=config.account_id,
+            venue=config.venue,
+            quote=config.quote,
+            created_at=request.registered_at,
+        )
+    )
+    await deps.ledger.record_target_version(
+        TargetVersion(
+            account_id=config.account_id,
+            effective_at=request.registered_at,
+            weights=dict(config.targets),
+            source="register",
+        )
+    )
+    balances = await gateway.balances()
+    # Keyed by the registration time, so a retried activity writes the same row once.
+    await deps.ledger.record_balances(
+        BalanceSnapshot(
+            account_id=config.account_id,
+            taken_at=request.registered_at,
+            source="initial",
+            balances={
+                asset: BalanceRow(free=b.free, locked=b.locked) for asset, b in balances.items()
+            },
+        )
+    )

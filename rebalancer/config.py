@@ -1,0 +1,114 @@
+"""All configuration in one pydantic-settings model.
+
+Sources, highest first: keyword arguments, environment (prefix ``REBALANCER_``; the database
+also reads plain ``DATABASE_URL``), then the YAML or JSON file named by
+``REBALANCER_CONFIG_FILE``. An invalid value fails at start with the setting's name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from rebalancer.domain.errors import InvalidInput
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REBALANCER_", extra="forbid", frozen=True)
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = Field(default="rebalancer", min_length=1)
+    temporal_api_key: SecretStr | None = None
+    temporal_tls: bool = False
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_tls_server_ca: Path | None = None
+    # Worker concurrency
+    max_concurrent_activities: int = Field(default=500, ge=1)
+    max_concurrent_workflow_tasks: int = Field(default=200, ge=1)
+    max_cached_workflows: int = Field(default=10_000, ge=0)
+    graceful_shutdown_seconds: int = Field(default=15, ge=0)
+    # Ledger: unset means the embedded PostgreSQL under the state directory.
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REBALANCER_DATABASE_URL", "DATABASE_URL", "database_url"),
+    )
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=20, ge=1)
+    # Venues
+    paper_venue_url: str = "http://127.0.0.1:8765"
+    credentials_file: Path | None = None
+    # Telemetry
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    log_format: Literal["json", "pretty"] = "pretty"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    otlp_endpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> Settings:
+        if (self.temporal_tls_client_cert is None) != (self.temporal_tls_client_key is None):
+            raise ValueError("temporal_tls_client_cert and temporal_tls_client_key come together")
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError("db_pool_min must not exceed db_pool_max")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        file_values = _read_config_file(os.environ.get("REBALANCER_CONFIG_FILE"))
+        return (
+            init_settings,
+            env_settings,
+            InitSettingsSource(settings_cls, init_kwargs=file_values),
+        )
+
+
+def _read_config_file(name: str | None) -> dict[str, Any]:
+    if not name:
+        return {}
+    path = Path(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(
+            "REBALANCER_CONFIG_FILE", f"cannot read {path}: {error.strerror}"
+        ) from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise InvalidInput("REBALANCER_CONFIG_FILE", f"{path} does not parse: {error}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("REBALANCER_CONFIG_FILE", f"{path} must hold a mapping of settings")
+    return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from every source; a bad value raises InvalidInput naming the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise InvalidInput(
+            f"setting {name} (env REBALANCER_{name.upper()})",
+            first["msg"].removeprefix("Value error, "),
+        ) from None

@@ -1,0 +1,205 @@
+"""Inputs and outputs of the account workflow's activities and handlers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from rebalancer.domain.decide import Plan
+from rebalancer.domain.drift import DriftReport
+from rebalancer.domain.liquidity import LiquidityAssessment, Verdict
+from rebalancer.domain.market import Frozen, MarketRules, Side
+from rebalancer.domain.numbers import Dec, Fraction, PosDec
+from rebalancer.domain.orders import PlannedOrder
+from rebalancer.domain.policy_settings import PolicySettings
+from rebalancer.domain.snapshot import ASSET_PATTERN, Snapshot, validate_targets
+from rebalancer.ledger.records import CycleTrigger
+from rebalancer.venue.models import VenueOrder, VenueTrade
+
+ACCOUNT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
+VENUE_PATTERN = r"^[a-z0-9]{2,32}$"
+
+
+class AccountConfig(Frozen):
+    """What an operator sets: where the account trades and what it should hold."""
+
+    account_id: str = Field(pattern=ACCOUNT_ID_PATTERN)
+    venue: str = Field(pattern=VENUE_PATTERN)
+    quote: str = Field(default="USDT", pattern=ASSET_PATTERN)
+    targets: dict[str, Fraction]
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+
+    @field_validator("targets")
+    @classmethod
+    def _assets_named(cls, targets: dict[str, Fraction]) -> dict[str, Fraction]:
+        for asset in targets:
+            if not re.match(ASSET_PATTERN, asset):
+                raise ValueError(f"asset {asset!r} must be 1-20 upper-case letters or digits")
+        return targets
+
+    @model_validator(mode="after")
+    def _targets_sum_to_one(self) -> AccountConfig:
+        validate_targets(dict(self.targets), self.quote)
+        return self
+
+
+class TargetsUpdate(Frozen):
+    """New weights, quote included, summing to 1.
+
+    Carried loosely typed on purpose: the workflow's update validator checks them, so a bad
+    value is rejected with its field and rule instead of an opaque decoding failure.
+    """
+
+    targets: dict[str, Any]
+
+
+class PolicyUpdate(Frozen):
+    """Policy settings to change; unnamed settings keep their current values."""
+
+    policy: dict[str, Any]
+
+
+class ForceRequest(Frozen):
+    reason: str = "operator"
+    trigger: Literal["force", "schedule"] = "force"
+
+
+class QueuedLeg(Frozen):
+    asset: str
+    side: Side
+    reason: str
+    attempts: int = Field(ge=1)
+    queued_at: AwareDatetime
+    retry_at: AwareDatetime
+
+
+class CycleSummary(Frozen):
+    cycle: int
+    trigger: CycleTrigger
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    status: Literal["completed", "failed", "skipped", "running"] = "running"
+    equity: Dec | None = None
+    max_abs_drift: Dec | None = None
+    verdicts: dict[str, Verdict] = Field(default_factory=dict)
+    orders_placed: int = 0
+    orders_filled: int = 0
+    predicted_cost: Dec | None = None
+    realised_cost: Dec | None = None
+    note: str = ""
+
+
+class AccountStatus(Frozen):
+    account_id: str
+    venue: str
+    state: Literal["idle", "trading", "waiting", "paused"]
+    paused: bool
+    cycle: int
+    targets: dict[str, Dec]
+    policy: PolicySettings
+    next_check_at: AwareDatetime | None
+    queued: tuple[QueuedLeg, ...]
+    drift: dict[str, Dec]
+    last_cycle: CycleSummary | None
+    totals: dict[str, int]
+
+
+# Activity messages ---------------------------------------------------------------------
+
+
+class AccountRef(Frozen):
+    account_id: str = Field(pattern=ACCOUNT_ID_PATTERN)
+    venue: str = Field(pattern=VENUE_PATTERN)
+
+
+class RegisterRequest(Frozen):
+    config: AccountConfig
+    registered_at: AwareDatetime
+
+
+class DetectRequest(Frozen):
+    account: AccountRef
+    cycle: int = Field(ge=0)
+    trigger: CycleTrigger
+    quote: str
+    targets: dict[str, Fraction]
+    policy: PolicySettings
+    history: dict[str, tuple[Dec, ...]]
+    volatility: dict[str, PosDec]
+    # Velocity samples only accumulate on regular checks; a re-detect keeps history as is.
+    record_sample: bool = True
+
+
+class DetectResult(Frozen):
+    snapshot: Snapshot
+    report: DriftReport
+    observed_at: AwareDatetime
+
+
+class AssessRequest(Frozen):
+    account: AccountRef
+    asset: str
+    side: Side
+    quantity: PosDec
+    rules: MarketRules
+    policy: PolicySettings
+    style: Literal["passive", "marketable"] | None = None
+    slice_number: int = Field(default=0, ge=0)
+
+
+class AssessResult(Frozen):
+    assessment: LiquidityAssessment
+    order: PlannedOrder | None
+    mid: Dec | None
+
+
+class PlaceRequest(Frozen):
+    account: AccountRef
+    cycle: int = Field(ge=0)
+    client_order_id: str
+    order: PlannedOrder
+
+
+class AwaitFillRequest(Frozen):
+    account: AccountRef
+    cycle: int = Field(ge=0)
+    symbol: str
+    client_order_id: str
+    timeout_seconds: int = Field(ge=1, le=3600)
+    poll_milliseconds: int = Field(default=50, ge=5, le=60_000)
+
+
+class CancelRequest(Frozen):
+    account: AccountRef
+    cycle: int = Field(ge=0)
+    symbol: str
+    client_order_id: str
+
+
+class ReconcileRequest(Frozen):
+    account: AccountRef
+    cycle: int = Field(ge=0)
+    symbols: tuple[str, ...]
+    since: AwareDatetime | None = None
+    # At a cycle's start, orders left open by an earlier cycle (a crash, a lost response)
+    # are cancelled once their fills are recorded: they lock funds the new plan needs.
+    cancel_stale: bool = False
+    # Mid per symbol at decision time, to measure realised cost against.
+    decision_mids: dict[str, Dec] = Field(default_factory=dict)
+    record_balances: bool = False
+    observed_at: AwareDatetime | None = None
+
+
+class ReconcileResult(Frozen):
+    open_orders: tuple[VenueOrder, ...]
+    fills: tuple[VenueTrade, ...]
+    new_fills: int
+    realised_cost: Dec | None
+
+
+class CycleRecord(Frozen):
+    account: AccountRef
+    summary: CycleSummary
+    plan: Plan | None = None

@@ -1,0 +1,51 @@
+"""Connect to Temporal the same way everywhere: pydantic converter, TLS or API key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
+from temporalio.service import TLSConfig
+
+from rebalancer.config import Settings
+from rebalancer.domain.errors import RebalancerError
+
+
+class TemporalUnavailable(RebalancerError):
+    pass
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    if not settings.temporal_tls and settings.temporal_tls_client_cert is None:
+        # Temporal Cloud with an API key needs TLS without client certificates.
+        return settings.temporal_api_key is not None
+    return TLSConfig(
+        server_root_ca_cert=_read(settings.temporal_tls_server_ca),
+        client_cert=_read(settings.temporal_tls_client_cert),
+        client_private_key=_read(settings.temporal_tls_client_key),
+    )
+
+
+def _read(path: Path | None) -> bytes | None:
+    return path.read_bytes() if path is not None else None
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+            tls=tls_config(settings),
+            api_key=(
+                settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+            ),
+            runtime=runtime,
+        )
+    except RuntimeError as error:
+        raise TemporalUnavailable(
+            f"cannot reach Temporal at {settings.temporal_address} "
+            f"(REBALANCER_TEMPORAL_ADDRESS; `rebalancer dev up` starts a local one): {error}"
+        ) from None

@@ -1,0 +1,96 @@
+"""Builders for workflow tests: a BTC/ETH market, books of a chosen depth, a worker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from activities import AccountActivities
+from activities.deps import Deps
+from rebalancer.domain.market import MarketRules, OrderBook
+from rebalancer.domain.policy_settings import PolicySettings
+from rebalancer.pipeline.messages import AccountConfig, AccountStatus
+from rebalancer.pipeline.state import AccountWorkflowInput
+from rebalancer.sandbox import workflow_runner
+from rebalancer.venue.pool import GatewayPool
+from tests.workflows.memory_ledger import MemoryLedger
+from tests.workflows.memory_venue import MemoryVenue
+from workflows import WORKFLOWS, AccountWorkflow
+from workflows.account import workflow_id
+
+RULES = {
+    "BTC/USDT": MarketRules(
+        symbol="BTC/USDT",
+        base="BTC",
+        quote="USDT",
+        tick_size=Decimal("0.01"),
+        step_size=Decimal("0.00001"),
+        min_qty=Decimal("0.00001"),
+        min_notional=Decimal("5"),
+    ),
+    "ETH/USDT": MarketRules(
+        symbol="ETH/USDT",
+        base="ETH",
+        quote="USDT",
+        tick_size=Decimal("0.01"),
+        step_size=Decimal("0.0001"),
+        min_qty=Decimal("0.0001"),
+        min_notional=Decimal("5"),
+    ),
+}
+MIDS = {"BTC/USDT": Decimal("64000"), "ETH/USDT": Decimal("3400")}
+
+
+def book(symbol: str, size: Decimal, levels: int = 20) -> OrderBook:
+    """A book with ``size`` at every level, one tick apart from a one-tick spread."""
+    mid = MIDS[symbol]
+    tick = RULES[symbol].tick_size
+    bids = [(mid - tick * (i + 1), size) for i in range(levels)]
+    asks = [(mid + tick * (i + 1), size) for i in range(levels)]
+    return OrderBook.from_pairs(bids, asks)
+
+
+def marketable_policy(**changes: object) -> PolicySettings:
+    return PolicySettings.model_validate(
+        {"execution_style": "marketable", "check_interval_seconds": 60, **changes}
+    )
+
+
+@dataclass
+class Harness:
+    client: Client
+    venue: MemoryVenue
+    ledger: MemoryLedger
+    task_queue: str
+
+    async def start(self, config: AccountConfig) -> WorkflowHandle[AccountWorkflow, None]:
+        return await self.client.start_workflow(
+            AccountWorkflow.run,
+            AccountWorkflowInput(config=config),
+            id=workflow_id(config.account_id),
+            task_queue=self.task_queue,
+        )
+
+    async def status(self, handle: WorkflowHandle[AccountWorkflow, None]) -> AccountStatus:
+        return await handle.query(AccountWorkflow.status)
+
+
+@asynccontextmanager
+async def harness(client: Client, venue: MemoryVenue) -> AsyncIterator[Harness]:
+    ledger = MemoryLedger()
+    task_queue = f"test-{uuid.uuid4()}"
+    deps = Deps(ledger=ledger, venues=GatewayPool(lambda account, name: venue))
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=AccountActivities(deps).all(),
+        workflow_runner=workflow_runner(),
+    ):
+        yield Harness(client=client, venue=venue, ledger=ledger, task_queue=task_queue)

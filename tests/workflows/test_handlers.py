@@ -1,0 +1,125 @@
+"""Signals, updates and queries: pause, resume, force, validated targets and policy."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from rebalancer.pipeline.messages import AccountConfig, ForceRequest, PolicyUpdate, TargetsUpdate
+from tests.workflows.memory_venue import MemoryVenue
+from tests.workflows.scenario import RULES, book, harness, marketable_policy
+from tests.workflows.test_timers import eventually
+from workflows import AccountWorkflow
+
+
+def balanced_venue() -> MemoryVenue:
+    # 0.78125 BTC at 64,000 is 50,000: exactly on a 50/50 target.
+    return MemoryVenue(
+        dict(RULES),
+        {s: book(s, Decimal("100")) for s in RULES},
+        {"USDT": Decimal("50000"), "BTC": Decimal("0.78125")},
+    )
+
+
+def config(account_id: str) -> AccountConfig:
+    return AccountConfig(
+        account_id=account_id,
+        venue="paper",
+        targets={"BTC": Decimal("0.5"), "USDT": Decimal("0.5")},
+        policy=marketable_policy(check_interval_seconds=3600),
+    )
+
+
+async def test_pause_resume_and_force(time_skipping_env: WorkflowEnvironment) -> None:
+    venue = balanced_venue()
+    async with harness(time_skipping_env.client, venue) as h:
+        handle = await h.start(config("handlers-1"))
+        first = await eventually(lambda: h.status(handle), lambda s: s.cycle >= 1)
+        assert first.state == "idle"
+        assert first.last_cycle is not None
+        assert first.last_cycle.verdicts["BTC"] == "skip"
+
+        await handle.signal(AccountWorkflow.pause)
+        paused = await eventually(lambda: h.status(handle), lambda s: s.paused)
+        assert paused.state == "paused"
+        await handle.signal(AccountWorkflow.force, ForceRequest(reason="test"))
+        still = await h.status(handle)
+        assert still.cycle == first.cycle, "a paused account does not trade, even when forced"
+
+        await handle.signal(AccountWorkflow.resume)
+        await handle.signal(AccountWorkflow.force, ForceRequest(reason="test"))
+        forced = await eventually(
+            lambda: h.status(handle),
+            lambda s: s.last_cycle is not None and s.last_cycle.trigger == "force",
+        )
+        assert not forced.paused
+        assert forced.cycle > first.cycle
+        assert venue.placements == []
+        await handle.terminate()
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        ({"BTC": "0.6", "USDT": "0.3"}, "sum to exactly 1"),
+        ({"BTC": "1.0"}, "quote currency"),
+        ({"BTC": "-0.5", "USDT": "1.5"}, "greater than or equal to 0"),
+        ({"btc": "0.5", "USDT": "0.5"}, "upper-case"),
+        ({"BTC": "NaN", "USDT": "0.5"}, "finite"),
+    ],
+)
+async def test_bad_targets_are_rejected_and_change_nothing(
+    time_skipping_env: WorkflowEnvironment, targets: dict[str, str], message: str
+) -> None:
+    venue = balanced_venue()
+    async with harness(time_skipping_env.client, venue) as h:
+        handle = await h.start(config(f"bad-targets-{abs(hash(message)) % 10_000}"))
+        before = await eventually(lambda: h.status(handle), lambda s: s.cycle >= 1)
+        with pytest.raises(WorkflowUpdateFailedError) as failure:
+            # Sent as plain JSON, as a client without our models would.
+            await handle.execute_update("set_targets", {"targets": targets})
+        assert message in str(failure.value.cause)
+        after = await h.status(handle)
+        assert after.targets == before.targets
+        assert after.cycle == before.cycle
+        await handle.terminate()
+
+
+async def test_new_targets_trade_at_once(time_skipping_env: WorkflowEnvironment) -> None:
+    venue = balanced_venue()
+    async with harness(time_skipping_env.client, venue) as h:
+        handle = await h.start(config("targets-1"))
+        await eventually(lambda: h.status(handle), lambda s: s.cycle >= 1)
+        status = await handle.execute_update(
+            AccountWorkflow.set_targets,
+            TargetsUpdate(targets={"BTC": "0.25", "USDT": "0.75"}),
+        )
+        assert status.targets == {"BTC": Decimal("0.25"), "USDT": Decimal("0.75")}
+        traded = await eventually(
+            lambda: h.status(handle), lambda s: s.totals.get("orders_filled", 0) >= 1
+        )
+        assert traded.last_cycle is not None
+        assert traded.last_cycle.verdicts["BTC"] == "execute"
+        assert venue.free["BTC"] < Decimal("0.4")
+        await handle.terminate()
+
+
+async def test_policy_update_validated(time_skipping_env: WorkflowEnvironment) -> None:
+    venue = balanced_venue()
+    async with harness(time_skipping_env.client, venue) as h:
+        handle = await h.start(config("policy-1"))
+        await eventually(lambda: h.status(handle), lambda s: s.cycle >= 1)
+        updated = await handle.execute_update(
+            AccountWorkflow.set_policy,
+            PolicyUpdate(policy={"band": "0.05", "check_interval_seconds": 120}),
+        )
+        assert updated.policy.band == Decimal("0.05")
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                "set_policy", {"policy": {"sizing": "band_edge", "band": "0"}}
+            )
+        assert (await h.status(handle)).policy.band == Decimal("0.05")
+        await handle.terminate()

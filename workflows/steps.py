@@ -1,0 +1,153 @@
+"""The account workflow's activities, called by name with their timeouts and retry rules.
+
+Final venue errors (insufficient funds, invalid order, authentication) and bad input are
+non-retryable: retrying cannot change the answer. Everything else retries with backoff,
+without an attempt cap, because a cycle must not lose track of an order; the venue's
+Retry-After hint arrives as the activity error's next retry delay.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from rebalancer.pipeline import activity_names as names
+    from rebalancer.pipeline.messages import (
+        AssessRequest,
+        AssessResult,
+        AwaitFillRequest,
+        CancelRequest,
+        CycleRecord,
+        DetectRequest,
+        DetectResult,
+        PlaceRequest,
+        ReconcileRequest,
+        ReconcileResult,
+        RegisterRequest,
+    )
+    from rebalancer.venue.models import VenueOrder
+
+FINAL_ERRORS = [
+    "InvalidInput",
+    "InsufficientFunds",
+    "InvalidOrder",
+    "AuthenticationFailed",
+    "OrderNotFound",
+    "CredentialsNotFound",
+]
+
+READ_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=10,
+    non_retryable_error_types=FINAL_ERRORS,
+)
+# Side effects on orders retry without limit: giving up would leave an order unaccounted.
+ORDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=250),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=FINAL_ERRORS,
+)
+
+
+async def register(request: RegisterRequest) -> None:
+    await workflow.execute_activity(
+        names.REGISTER,
+        request,
+        start_to_close_timeout=timedelta(seconds=20),
+        retry_policy=ORDER_RETRY,
+        summary=f"register {request.config.account_id} on {request.config.venue}",
+    )
+
+
+async def reconcile(request: ReconcileRequest) -> ReconcileResult:
+    result: ReconcileResult = await workflow.execute_activity(
+        names.RECONCILE,
+        request,
+        result_type=ReconcileResult,
+        start_to_close_timeout=timedelta(seconds=20),
+        retry_policy=ORDER_RETRY,
+        summary=f"reconcile cycle {request.cycle}: {', '.join(request.symbols) or 'all'}",
+    )
+    return result
+
+
+async def detect_drift(request: DetectRequest, cycle: int) -> DetectResult:
+    result: DetectResult = await workflow.execute_activity(
+        names.DETECT_DRIFT,
+        request,
+        result_type=DetectResult,
+        start_to_close_timeout=timedelta(seconds=15),
+        retry_policy=READ_RETRY,
+        summary=f"detect drift, cycle {cycle}",
+    )
+    return result
+
+
+async def assess_liquidity(request: AssessRequest) -> AssessResult:
+    result: AssessResult = await workflow.execute_activity(
+        names.ASSESS_LIQUIDITY,
+        request,
+        result_type=AssessResult,
+        start_to_close_timeout=timedelta(seconds=10),
+        retry_policy=READ_RETRY,
+        summary=f"assess {request.side} {request.quantity} {request.asset}",
+    )
+    return result
+
+
+async def place_limit_order(request: PlaceRequest) -> VenueOrder:
+    order = request.order
+    result: VenueOrder = await workflow.execute_activity(
+        names.PLACE_LIMIT_ORDER,
+        request,
+        result_type=VenueOrder,
+        start_to_close_timeout=timedelta(seconds=15),
+        retry_policy=ORDER_RETRY,
+        summary=(
+            f"{order.side} {order.amount} {order.symbol} @ {order.price} "
+            f"({order.style}) id {request.client_order_id}"
+        ),
+    )
+    return result
+
+
+async def await_fill(request: AwaitFillRequest) -> VenueOrder:
+    timeout = timedelta(seconds=request.timeout_seconds)
+    result: VenueOrder = await workflow.execute_activity(
+        names.AWAIT_FILL,
+        request,
+        result_type=VenueOrder,
+        start_to_close_timeout=timeout + timedelta(seconds=30),
+        heartbeat_timeout=timedelta(seconds=10),
+        retry_policy=ORDER_RETRY,
+        summary=f"await fill {request.client_order_id} (up to {request.timeout_seconds}s)",
+    )
+    return result
+
+
+async def cancel_order(request: CancelRequest) -> VenueOrder:
+    result: VenueOrder = await workflow.execute_activity(
+        names.CANCEL_ORDER,
+        request,
+        result_type=VenueOrder,
+        start_to_close_timeout=timedelta(seconds=15),
+        retry_policy=ORDER_RETRY,
+        summary=f"cancel {request.client_order_id}",
+    )
+    return result
+
+
+async def record_cycle(record: CycleRecord) -> None:
+    await workflow.execute_activity(
+        names.RECORD_CYCLE,
+        record,
+        start_to_close_timeout=timedelta(seconds=15),
+        retry_policy=ORDER_RETRY,
+        summary=f"record cycle {record.summary.cycle} ({record.summary.status})",
+    )
