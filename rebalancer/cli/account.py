@@ -1,0 +1,247 @@
+"""``rebalancer account``: add accounts and operate them through their workflows.
+
+Signals pause, resume and force; updates change targets (validated by the workflow, so a
+bad set is refused and nothing changes); a query reads status. Credentials are never
+arguments here: workers resolve them by account id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from rebalancer.cli import Subparsers
+from rebalancer.cli.arguments import parse_duration, parse_targets
+from rebalancer.config import load_settings
+from rebalancer.domain.errors import InvalidInput, RebalancerError
+from rebalancer.domain.numbers import plain
+from rebalancer.domain.snapshot_json import describe
+from rebalancer.pipeline import search_attributes as sa
+from rebalancer.pipeline.messages import AccountConfig, AccountStatus, ForceRequest, TargetsUpdate
+from rebalancer.pipeline.state import AccountWorkflowInput
+from rebalancer.temporal_connection import connect
+from workflows.account import AccountWorkflow, workflow_id
+
+
+def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("account", help="add and operate accounts")
+    commands = parser.add_subparsers(dest="account_command", required=True)
+
+    add = commands.add_parser("add", help="start an account's workflow")
+    add.add_argument("account_id")
+    add.add_argument("--venue", required=True, help="'paper' or a ccxt exchange id")
+    add.add_argument("--targets", required=True, help="BTC/USDT=0.4,ETH/USDT=0.35,USDT=0.25")
+    add.add_argument("--check-every", default="60s", help="drift check interval (60s, 5m, 1h)")
+    add.add_argument("--policy", help="policy settings as JSON (docs/snapshot.md lists them)")
+    add.set_defaults(handler=lambda a: _run(_add(a)))
+
+    targets = commands.add_parser("targets", help="change an account's targets")
+    targets.add_argument("account_id")
+    targets.add_argument("targets", help="BTC/USDT=0.5,USDT=0.5")
+    targets.set_defaults(handler=lambda a: _run(_targets(a)))
+
+    for name, help_text in (
+        ("pause", "stop trading (checks stop too)"),
+        ("resume", "resume trading"),
+        ("force", "run a drift check now"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("account_id")
+        command.set_defaults(handler=lambda a, n=name: _run(_signal(a, n)))
+
+    status = commands.add_parser("status", help="an account's state, drift and last cycle")
+    status.add_argument("account_id")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=lambda a: _run(_status(a)))
+
+    listing = commands.add_parser("list", help="running accounts")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=lambda a: _run(_list(a)))
+
+
+def _run(coroutine: Any) -> int:
+    result: int = asyncio.run(coroutine)
+    return result
+
+
+async def _client() -> tuple[Client, str]:
+    settings = load_settings()
+    return await connect(settings), settings.task_queue
+
+
+def config_from_args(args: argparse.Namespace) -> AccountConfig:
+    quote, weights = parse_targets("--targets", args.targets)
+    policy: dict[str, Any] = {}
+    if args.policy:
+        try:
+            policy = json.loads(args.policy)
+        except json.JSONDecodeError as error:
+            raise InvalidInput("--policy", f"not valid JSON: {error.msg}") from None
+        if not isinstance(policy, dict):
+            raise InvalidInput("--policy", "must be a JSON object of settings")
+    policy["check_interval_seconds"] = parse_duration("--check-every", args.check_every)
+    try:
+        return AccountConfig.model_validate(
+            {
+                "account_id": args.account_id,
+                "venue": args.venue,
+                "quote": quote,
+                "targets": weights,
+                "policy": policy,
+            }
+        )
+    except ValidationError as error:
+        raise describe(error) from None
+
+
+async def _add(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    client, task_queue = await _client()
+    try:
+        await client.start_workflow(
+            AccountWorkflow.run,
+            AccountWorkflowInput(config=config),
+            id=workflow_id(config.account_id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(sa.ACCOUNT, config.account_id)]
+            ),
+            static_summary=f"rebalance {config.account_id} on {config.venue}",
+        )
+    except WorkflowAlreadyStartedError:
+        raise InvalidInput(
+            "account_id", f"{config.account_id} already runs; change it with `account targets`"
+        ) from None
+    print(f"account {config.account_id} started as workflow {workflow_id(config.account_id)}")
+    return 0
+
+
+async def _targets(args: argparse.Namespace) -> int:
+    _, weights = parse_targets("targets", args.targets)
+    client, _ = await _client()
+    handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
+    try:
+        status = await handle.execute_update(
+            AccountWorkflow.set_targets, TargetsUpdate(targets=weights)
+        )
+    except WorkflowUpdateFailedError as error:
+        raise InvalidInput("targets", str(error.cause).removeprefix("targets rejected: ")) from None
+    except RPCError as error:
+        raise _not_found(args.account_id, error) from None
+    print(f"targets of {args.account_id}: " + _weights(status.targets))
+    return 0
+
+
+async def _signal(args: argparse.Namespace, name: str) -> int:
+    client, _ = await _client()
+    handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
+    try:
+        if name == "force":
+            await handle.signal(AccountWorkflow.force, ForceRequest(reason="operator"))
+        elif name == "pause":
+            await handle.signal(AccountWorkflow.pause)
+        else:
+            await handle.signal(AccountWorkflow.resume)
+    except RPCError as error:
+        raise _not_found(args.account_id, error) from None
+    print(f"{name} sent to {args.account_id}")
+    return 0
+
+
+async def _status(args: argparse.Namespace) -> int:
+    client, _ = await _client()
+    handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
+    try:
+        status = await handle.query(AccountWorkflow.status)
+    except RPCError as error:
+        raise _not_found(args.account_id, error) from None
+    if args.json:
+        print(status.model_dump_json())
+    else:
+        render_status(status)
+    return 0
+
+
+async def _list(args: argparse.Namespace) -> int:
+    client, _ = await _client()
+    rows = []
+    async for execution in client.list_workflows(
+        "WorkflowType = 'AccountWorkflow' AND ExecutionStatus = 'Running'"
+    ):
+        attributes = execution.typed_search_attributes
+        rows.append(
+            {
+                "account_id": attributes.get(sa.ACCOUNT) or execution.id.removeprefix("account-"),
+                "workflow_id": execution.id,
+                "state": attributes.get(sa.STATE),
+                "max_drift": attributes.get(sa.MAX_DRIFT),
+                "started": execution.start_time.isoformat() if execution.start_time else None,
+            }
+        )
+    if args.json:
+        print(json.dumps({"accounts": rows}))
+        return 0
+    table = Table(title="Accounts")
+    for column in ("account", "state", "max |drift|", "started"):
+        table.add_column(column)
+    for row in sorted(rows, key=lambda r: str(r["account_id"])):
+        table.add_row(
+            str(row["account_id"]), str(row["state"]), str(row["max_drift"]), str(row["started"])
+        )
+    Console().print(table)
+    return 0
+
+
+def _not_found(account_id: str, error: RPCError) -> RebalancerError:
+    if error.status == RPCStatusCode.NOT_FOUND:
+        return InvalidInput("account_id", f"no running account {account_id}")
+    return RebalancerError(f"Temporal refused: {error.message}")
+
+
+def _weights(weights: dict[str, Any]) -> str:
+    return ", ".join(f"{asset}={plain(weight)}" for asset, weight in sorted(weights.items()))
+
+
+def render_status(status: AccountStatus) -> None:
+    console = Console()
+    console.print(
+        f"[bold]{status.account_id}[/bold] on {status.venue}: {status.state}, cycle {status.cycle}"
+    )
+    console.print(f"targets: {_weights(status.targets)}")
+    table = Table()
+    for column in ("asset", "target", "drift"):
+        table.add_column(column)
+    for asset, target in sorted(status.targets.items()):
+        drift = status.drift.get(asset)
+        table.add_row(asset, plain(target), plain(round(drift, 6)) if drift is not None else "-")
+    console.print(table)
+    last = status.last_cycle
+    if last is not None:
+        console.print(
+            f"last cycle {last.cycle} ({last.trigger}): {last.status}, "
+            f"{last.orders_placed} orders, {last.orders_filled} filled"
+            + (
+                f", realised cost {plain(round(last.realised_cost, 4))}"
+                if last.realised_cost
+                else ""
+            )
+        )
+    for leg in status.queued:
+        console.print(f"queued {leg.side} {leg.asset} until {leg.retry_at:%H:%M:%S}: {leg.reason}")
+    if status.next_check_at:
+        console.print(f"next check at {status.next_check_at:%Y-%m-%d %H:%M:%S} UTC")

@@ -1,0 +1,135 @@
+"""``rebalancer schedule``: calendar reviews through Temporal Schedules.
+
+A schedule starts the small ScheduledReview workflow, which signals the account's workflow
+to check now. The account workflow remains the only thing that trades.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import (
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from rebalancer.cli import Subparsers
+from rebalancer.config import load_settings
+from rebalancer.domain.errors import InvalidInput, RebalancerError
+from rebalancer.pipeline.messages import ACCOUNT_ID_PATTERN
+from rebalancer.temporal_connection import connect
+from workflows.review import ScheduledReviewWorkflow
+
+
+def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("schedule", help="calendar reviews (Temporal Schedules)")
+    commands = parser.add_subparsers(dest="schedule_command", required=True)
+
+    create = commands.add_parser("create", help="review an account on a cron calendar")
+    create.add_argument("account_id")
+    create.add_argument("--cron", required=True, help="cron expression, UTC: '0 9 * * MON'")
+    create.add_argument("--id", help="schedule id (default review-<account>)")
+    create.set_defaults(handler=lambda a: _run(_create(a)))
+
+    listing = commands.add_parser("list", help="list schedules")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=lambda a: _run(_list(a)))
+
+    for name, help_text in (
+        ("pause", "pause a schedule"),
+        ("unpause", "unpause a schedule"),
+        ("delete", "delete a schedule"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("schedule_id")
+        command.set_defaults(handler=lambda a, n=name: _run(_manage(a, n)))
+
+
+def _run(coroutine: Any) -> int:
+    result: int = asyncio.run(coroutine)
+    return result
+
+
+async def _create(args: argparse.Namespace) -> int:
+    if not re.match(ACCOUNT_ID_PATTERN, args.account_id):
+        raise InvalidInput("account_id", "lower-case letters, digits, - and _, up to 48")
+    settings = load_settings()
+    client = await connect(settings)
+    schedule_id = args.id or f"review-{args.account_id}"
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            ScheduledReviewWorkflow.run,
+            args.account_id,
+            id=f"review-{args.account_id}",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(cron_expressions=[args.cron]),
+        # A review that is still running makes the next one pointless, not urgent.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(note=f"calendar review of {args.account_id}"),
+    )
+    try:
+        await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+        raise InvalidInput("--id", f"schedule {schedule_id} already exists") from None
+    except RPCError as error:
+        if error.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise InvalidInput("--cron", error.message) from None
+        raise RebalancerError(f"Temporal refused the schedule: {error.message}") from None
+    print(f"schedule {schedule_id} reviews {args.account_id} on '{args.cron}' (UTC)")
+    return 0
+
+
+async def _list(args: argparse.Namespace) -> int:
+    client = await connect(load_settings())
+    rows: list[dict[str, Any]] = []
+    async for entry in await client.list_schedules():
+        info, state = entry.info, entry.schedule.state if entry.schedule else None
+        rows.append(
+            {
+                "schedule_id": entry.id,
+                "paused": state.paused if state else None,
+                "next": [t.isoformat() for t in (info.next_action_times[:1] if info else [])],
+                "note": state.note if state else None,
+            }
+        )
+    if args.json:
+        print(json.dumps({"schedules": rows}))
+        return 0
+    table = Table(title="Schedules")
+    for column in ("schedule", "paused", "next run (UTC)"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["schedule_id"], str(row["paused"]), ", ".join(row["next"]))
+    Console().print(table)
+    return 0
+
+
+async def _manage(args: argparse.Namespace, action: str) -> int:
+    client = await connect(load_settings())
+    handle = client.get_schedule_handle(args.schedule_id)
+    try:
+        if action == "pause":
+            await handle.pause(note="paused from the CLI")
+        elif action == "unpause":
+            await handle.unpause(note="unpaused from the CLI")
+        else:
+            await handle.delete()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise InvalidInput("schedule_id", f"no schedule {args.schedule_id}") from None
+        raise RebalancerError(f"Temporal refused: {error.message}") from None
+    print(f"schedule {args.schedule_id}: {action}d")
+    return 0

