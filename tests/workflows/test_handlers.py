@@ -9,6 +9,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from rebalancer.pipeline.messages import AccountConfig, ForceRequest, PolicyUpdate, TargetsUpdate
+from tests.workflows.history_recording import record_history
 from tests.workflows.memory_venue import MemoryVenue
 from tests.workflows.scenario import RULES, book, harness, marketable_policy
 from tests.workflows.test_timers import eventually
@@ -59,6 +60,7 @@ async def test_pause_resume_and_force(time_skipping_env: WorkflowEnvironment) ->
         assert forced.cycle > first.cycle
         assert venue.placements == []
         await handle.terminate()
+        await record_history(handle, "pause-resume-force")
 
 
 @pytest.mark.parametrize(
@@ -86,6 +88,7 @@ async def test_bad_targets_are_rejected_and_change_nothing(
         assert after.targets == before.targets
         assert after.cycle == before.cycle
         await handle.terminate()
+        await record_history(handle, "rejected-targets")
 
 
 async def test_new_targets_trade_at_once(time_skipping_env: WorkflowEnvironment) -> None:
@@ -105,6 +108,7 @@ async def test_new_targets_trade_at_once(time_skipping_env: WorkflowEnvironment)
         assert traded.last_cycle.verdicts["BTC"] == "execute"
         assert venue.free["BTC"] < Decimal("0.4")
         await handle.terminate()
+        await record_history(handle, "new-targets")
 
 
 async def test_policy_update_validated(time_skipping_env: WorkflowEnvironment) -> None:
@@ -123,3 +127,4 @@ async def test_policy_update_validated(time_skipping_env: WorkflowEnvironment) -
             )
         assert (await h.status(handle)).policy.band == Decimal("0.05")
         await handle.terminate()
+        await record_history(handle, "policy-update")

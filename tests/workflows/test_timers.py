@@ -10,6 +10,7 @@ from decimal import Decimal
 from temporalio.testing import WorkflowEnvironment
 
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus
+from tests.workflows.history_recording import record_history
 from tests.workflows.memory_venue import MemoryVenue
 from tests.workflows.scenario import RULES, book, harness, marketable_policy
 
@@ -58,6 +59,7 @@ async def test_queued_leg_waits_for_depth_then_executes(
         assert venue.free["BTC"] * Decimal(64000) > Decimal(49_000)
         assert len(venue.placements) == 1
         await handle.terminate()
+        await record_history(handle, "queued-leg")
 
 
 async def test_leg_larger_than_the_book_is_sliced_across_timers(
@@ -87,3 +89,4 @@ async def test_leg_larger_than_the_book_is_sliced_across_timers(
         assert venue.free["BTC"] * Decimal(64000) > Decimal(49_000)
         assert done.totals["orders_filled"] == 2
         await handle.terminate()
+        await record_history(handle, "sliced-leg")
