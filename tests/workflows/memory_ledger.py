@@ -25,7 +25,7 @@ class MemoryLedger:
         self.cycle_starts: dict[tuple[str, int], CycleStart] = {}
         self.cycle_ends: dict[tuple[str, int], CycleEnd] = {}
         self.orders: dict[str, OrderRecord] = {}
-        self.fills: dict[tuple[str, str], FillRecord] = {}
+        self.fills: dict[tuple[str, str, str, str], FillRecord] = {}
         self.balances: dict[tuple[str, datetime, str], BalanceSnapshot] = {}
 
     async def ensure_account(self, account: AccountRecord) -> None:
@@ -64,7 +64,9 @@ class MemoryLedger:
     async def record_fills(self, fills: Sequence[FillRecord]) -> int:
         new = 0
         for fill in fills:
-            key = (fill.venue, fill.trade_id)
+            # As the real store: venues number trades per symbol, and a trade between two of
+            # our accounts appears in both.
+            key = (fill.venue, fill.account_id, fill.symbol, fill.trade_id)
             if key not in self.fills:
                 self.fills[key] = fill
                 new += 1

