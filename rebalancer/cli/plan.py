@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from rich.table import Table
 from rebalancer.cli import Subparsers
 from rebalancer.domain.decide import AssetDecision, Plan, decide
 from rebalancer.domain.errors import InvalidInput
-from rebalancer.domain.numbers import plain
+from rebalancer.domain.numbers import plain, to_places
 from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.snapshot_json import parse_snapshot
 
@@ -35,6 +36,8 @@ def handle(args: argparse.Namespace) -> int:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InvalidInput("--snapshot", f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput("--snapshot", f"{path} is not UTF-8 text") from None
     plan = decide(parse_snapshot(text))
     if args.json:
         print(json.dumps(plan_json(plan), separators=(",", ":")))
@@ -96,12 +99,10 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 
 def _short(value: Any, places: int = 6) -> str:
-    from decimal import Decimal
-
     if value is None:
         return "-"
     if isinstance(value, Decimal):
-        return plain(round(value, places))
+        return plain(to_places(value, places))
     return str(value)
 
 

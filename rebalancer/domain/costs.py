@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rebalancer.domain.market import BookLevel, Frozen, MarketRules, OrderBook, Side
-from rebalancer.domain.numbers import ZERO, Dec, NonNegDec, div, exact, to_bps
+from rebalancer.domain.numbers import ZERO, Dec, NonNegDec, div, div_down, exact, to_bps
 from rebalancer.domain.policy_settings import ExecutionStyle
 
 
@@ -32,6 +32,7 @@ class CostEstimate(Frozen):
     fully_absorbed: bool
 
     @property
+    @exact
     def notional_at_mid(self) -> Decimal:
         return self.filled * self.mid
 
@@ -125,7 +126,7 @@ def max_quantity_within_budget(book: OrderBook, side: Side, budget_bps: Decimal)
     mid = book.mid
     if mid is None:
         return ZERO
-    allowance = div(budget_bps * mid, Decimal(10_000))
+    allowance = div_down(budget_bps * mid, Decimal(10_000))
     cost = ZERO  # sum of (price - mid) * quantity, signed for side
     taken = ZERO
     for level in book.side_taken_by(side):
@@ -134,7 +135,7 @@ def max_quantity_within_budget(book: OrderBook, side: Side, budget_bps: Decimal)
             cost += per_unit * level.quantity
             taken += level.quantity
             continue
-        # Solve (cost + per_unit * x) / (taken + x) <= allowance for x.
-        extra = div(allowance * taken - cost, per_unit - allowance)
-        return taken + max(extra, ZERO)
+        # Solve (cost + per_unit * x) / (taken + x) <= allowance for the total taken + x,
+        # in one division rounded down, so the answer never overshoots by its last digit.
+        return max(div_down(taken * per_unit - cost, per_unit - allowance), taken)
     return taken

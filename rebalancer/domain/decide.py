@@ -22,8 +22,8 @@ from rebalancer.domain.costs import CostEstimate, estimate_cost
 from rebalancer.domain.drift import AssetDrift, DriftReport, compute_drift
 from rebalancer.domain.inaction import cost_of_inaction, inaction_reduction
 from rebalancer.domain.liquidity import Verdict, assess_liquidity, minimum_notional
-from rebalancer.domain.market import Frozen, Side
-from rebalancer.domain.numbers import ONE, ZERO, Dec, div, exact, floor_to_step, plain
+from rebalancer.domain.market import Frozen, MarketRules, Side
+from rebalancer.domain.numbers import ONE, ZERO, Dec, div, exact, floor_to_step, plain, to_places
 from rebalancer.domain.orders import PlannedOrder, limit_price
 from rebalancer.domain.snapshot import Snapshot
 
@@ -71,22 +71,29 @@ def _drift_after(row: AssetDrift, side: Side, quantity: Decimal, equity: Decimal
 def _worth_it(
     snapshot: Snapshot, row: AssetDrift, side: Side, cost: CostEstimate, equity: Decimal
 ) -> tuple[bool, Decimal]:
-    after = _drift_after(row, side, cost.filled, equity)
+    # Benefit and cost are both of the whole leg (``cost.requested``). A walk the book cannot
+    # finish is priced on what it absorbs, scaled to the whole: a lower bound on the cost.
+    after = _drift_after(row, side, cost.requested, equity)
     benefit = inaction_reduction(
         row.drift, after, row.velocity, snapshot.volatility_of(row.asset), equity, snapshot.policy
     )
     if not snapshot.policy.cost_gate:
         return True, benefit
-    # A walk the book cannot finish is priced on what it absorbs: a lower bound on the cost.
     if not cost.fully_absorbed and cost.filled > 0:
         scaled = div(cost.total * cost.requested, cost.filled)
         return benefit > scaled, benefit
     return benefit > cost.total, benefit
 
 
+def _fee_rate(rules: MarketRules) -> Decimal:
+    """The worse of the two fees, never a rebate: what a balance check must allow for."""
+    return max(rules.taker_fee, rules.maker_fee, ZERO)
+
+
 @exact
 def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
-    report = report or compute_drift(snapshot)
+    if report is None:
+        report = compute_drift(snapshot)
     policy = snapshot.policy
     equity = report.equity
     quote = snapshot.quote
@@ -124,13 +131,13 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
 
     # Buys spend free cash plus what the sells bring in, net of fees, minus a fee buffer.
     proceeds = sum(
-        (o.amount * o.price * (ONE - snapshot.rules(o.asset).taker_fee) for o in sells), ZERO
+        (o.amount * o.price * (ONE - _fee_rate(snapshot.rules(o.asset))) for o in sells), ZERO
     )
     cash = snapshot.free(quote) * (ONE - policy.fee_buffer) + proceeds
     bought: list[PlannedOrder] = []
     for row, quantity in buys:
         rules = snapshot.rules(row.asset)
-        fee = ONE + max(rules.taker_fee, rules.maker_fee, ZERO)
+        fee = ONE + _fee_rate(rules)
         budget = ONE + div(policy.slippage_budget_bps, Decimal(10_000))
         affordable = div(cash, row.price * budget * fee)
         decision = _finish_leg(
@@ -149,12 +156,19 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
                     }
                 )
             else:
-                decision = decision.model_copy(
+                book = snapshot.book(row.asset)
+                assert book is not None  # an order exists only where a book priced it
+                shrunk = order.model_copy(
                     update={
-                        "order": order.model_copy(update={"amount": amount}),
-                        "reason": f"{decision.reason}; capped by free balance",
+                        "amount": amount,
+                        "predicted_cost": estimate_cost(book, "buy", amount, rules, "marketable"),
                     }
                 )
+                capped = "capped by free balance"
+                reason = (
+                    decision.reason if capped in decision.reason else f"{decision.reason}; {capped}"
+                )
+                decision = decision.model_copy(update={"order": shrunk, "reason": reason})
         decisions[row.asset] = decision
         if decision.order is not None:
             bought.append(decision.order)
@@ -244,8 +258,8 @@ def _leg(
                 "benefit": benefit,
                 "predicted_cost": cost,
                 "reason": (
-                    f"not worth it: trading costs {plain(cost.total.quantize(Decimal('0.01')))}"
-                    f" vs {plain(benefit.quantize(Decimal('0.01')))} saved"
+                    f"not worth it: trading costs {plain(to_places(cost.total, 2))}"
+                    f" vs {plain(to_places(benefit, 2))} saved"
                 ),
             }
         )

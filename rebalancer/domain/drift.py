@@ -37,6 +37,7 @@ class DriftReport(Frozen):
         raise KeyError(asset)
 
     @property
+    @exact
     def max_abs_drift(self) -> Decimal:
         return max((abs(row.drift) for row in self.assets), default=ZERO)
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from rebalancer.domain.costs import CostEstimate, estimate_cost, max_quantity_within_budget
 from rebalancer.domain.market import Frozen, MarketRules, OrderBook, Side
-from rebalancer.domain.numbers import ZERO, Dec, exact, floor_to_step
+from rebalancer.domain.numbers import ZERO, Dec, exact, floor_to_step, round_to_tick
 from rebalancer.domain.policy_settings import PolicySettings
 
 Verdict = Literal["execute", "slice", "queue", "skip"]
@@ -30,6 +30,18 @@ class LiquidityAssessment(Frozen):
 
 def minimum_notional(rules: MarketRules, policy: PolicySettings) -> Decimal:
     return max(rules.min_notional, policy.min_trade_notional)
+
+
+def lowest_limit_price(book: OrderBook, cost: CostEstimate, rules: MarketRules) -> Decimal:
+    """A floor under any limit price ``limit_price`` can give this order, in either style.
+
+    The venue checks min notional at the limit price, not at mid: a passive buy rests at
+    the bid and a marketable sell reaches down the bids, both below mid. The floor is the
+    lower of the best bid and the walk's last price, rounded down to the tick.
+    """
+    best_bid = book.best_bid
+    low = cost.worst_price if best_bid is None else min(best_bid, cost.worst_price)
+    return round_to_tick(low, rules.tick_size, side="buy")
 
 
 @exact
@@ -60,8 +72,12 @@ def assess_liquidity(
     depth = book.depth(side, policy.depth_levels)
     absorbable = floor_to_step(absorbable_quantity(book, side, policy), rules.step_size)
     now = min(quantity, absorbable)
-    mid = book.mid
-    if now * mid < minimum_notional(rules, policy) or now < rules.min_qty or now == 0:
+    cost = estimate_cost(book, side, now, rules, "marketable") if now > 0 else None
+    if (
+        cost is None
+        or now * lowest_limit_price(book, cost, rules) < minimum_notional(rules, policy)
+        or now < rules.min_qty
+    ):
         return LiquidityAssessment(
             verdict="queue",
             reason=(
@@ -73,7 +89,6 @@ def assess_liquidity(
             depth=depth,
             absorbable=absorbable,
         )
-    cost = estimate_cost(book, side, now, rules, "marketable")
     if now < quantity:
         if not policy.allow_slicing:
             return LiquidityAssessment(

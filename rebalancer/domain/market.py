@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rebalancer.domain.numbers import ZERO, Dec, NonNegDec, PosDec, div
+from rebalancer.domain.numbers import (
+    ZERO,
+    BoundedNonNegDec,
+    BoundedPosDec,
+    Dec,
+    div,
+    exact,
+)
 
 Side = Literal["buy", "sell"]
 
@@ -19,9 +26,9 @@ class Frozen(BaseModel):
 class Quote(Frozen):
     """Best bid/ask, or only a last price when no book side is known."""
 
-    bid: PosDec | None = None
-    ask: PosDec | None = None
-    last: PosDec | None = None
+    bid: BoundedPosDec | None = None
+    ask: BoundedPosDec | None = None
+    last: BoundedPosDec | None = None
 
     @model_validator(mode="after")
     def _has_a_price(self) -> Quote:
@@ -34,6 +41,7 @@ class Quote(Frozen):
         return self
 
     @property
+    @exact
     def mid(self) -> Decimal:
         if self.bid is not None and self.ask is not None:
             return div(self.bid + self.ask, Decimal(2))
@@ -42,8 +50,8 @@ class Quote(Frozen):
 
 
 class BookLevel(Frozen):
-    price: PosDec
-    quantity: PosDec
+    price: BoundedPosDec
+    quantity: BoundedPosDec
 
     @model_validator(mode="before")
     @classmethod
@@ -92,6 +100,7 @@ class OrderBook(Frozen):
         return self.asks[0].price if self.asks else None
 
     @property
+    @exact
     def mid(self) -> Decimal | None:
         if not self.bids or not self.asks:
             return None
@@ -106,6 +115,7 @@ class OrderBook(Frozen):
         """The levels an order of ``side`` consumes: a buy lifts asks, a sell hits bids."""
         return self.asks if side == "buy" else self.bids
 
+    @exact
     def depth(self, side: Side, levels: int) -> Decimal:
         """Base quantity on the side ``side`` consumes, over the best ``levels`` levels."""
         return sum((lvl.quantity for lvl in self.side_taken_by(side)[:levels]), ZERO)
@@ -117,10 +127,10 @@ class MarketRules(Frozen):
     symbol: str
     base: str
     quote: str
-    tick_size: PosDec
-    step_size: PosDec
-    min_qty: NonNegDec = ZERO
-    min_notional: NonNegDec = ZERO
+    tick_size: BoundedPosDec
+    step_size: BoundedPosDec
+    min_qty: BoundedNonNegDec = ZERO
+    min_notional: BoundedNonNegDec = ZERO
     maker_fee: Dec = Field(default=Decimal("0.001"), ge=-1, le=1)
     taker_fee: Dec = Field(default=Decimal("0.001"), ge=-1, le=1)
 

@@ -30,6 +30,7 @@ class PlannedOrder(Frozen):
     predicted_cost: CostEstimate | None = None
 
     @property
+    @exact
     def notional(self) -> Decimal:
         return self.amount * self.price
 

@@ -8,22 +8,35 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
+from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen, MarketRules, OrderBook, Quote, symbol_for
-from rebalancer.domain.numbers import ONE, ZERO, Dec, Fraction, NonNegDec, PosDec, plain
+from rebalancer.domain.numbers import (
+    ONE,
+    ZERO,
+    BoundedNonNegDec,
+    BoundedPosDec,
+    Dec,
+    Fraction,
+    exact_sum,
+    plain,
+)
 from rebalancer.domain.policy_settings import PolicySettings
 
 ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"
 
+# A drift sample is weight - target, both in [0, 1].
+DriftSample = Annotated[Dec, Field(ge=-1, le=1)]
+
 
 class Position(Frozen):
     asset: str = Field(pattern=ASSET_PATTERN)
-    quantity: NonNegDec
+    quantity: BoundedNonNegDec
     # Free balance; what open orders lock is quantity - free. Defaults to all of it.
-    free: NonNegDec | None = None
+    free: BoundedNonNegDec | None = None
 
     @model_validator(mode="after")
     def _free_within_quantity(self) -> Position:
@@ -37,12 +50,18 @@ class Position(Frozen):
 
 
 def validate_targets(targets: dict[str, Decimal], quote: str) -> dict[str, Decimal]:
-    """Targets are weights per asset, quote currency (cash) included, summing to exactly 1."""
+    """Targets are weights per asset, quote currency (cash) included, summing to exactly 1.
+
+    Raises ``InvalidInput`` (a ``ValueError``) naming ``targets``.
+    """
     if quote not in targets:
-        raise ValueError(f"must include the quote currency {quote} (cash), even at weight 0")
-    total = sum(targets.values(), ZERO)
+        raise InvalidInput(
+            "targets", f"must include the quote currency {quote} (cash), even at weight 0"
+        )
+    # Exactly: a sum rounded to any fixed precision could call 1 + 1e-40 "1".
+    total = exact_sum(targets.values())
     if total != ONE:
-        raise ValueError(f"weights must sum to exactly 1, got {plain(total)}")
+        raise InvalidInput("targets", f"weights must sum to exactly 1, got {plain(total)}")
     return targets
 
 
@@ -54,9 +73,9 @@ class Snapshot(Frozen):
     books: dict[str, OrderBook] = Field(default_factory=dict)
     markets: dict[str, MarketRules] = Field(default_factory=dict)
     # Previous drift samples per asset, oldest first; the caller keeps them between checks.
-    history: dict[str, tuple[Dec, ...]] = Field(default_factory=dict)
+    history: dict[str, tuple[DriftSample, ...]] = Field(default_factory=dict)
     # Annualised volatility estimates per asset; the policy default fills the gaps.
-    volatility: dict[str, PosDec] = Field(default_factory=dict)
+    volatility: dict[str, BoundedPosDec] = Field(default_factory=dict)
     policy: PolicySettings = Field(default_factory=PolicySettings)
 
     @model_validator(mode="before")
@@ -87,30 +106,32 @@ class Snapshot(Frozen):
         seen: set[str] = set()
         for i, position in enumerate(self.positions):
             if position.asset in seen:
-                raise ValueError(f"positions[{i}].asset: duplicate asset {position.asset}")
+                raise InvalidInput(
+                    f"positions.{i}.asset", f"duplicate asset {position.asset} (one position each)"
+                )
             seen.add(position.asset)
             if position.asset not in self.targets:
-                raise ValueError(
-                    f"positions[{i}].asset: unknown asset {position.asset}; give it a target"
-                    " (0 to sell it all)"
+                raise InvalidInput(
+                    f"positions.{i}.asset",
+                    f"unknown asset {position.asset}; give it a target (0 to sell it all)",
                 )
         for asset in self.targets:
             if asset == self.quote:
                 continue
             symbol = symbol_for(asset, self.quote)
             if symbol not in self.prices:
-                raise ValueError(f"prices: symbol {symbol} has no price")
+                raise InvalidInput(f"prices.{symbol}", f"symbol {symbol} has no price")
             if symbol not in self.markets:
-                raise ValueError(f"markets: symbol {symbol} has no market rules")
+                raise InvalidInput(f"markets.{symbol}", f"symbol {symbol} has no market rules")
         for asset in self.history:
             if asset not in self.targets:
-                raise ValueError(f"history.{asset}: unknown asset (not in targets)")
+                raise InvalidInput(f"history.{asset}", "unknown asset (not in targets)")
         for asset in self.volatility:
             if asset not in self.targets:
-                raise ValueError(f"volatility.{asset}: unknown asset (not in targets)")
+                raise InvalidInput(f"volatility.{asset}", "unknown asset (not in targets)")
         for symbol, rules in self.markets.items():
             if symbol != rules.symbol:
-                raise ValueError(f"markets.{symbol}: key must equal its symbol {rules.symbol}")
+                raise InvalidInput(f"markets.{symbol}", f"key must equal its symbol {rules.symbol}")
         return self
 
     def quantity(self, asset: str) -> Decimal:
