@@ -197,6 +197,10 @@ class AccountWorkflow:
         elif self._force is not None:
             workflow.logger.info("force ignored: account is paused")
             self._force = None
+        # Pause and resume show in the UI's search attributes without waiting for a cycle.
+        # Histories recorded before this change did not upsert here: patched keeps them valid.
+        if workflow.patched("publish-while-waiting"):
+            self._publish()
         timeout, summary = self._next_wake(now)
         self._wake = False
         # A timeout is the timer firing: the loop then finds what is due.
@@ -492,10 +496,12 @@ class AccountWorkflow:
         return tuple(sorted(f"{a}/{config.quote}" for a in config.targets if a != config.quote))
 
     def _public_state(self) -> str:
-        if self._state.paused:
-            return "paused"
+        # A cycle in flight reads "trading" even once paused: operators waiting for a quiet
+        # account (and the demo's audit) must not see "paused" while an order is still open.
         if self._activity == "trading":
             return "trading"
+        if self._state.paused:
+            return "paused"
         return "waiting" if self._state.queued else "idle"
 
     def _count(self, name: str, amount: int = 1) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -20,6 +21,13 @@ from rebalancer.domain.snapshot_json import describe
 # Subcommand modules under rebalancer.cli, in help order.
 COMMANDS = [
     "plan",
+    "db",
+    "worker",
+    "account",
+    "schedule",
+    "dev",
+    "paper_venue",
+    "demo",
 ]
 
 Handler = Callable[[argparse.Namespace], int]
@@ -52,14 +60,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ValidationError as error:
-        print(f"rebalancer: error: {describe(error)}", file=sys.stderr)
+        print(f"rebalancer: error: {one_line(str(describe(error)))}", file=sys.stderr)
     except RebalancerError as error:
-        print(f"rebalancer: error: {error}", file=sys.stderr)
+        print(f"rebalancer: error: {one_line(str(error))}", file=sys.stderr)
     except KeyboardInterrupt:
         print("rebalancer: interrupted", file=sys.stderr)
         return 130
     return 2
 
 
-def run() -> None:
-    sys.exit(main())
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped: a key in a file may hold a newline."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    code = main(argv)
+    if "temporalio.bridge.temporal_sdk_bridge" in sys.modules:
+        # The Temporal client's native runtime threads can still hold the GIL machinery when
+        # the interpreter finalizes, which sporadically aborts the process (SIGABRT) after
+        # the command has finished. Everything is done and flushed here, so skip
+        # finalization: the exit code is the command's, every time.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
