@@ -13,17 +13,20 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
-from rebalancer.venue.credentials import open_gateway
 from temporalio.worker import Worker
 
 from activities import AccountActivities
 from activities.deps import Deps
 from rebalancer.config import Settings
+from rebalancer.dev import free_port
 from rebalancer.ledger.embedded import ensure_database
 from rebalancer.ledger.migrate import migrate
 from rebalancer.ledger.postgres_store import PostgresStore
 from rebalancer.sandbox import workflow_runner
+from rebalancer.telemetry import MetricsServer, sdk_runtime
 from rebalancer.temporal_connection import connect
+from rebalancer.tracing import tracing_interceptor
+from rebalancer.venue.credentials import open_gateway
 from rebalancer.venue.gateway import VenueGateway
 from rebalancer.venue.pool import GatewayPool
 from workflows import WORKFLOWS
@@ -51,7 +54,17 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     )
     applied = await migrate(dsn)
     log.info("ledger migrated", applied=applied)
-    client = await connect(settings)
+    interceptor = tracing_interceptor(settings.otlp_endpoint)
+    metrics: MetricsServer | None = None
+    runtime = None
+    if settings.metrics_port is not None:
+        sdk_port = free_port()
+        runtime = sdk_runtime(sdk_port)
+        metrics = MetricsServer(settings.metrics_host, settings.metrics_port, sdk_port)
+        await metrics.start()
+    client = await connect(
+        settings, runtime=runtime, interceptors=[interceptor] if interceptor else []
+    )
     async with PostgresStore.open(
         dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
     ) as ledger:
@@ -73,6 +86,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             task_queue=settings.task_queue,
             temporal=settings.temporal_address,
             namespace=settings.temporal_namespace,
+            metrics=f":{settings.metrics_port}/metrics" if settings.metrics_port else "off",
+            tracing=settings.otlp_endpoint or "off",
         )
         try:
             async with worker:
@@ -80,6 +95,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
                 log.info("worker stopping: finishing in-flight activities")
         finally:
             await venues.close()
+            if metrics is not None:
+                await metrics.stop()
     log.info("worker stopped")
 
 

@@ -2,13 +2,17 @@
 
 One module per pipeline step; ``AccountActivities`` holds the dependencies and registers each
 step under its name (rebalancer.pipeline.activity_names). Every step is safe to run twice.
+Each call runs with its log context bound (account, workflow id, cycle, client order id) and
+its errors classified for Temporal's retry policy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from temporalio import activity
 
 from activities.assess_liquidity import assess_liquidity
@@ -23,6 +27,7 @@ from activities.record_cycle import record_cycle
 from activities.register_account import register_account
 from rebalancer.pipeline import activity_names as names
 from rebalancer.pipeline.messages import (
+    AccountRef,
     AssessRequest,
     AssessResult,
     AwaitFillRequest,
@@ -38,48 +43,89 @@ from rebalancer.pipeline.messages import (
 from rebalancer.venue.models import VenueOrder
 
 
+@asynccontextmanager
+async def step(
+    account: AccountRef,
+    *,
+    cycle: int | None = None,
+    client_order_id: str | None = None,
+    symbol: str | None = None,
+) -> AsyncIterator[None]:
+    info = activity.info()
+    context = {
+        "account": account.account_id,
+        "venue": account.venue,
+        "workflow_id": info.workflow_id,
+        "activity": info.activity_type,
+        "attempt": info.attempt,
+    }
+    if cycle is not None:
+        context["cycle"] = cycle
+    if client_order_id is not None:
+        context["client_order_id"] = client_order_id
+    with structlog.contextvars.bound_contextvars(**context):
+        async with classified(symbol):
+            yield
+
+
 class AccountActivities:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
     @activity.defn(name=names.REGISTER)
     async def register_account(self, request: RegisterRequest) -> None:
-        async with classified():
+        config = request.config
+        async with step(AccountRef(account_id=config.account_id, venue=config.venue)):
             await register_account(self.deps, request)
 
     @activity.defn(name=names.RECONCILE)
     async def reconcile(self, request: ReconcileRequest) -> ReconcileResult:
-        async with classified():
+        async with step(request.account, cycle=request.cycle):
             return await reconcile(self.deps, request)
 
     @activity.defn(name=names.DETECT_DRIFT)
     async def detect_drift(self, request: DetectRequest) -> DetectResult:
-        async with classified():
+        async with step(request.account, cycle=request.cycle):
             return await detect_drift(self.deps, request)
 
     @activity.defn(name=names.ASSESS_LIQUIDITY)
     async def assess_liquidity(self, request: AssessRequest) -> AssessResult:
-        async with classified():
+        async with step(request.account, symbol=request.rules.symbol):
             return await assess_liquidity(self.deps, request)
 
     @activity.defn(name=names.PLACE_LIMIT_ORDER)
     async def place_limit_order(self, request: PlaceRequest) -> VenueOrder:
-        async with classified():
+        async with step(
+            request.account,
+            cycle=request.cycle,
+            client_order_id=request.client_order_id,
+            symbol=request.order.symbol,
+        ):
             return await place_limit_order(self.deps, request)
 
     @activity.defn(name=names.AWAIT_FILL)
     async def await_fill(self, request: AwaitFillRequest) -> VenueOrder:
-        async with classified():
+        async with step(
+            request.account,
+            cycle=request.cycle,
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+        ):
             return await await_fill(self.deps, request)
 
     @activity.defn(name=names.CANCEL_ORDER)
     async def cancel_order(self, request: CancelRequest) -> VenueOrder:
-        async with classified():
+        async with step(
+            request.account,
+            cycle=request.cycle,
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+        ):
             return await cancel_order(self.deps, request)
 
     @activity.defn(name=names.RECORD_CYCLE)
     async def record_cycle(self, record: CycleRecord) -> None:
-        async with classified():
+        async with step(record.account, cycle=record.summary.cycle):
             await record_cycle(self.deps, record)
 
     def all(self) -> list[Callable[..., Any]]:

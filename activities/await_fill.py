@@ -14,6 +14,7 @@ from temporalio import activity
 
 from activities.deps import Deps
 from activities.ledger_orders import order_record
+from rebalancer import telemetry
 from rebalancer.pipeline.messages import AwaitFillRequest
 from rebalancer.venue.errors import OrderNotFound
 from rebalancer.venue.models import VenueOrder
@@ -25,17 +26,36 @@ async def await_fill(deps: Deps, request: AwaitFillRequest) -> VenueOrder:
     gateway = await deps.gateway(request.account)
     deadline = _deadline(request)
     poll = request.poll_milliseconds / 1000
+    seen_fill = _seen_fill()
     while True:
         order = await gateway.fetch_order(request.symbol, request.client_order_id)
         if order is None:
             raise OrderNotFound(f"order {request.client_order_id} is not known to the venue")
+        now = datetime.now(UTC)
+        if order.filled > 0 and not seen_fill:
+            seen_fill = True
+            since_detect = telemetry.elapsed_since(request.detect_started_at, now)
+            if since_detect is not None:
+                telemetry.first_fill(request.account.venue, since_detect)
         if activity.in_activity():
             activity.heartbeat(deadline.isoformat(), str(order.filled))
-        if order.is_final or datetime.now(UTC) >= deadline:
+        if order.is_final or now >= deadline:
+            if order.is_final:
+                telemetry.order_outcome(
+                    request.account.venue, order.symbol, order.amount, order.filled
+                )
             await deps.ledger.upsert_order(order_record(request.account, request.cycle, order))
             return order
         await asyncio.sleep(poll)
         poll = min(poll * 2, MAX_POLL_SECONDS)
+
+
+def _seen_fill() -> bool:
+    """A fill already seen before a retry (the heartbeat says so) is not a first fill."""
+    if activity.in_activity():
+        details = activity.info().heartbeat_details
+        return len(details) > 1 and str(details[1]) not in ("0", "")
+    return False
 
 
 def _deadline(request: AwaitFillRequest) -> datetime:

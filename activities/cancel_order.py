@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from activities.deps import Deps
 from activities.ledger_orders import order_record
+from rebalancer import telemetry
 from rebalancer.pipeline.messages import CancelRequest
 from rebalancer.venue.errors import OrderNotFound
 from rebalancer.venue.models import VenueOrder
@@ -26,5 +27,7 @@ async def cancel_order(deps: Deps, request: CancelRequest) -> VenueOrder:
         # Some venues answer a cancel before it takes effect; ask again for the final state.
         found = await gateway.fetch_order(request.symbol, request.client_order_id)
         order = found if found is not None else order
+    if order.is_final:
+        telemetry.order_outcome(request.account.venue, order.symbol, order.amount, order.filled)
     await deps.ledger.upsert_order(order_record(request.account, request.cycle, order))
     return order

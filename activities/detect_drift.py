@@ -10,6 +10,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from activities.deps import Deps
+from rebalancer import telemetry
 from rebalancer.domain.drift import compute_drift
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import OrderBook, Quote
@@ -28,6 +29,7 @@ def book_limit(levels: int) -> int:
 
 
 async def detect_drift(deps: Deps, request: DetectRequest) -> DetectResult:
+    started_at = datetime.now(UTC)
     gateway = await deps.gateway(request.account)
     markets = await gateway.markets()
     assets = [a for a in sorted(request.targets) if a != request.quote]
@@ -57,6 +59,7 @@ async def detect_drift(deps: Deps, request: DetectRequest) -> DetectResult:
         policy=request.policy,
     )
     report = compute_drift(snapshot)
+    telemetry.drift(request.account.account_id, {row.asset: row.drift for row in report.assets})
     await deps.ledger.start_cycle(
         CycleStart(
             account_id=request.account.account_id,
@@ -66,7 +69,9 @@ async def detect_drift(deps: Deps, request: DetectRequest) -> DetectResult:
             drift_snapshot=report.model_dump(mode="json"),
         )
     )
-    return DetectResult(snapshot=snapshot, report=report, observed_at=observed_at)
+    return DetectResult(
+        snapshot=snapshot, report=report, started_at=started_at, observed_at=observed_at
+    )
 
 
 def _quote(book: OrderBook) -> Quote:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import structlog
 from temporalio import activity
 
 from activities.deps import Deps
 from activities.ledger_orders import order_record
+from rebalancer import telemetry
 from rebalancer.ledger.records import OrderRecord
 from rebalancer.pipeline.messages import PlaceRequest
 from rebalancer.venue.models import VenueOrder
+
+log = structlog.get_logger("rebalancer.activities.place")
 
 
 async def place_limit_order(deps: Deps, request: PlaceRequest) -> VenueOrder:
@@ -48,6 +52,21 @@ async def place_limit_order(deps: Deps, request: PlaceRequest) -> VenueOrder:
             return existing
     placed = await gateway.place_limit_order(
         order.symbol, order.side, order.amount, order.price, request.client_order_id
+    )
+    acknowledged = datetime.now(UTC)
+    since_detect = telemetry.elapsed_since(request.detect_started_at, acknowledged)
+    telemetry.order_acknowledged(account.venue, order.symbol, since_detect)
+    if placed.filled > 0 and since_detect is not None:
+        telemetry.first_fill(account.venue, since_detect)
+    log.info(
+        "order acknowledged",
+        symbol=order.symbol,
+        side=order.side,
+        amount=str(order.amount),
+        price=str(order.price),
+        status=placed.status,
+        filled=str(placed.filled),
+        since_detect_ms=since_detect.total_seconds() * 1000 if since_detect else None,
     )
     await deps.ledger.upsert_order(order_record(account, request.cycle, placed, stored.created_at))
     return placed

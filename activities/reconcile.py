@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from activities.deps import Deps
 from activities.ledger_orders import order_record
+from rebalancer import telemetry
 from rebalancer.domain.numbers import ZERO
 from rebalancer.ledger.records import BalanceRow, BalanceSnapshot, FillRecord, OrderRecord
 from rebalancer.pipeline.messages import ReconcileRequest, ReconcileResult
@@ -48,6 +49,10 @@ async def reconcile(deps: Deps, request: ReconcileRequest) -> ReconcileResult:
     realised = (
         _realised_cost(cycle_trades, request.decision_mids) if request.decision_mids else None
     )
+    if request.slippage_budget_bps:
+        _record_slippage(
+            account.venue, cycle_trades, request.decision_mids, request.slippage_budget_bps
+        )
     if request.record_balances:
         balances = await gateway.balances()
         await deps.ledger.record_balances(
@@ -101,6 +106,17 @@ def _fill(account_id: str, venue: str, trade: VenueTrade, order: OrderRecord | N
         fee_asset=trade.fee_asset,
         executed_at=trade.executed_at,
     )
+
+
+def _record_slippage(
+    venue: str, trades: list[VenueTrade], mids: dict[str, Decimal], budget_bps: Decimal
+) -> None:
+    """Each fill's price against the decision-time mid, as a share of the slippage budget."""
+    for trade in trades:
+        mid = mids.get(trade.symbol)
+        if mid is not None:
+            worse = trade.price - mid if trade.side == "buy" else mid - trade.price
+            telemetry.slippage_utilization(venue, trade.symbol, worse / mid * 10_000 / budget_bps)
 
 
 def _realised_cost(trades: list[VenueTrade], mids: dict[str, Decimal]) -> Decimal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from activities.deps import Deps
+from rebalancer import telemetry
 from rebalancer.ledger.records import CycleEnd, CycleStart
 from rebalancer.pipeline.messages import CycleRecord
 
@@ -18,6 +19,8 @@ async def record_cycle(deps: Deps, record: CycleRecord) -> None:
             started_at=summary.started_at,
         )
     )
+    telemetry.cycle_costs(record.account.venue, summary.predicted_cost, summary.realised_cost)
+    telemetry.legs_held(account_id, summary.legs_queued)
     await deps.ledger.finish_cycle(
         CycleEnd(
             account_id=account_id,

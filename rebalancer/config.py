@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     credentials_file: Path | None = None
     # Telemetry
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"
     log_format: Literal["json", "pretty"] = "pretty"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     otlp_endpoint: str | None = None

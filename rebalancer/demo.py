@@ -10,13 +10,10 @@ records against the ledger, and stops every process it started, on Ctrl-C too.
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import shutil
 import signal
-import sys
 import time
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
@@ -25,22 +22,27 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.client import WorkflowHandle
 
 from rebalancer import paths
+from rebalancer.account_workflows import start_account
 from rebalancer.audit import AccountAudit, audit_account
 from rebalancer.config import load_settings
-from rebalancer.dev import DevStack, Ports, free_port, spawn
+from rebalancer.dev import (
+    DevStack,
+    PaperAccount,
+    Ports,
+    free_port,
+    worker_env,
+    write_paper_accounts,
+)
 from rebalancer.domain.numbers import plain
 from rebalancer.ledger.embedded import stop_embedded
 from rebalancer.ledger.postgres_store import PostgresStore
 from rebalancer.paper.admin_client import PaperAdmin
-from rebalancer.pipeline import search_attributes as sa
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus
-from rebalancer.pipeline.state import AccountWorkflowInput
 from rebalancer.temporal_connection import connect
-from workflows.account import AccountWorkflow, workflow_id
+from workflows.account import AccountWorkflow
 
 TARGET_SETS = [
     {"BTC": "0.4", "ETH": "0.3", "LINK": "0.1", "USDT": "0.2"},
@@ -49,7 +51,7 @@ TARGET_SETS = [
     {"BTC": "0.7", "USDT": "0.3"},
     {"BTC": "0.25", "ETH": "0.25", "LINK": "0.25", "USDT": "0.25"},
 ]
-STARTING_CASH = Decimal("100000")
+STARTING_CASH = "100000"
 # Fast cadence so a one-minute demo sees many cycles; the market runs 60x wall time.
 DEMO_POLICY = {
     "check_interval_seconds": 5,
@@ -61,57 +63,27 @@ MARKET_SPEED = "60"
 TASK_QUEUE = "rebalancer-demo"
 
 
-@dataclass
-class DemoAccount:
-    config: AccountConfig
-    api_key: str
-    api_secret: str
-
-
-def make_accounts(count: int) -> list[DemoAccount]:
-    accounts = []
+def make_accounts(count: int) -> tuple[list[AccountConfig], list[PaperAccount]]:
+    configs, paper = [], []
     for i in range(count):
-        config = AccountConfig.model_validate(
-            {
-                "account_id": f"demo-{i + 1}",
-                "venue": "paper",
-                "quote": "USDT",
-                "targets": TARGET_SETS[i % len(TARGET_SETS)],
-                "policy": DEMO_POLICY,
-            }
+        account_id = f"demo-{i + 1}"
+        configs.append(
+            AccountConfig.model_validate(
+                {
+                    "account_id": account_id,
+                    "venue": "paper",
+                    "quote": "USDT",
+                    "targets": TARGET_SETS[i % len(TARGET_SETS)],
+                    "policy": DEMO_POLICY,
+                }
+            )
         )
-        accounts.append(DemoAccount(config, f"demo-key-{i + 1}", secrets.token_hex(24)))
-    return accounts
-
-
-def write_account_files(state: Path, accounts: list[DemoAccount]) -> Path:
-    """The venue's accounts and the worker's credentials: the only places a secret lives."""
-    venue = {
-        "accounts": [
-            {
-                "account_id": a.config.account_id,
-                "api_key": a.api_key,
-                "api_secret": a.api_secret,
-                "balances": {"USDT": str(STARTING_CASH)},
-            }
-            for a in accounts
-        ]
-    }
-    credentials = {
-        "accounts": {
-            a.config.account_id: {
-                "venue": "paper",
-                "api_key": a.api_key,
-                "api_secret": a.api_secret,
-            }
-            for a in accounts
-        }
-    }
-    (state / "venue-accounts.json").write_text(json.dumps(venue))
-    path = state / "credentials.json"
-    path.write_text(json.dumps(credentials))
-    path.chmod(0o600)
-    return path
+        paper.append(
+            PaperAccount(
+                account_id, f"demo-key-{i + 1}", secrets.token_hex(24), {"USDT": STARTING_CASH}
+            )
+        )
+    return configs, paper
 
 
 def fresh_state() -> Path:
@@ -175,25 +147,6 @@ async def poll_statuses(
     return dict(zip(handles, results, strict=True))
 
 
-async def start_accounts(
-    client: Client, accounts: list[DemoAccount]
-) -> dict[str, WorkflowHandle[AccountWorkflow, None]]:
-    handles = {}
-    for account in accounts:
-        config = account.config
-        handles[config.account_id] = await client.start_workflow(
-            AccountWorkflow.run,
-            AccountWorkflowInput(config=config),
-            id=workflow_id(config.account_id),
-            task_queue=TASK_QUEUE,
-            search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(sa.ACCOUNT, config.account_id)]
-            ),
-            static_summary=f"demo account {config.account_id}",
-        )
-    return handles
-
-
 async def settle(handles: dict[str, WorkflowHandle[AccountWorkflow, None]]) -> None:
     """Pause every account and wait until none is mid-cycle, so every order is final."""
     await asyncio.gather(*(h.signal(AccountWorkflow.pause) for h in handles.values()))
@@ -207,30 +160,19 @@ async def settle(handles: dict[str, WorkflowHandle[AccountWorkflow, None]]) -> N
 async def run(
     accounts: int, minutes: float, console: Console, as_json: bool, state: Path
 ) -> dict[str, Any]:
-    demo_accounts = make_accounts(accounts)
-    credentials = write_account_files(state, demo_accounts)
+    configs, paper = make_accounts(accounts)
+    credentials = write_paper_accounts(state, paper)
     ports = Ports(temporal=free_port(), ui=free_port(), venue=free_port())
     stack = DevStack(state)
     console.print("Starting Temporal, PostgreSQL and the paper venue ...")
     record = await asyncio.to_thread(
         stack.up, ports, scenario="volatile", seed=11, speed=MARKET_SPEED
     )
-    env = {
-        "REBALANCER_TEMPORAL_ADDRESS": record.temporal_address,
-        "DATABASE_URL": record.database_url,
-        "REBALANCER_PAPER_VENUE_URL": record.venue_url,
-        "REBALANCER_CREDENTIALS_FILE": str(credentials),
-        "REBALANCER_TASK_QUEUE": TASK_QUEUE,
-        "REBALANCER_LOG_FORMAT": "json",
-    }
-    worker = spawn(
-        "worker", [sys.executable, "-m", "rebalancer", "worker"], state / "worker.log", env
-    )
-    stack.add_process(worker)
+    stack.start_worker("worker", worker_env(record, credentials, TASK_QUEUE))
     settings = load_settings(temporal_address=record.temporal_address)
     client = await connect(settings)
     console.print(f"Temporal UI: [bold]{record.ui_url}[/bold] (open it while the demo runs)")
-    handles = await start_accounts(client, demo_accounts)
+    handles = {c.account_id: await start_account(client, c, TASK_QUEUE) for c in configs}
     total = minutes * 60
     started = time.monotonic()
     with Live(console=console, refresh_per_second=2, transient=as_json) as live:
@@ -247,8 +189,8 @@ async def run(
         PaperAdmin(record.venue_url) as admin,
         PostgresStore.open(record.database_url) as ledger,
     ):
-        for account in demo_accounts:
-            audits.append(await audit_account(admin, ledger, account.config.account_id))
+        for config in configs:
+            audits.append(await audit_account(admin, ledger, config.account_id))
     return {
         "accounts": accounts,
         "minutes": minutes,

@@ -196,6 +196,61 @@ def wait_for_port(port: int, record: ProcessRecord, timeout: float) -> None:
     )
 
 
+@dataclass(frozen=True)
+class PaperAccount:
+    """An account on the paper venue, and the credentials the worker will resolve for it."""
+
+    account_id: str
+    api_key: str
+    api_secret: str
+    balances: dict[str, str]
+
+
+def write_paper_accounts(state: Path, accounts: list[PaperAccount]) -> Path:
+    """The venue's accounts file and the worker's credentials file: where secrets live.
+
+    Written before the venue starts; returns the credentials file for
+    REBALANCER_CREDENTIALS_FILE.
+    """
+    venue = {
+        "accounts": [
+            {
+                "account_id": a.account_id,
+                "api_key": a.api_key,
+                "api_secret": a.api_secret,
+                "balances": a.balances,
+            }
+            for a in accounts
+        ]
+    }
+    credentials = {
+        "accounts": {
+            a.account_id: {"venue": "paper", "api_key": a.api_key, "api_secret": a.api_secret}
+            for a in accounts
+        }
+    }
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "venue-accounts.json").write_text(json.dumps(venue))
+    path = state / "credentials.json"
+    path.write_text(json.dumps(credentials))
+    path.chmod(0o600)
+    return path
+
+
+def worker_env(
+    record: StackRecord, credentials: Path, task_queue: str, **extra: str
+) -> dict[str, str]:
+    return {
+        "REBALANCER_TEMPORAL_ADDRESS": record.temporal_address,
+        "DATABASE_URL": record.database_url,
+        "REBALANCER_PAPER_VENUE_URL": record.venue_url,
+        "REBALANCER_CREDENTIALS_FILE": str(credentials),
+        "REBALANCER_TASK_QUEUE": task_queue,
+        "REBALANCER_LOG_FORMAT": "json",
+        **extra,
+    }
+
+
 class DevStack:
     """Start, inspect and stop the embedded stack recorded under ``state``."""
 
@@ -254,6 +309,14 @@ class DevStack:
             self.down()
             raise
         return record
+
+    def start_worker(self, name: str, env: dict[str, str]) -> ProcessRecord:
+        """A worker process (``rebalancer worker``), recorded so ``down`` stops it too."""
+        process = spawn(
+            name, [sys.executable, "-m", "rebalancer", "worker"], self.state / f"{name}.log", env
+        )
+        self.add_process(process)
+        return process
 
     def add_process(self, process: ProcessRecord) -> None:
         record = self.record()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
@@ -32,7 +33,11 @@ def _read(path: Path | None) -> bytes | None:
     return path.read_bytes() if path is not None else None
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+async def connect(
+    settings: Settings,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
+) -> Client:
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -43,6 +48,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
                 settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
             ),
             runtime=runtime,
+            interceptors=interceptors,
         )
     except RuntimeError as error:
         raise TemporalUnavailable(

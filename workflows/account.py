@@ -296,6 +296,7 @@ class AccountWorkflow:
                         decision_mids=mids,
                         record_balances=True,
                         observed_at=workflow.now(),
+                        slippage_budget_bps=config.policy.slippage_budget_bps,
                     )
                 )
                 summary = summary.model_copy(update={"realised_cost": result.realised_cost})
@@ -321,8 +322,10 @@ class AccountWorkflow:
                     "orders_placed": len(placed),
                 }
             )
-        summary = summary.model_copy(update={"ended_at": workflow.now()})
         self._requeue(considered, queued)
+        summary = summary.model_copy(
+            update={"ended_at": workflow.now(), "legs_queued": len(state.queued)}
+        )
         if trigger in SAMPLING_TRIGGERS:
             interval = timedelta(seconds=config.policy.check_interval_seconds)
             state.next_check_at = summary.started_at + interval
@@ -425,7 +428,11 @@ class AccountWorkflow:
             try:
                 await steps.place_limit_order(
                     PlaceRequest(
-                        account=account, cycle=cycle, client_order_id=client_id, order=order
+                        account=account,
+                        cycle=cycle,
+                        client_order_id=client_id,
+                        order=order,
+                        detect_started_at=detected.started_at,
                     )
                 )
             except ActivityError as error:
@@ -440,6 +447,7 @@ class AccountWorkflow:
                     symbol=order.symbol,
                     client_order_id=client_id,
                     timeout_seconds=policy.fill_timeout_seconds,
+                    detect_started_at=detected.started_at,
                 )
             )
             if not outcome.is_final:

@@ -16,14 +16,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from rebalancer.account_workflows import start_account
 from rebalancer.cli import Subparsers
 from rebalancer.cli.arguments import parse_duration, parse_targets
 from rebalancer.config import load_settings
@@ -32,7 +28,6 @@ from rebalancer.domain.numbers import plain
 from rebalancer.domain.snapshot_json import describe
 from rebalancer.pipeline import search_attributes as sa
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus, ForceRequest, TargetsUpdate
-from rebalancer.pipeline.state import AccountWorkflowInput
 from rebalancer.temporal_connection import connect
 from workflows.account import AccountWorkflow, workflow_id
 
@@ -112,17 +107,7 @@ async def _add(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     client, task_queue = await _client()
     try:
-        await client.start_workflow(
-            AccountWorkflow.run,
-            AccountWorkflowInput(config=config),
-            id=workflow_id(config.account_id),
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(sa.ACCOUNT, config.account_id)]
-            ),
-            static_summary=f"rebalance {config.account_id} on {config.venue}",
-        )
+        await start_account(client, config, task_queue)
     except WorkflowAlreadyStartedError:
         raise InvalidInput(
             "account_id", f"{config.account_id} already runs; change it with `account targets`"

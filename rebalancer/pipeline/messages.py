@@ -88,6 +88,7 @@ class CycleSummary(Frozen):
     orders_filled: int = 0
     predicted_cost: Dec | None = None
     realised_cost: Dec | None = None
+    legs_queued: int = 0
     note: str = ""
 
 
@@ -135,6 +136,8 @@ class DetectRequest(Frozen):
 class DetectResult(Frozen):
     snapshot: Snapshot
     report: DriftReport
+    # When the activity began (latency is measured from here) and when the books were read.
+    started_at: AwareDatetime | None = None
     observed_at: AwareDatetime
 
 
@@ -160,6 +163,7 @@ class PlaceRequest(Frozen):
     cycle: int = Field(ge=0)
     client_order_id: str
     order: PlannedOrder
+    detect_started_at: AwareDatetime | None = None
 
 
 class AwaitFillRequest(Frozen):
@@ -169,6 +173,7 @@ class AwaitFillRequest(Frozen):
     client_order_id: str
     timeout_seconds: int = Field(ge=1, le=3600)
     poll_milliseconds: int = Field(default=50, ge=5, le=60_000)
+    detect_started_at: AwareDatetime | None = None
 
 
 class CancelRequest(Frozen):
@@ -190,6 +195,7 @@ class ReconcileRequest(Frozen):
     decision_mids: dict[str, Dec] = Field(default_factory=dict)
     record_balances: bool = False
     observed_at: AwareDatetime | None = None
+    slippage_budget_bps: Dec | None = None
 
 
 class ReconcileResult(Frozen):

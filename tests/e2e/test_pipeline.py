@@ -53,12 +53,16 @@ async def until(
     handle: WorkflowHandle[AccountWorkflow, None], check: object, seconds: float = 60
 ) -> AccountStatus:
     assert callable(check)
-    async with asyncio.timeout(seconds):
-        while True:
-            status = await handle.query(AccountWorkflow.status)
-            if check(status):
-                return status
-            await asyncio.sleep(0.2)
+    status = None
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                status = await handle.query(AccountWorkflow.status)
+                if check(status):
+                    return status
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"condition not met in {seconds}s; last status: {status}") from None
 
 
 async def settle(handle: WorkflowHandle[AccountWorkflow, None]) -> AccountStatus:
