@@ -1,0 +1,195 @@
+"""``rebalancer paper-venue``: the Binance-dialect exchange simulator, as its own process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from rebalancer.cli import Subparsers
+from rebalancer.domain.errors import InvalidInput
+from rebalancer.paper.account_specs import AccountSpec, load_accounts_file, parse_balances
+from rebalancer.paper.daily_bars import bars_file
+from rebalancer.paper.faults import FaultSettings
+from rebalancer.paper.instruments import DEFAULT_INSTRUMENTS
+from rebalancer.paper.scenarios import SCENARIOS, scenario_named
+from rebalancer.paper.server.state import ServerSettings, VenueServer
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 65535")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "paper-venue",
+        help="run the paper exchange (Binance spot dialect) that ccxt trades against",
+        description=(
+            "Serve a simulated exchange over HTTP in Binance's spot REST dialect: stock "
+            "ccxt.binance with its URLs pointed here trades against it. Accounts come from "
+            "--api-key/--api-secret/--balances and/or --accounts-file."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="market seed (default 0)")
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default="calm",
+        help="market scenario (default calm)",
+    )
+    parser.add_argument(
+        "--data", type=Path, help="folder of <ASSET>-USD.daily.csv files (replay; default bundled)"
+    )
+    parser.add_argument("--start", type=_day, help="replay: first market day (YYYY-MM-DD)")
+    parser.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=1.0,
+        help="market seconds per wall second (default 1)",
+    )
+    parser.add_argument("--api-key", help="API key of one account")
+    parser.add_argument("--api-secret", help="API secret of that account")
+    parser.add_argument("--balances", help="its balances, e.g. USDT=100000,BTC=1")
+    parser.add_argument("--accounts-file", type=Path, help="JSON file of accounts")
+    parser.add_argument(
+        "--weight-limit", type=_positive_int, default=6000, help="request weight per minute per IP"
+    )
+    parser.add_argument(
+        "--orders-limit", type=_positive_int, default=100, help="orders per 10 s per account"
+    )
+    parser.add_argument(
+        "--latency-ms", type=_non_negative_float, help="added latency per request (ms)"
+    )
+    parser.set_defaults(handler=handle)
+
+
+def settings_from(args: argparse.Namespace) -> ServerSettings:
+    """Validate the arguments; every refusal names its option."""
+    accounts: list[AccountSpec] = []
+    if args.accounts_file is not None:
+        accounts += load_accounts_file(args.accounts_file)
+    if (args.api_key is None) != (args.api_secret is None):
+        raise InvalidInput("--api-key", "--api-key and --api-secret come together")
+    if args.balances is not None and args.api_key is None:
+        raise InvalidInput("--balances", "needs --api-key and --api-secret")
+    if args.api_key is not None:
+        try:
+            spec = AccountSpec(
+                api_key=args.api_key,
+                api_secret=args.api_secret,
+                balances=parse_balances(args.balances) if args.balances else {},
+            )
+        except ValueError as error:
+            raise InvalidInput("--api-key", str(error).splitlines()[0]) from None
+        if any(a.api_key == spec.api_key for a in accounts):
+            raise InvalidInput("--api-key", "also appears in --accounts-file")
+        accounts.append(spec)
+    scenario = scenario_named(args.scenario)
+    if args.data is not None:
+        if not args.data.is_dir():
+            raise InvalidInput("--data", f"{args.data} is not a folder")
+        for inst in DEFAULT_INSTRUMENTS:
+            if not bars_file(inst.base, args.data).is_file():
+                raise InvalidInput("--data", f"{bars_file(inst.base, args.data)} is missing")
+    if args.start is not None and not scenario.replay:
+        raise InvalidInput("--start", "only applies to --scenario replay")
+    faults: FaultSettings | None = None
+    if args.latency_ms is not None:
+        faults = replace(scenario.faults, latency_ms=args.latency_ms)
+    return ServerSettings(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        scenario=args.scenario,
+        data_dir=args.data,
+        start=args.start,
+        speed=args.speed,
+        accounts=accounts,
+        weight_limit=args.weight_limit,
+        orders_limit=args.orders_limit,
+        faults=faults,
+    )
+
+
+def handle(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    asyncio.run(_run(settings))
+    return 0
+
+
+async def _run(settings: ServerSettings) -> None:
+    # Imported here: the rest of the CLI never needs aiohttp's server side.
+    from rebalancer.paper.server.app import serve
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    def ready(url: str, server: VenueServer) -> None:
+        print(
+            f"paper-venue listening on {url} (scenario {settings.scenario}, seed "
+            f"{settings.seed}, speed {settings.speed:g}, {len(settings.accounts)} accounts)",
+            flush=True,
+        )
+
+    try:
+        await serve(settings, stop=stop, ready=ready)
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise InvalidInput(
+            "--port", f"cannot listen on {settings.host}:{settings.port}: {reason}"
+        ) from None
+    print("paper-venue stopped", file=sys.stderr, flush=True)

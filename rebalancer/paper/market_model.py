@@ -1,0 +1,148 @@
+"""One symbol's market: the mid from a price path, a volatility estimate, and the background
+L2 book that everyone else displays.
+
+The background book is a function of the state, not a stored object: levels sit on the
+instrument's ``level_spacing`` grid outward from a best bid and ask set by the spread; each
+level holds the baseline quantity, growing with distance, times a per-price factor that is
+fixed for the seed (so a level keeps its size, and an order its queue, while the mid wobbles).
+Volatility widens the spread and thins the levels. The matching engine subtracts what trades
+consumed; this module never changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from typing import Literal
+
+from rebalancer.domain.market import MarketRules, OrderBook
+from rebalancer.paper.instruments import Instrument
+from rebalancer.paper.price_paths import PricePath, to_decimal
+from rebalancer.paper.scenarios import Liquidity
+from rebalancer.paper.seeding import derive_seed, unit_hash
+
+BookSide = Literal["bid", "ask"]
+# A single order never walks further than this many background levels.
+MAX_WALK_LEVELS = 1000
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def to_grid(value: Decimal, grid: Decimal, rounding: str) -> Decimal:
+    return (value / grid).quantize(Decimal(1), rounding=rounding) * grid
+
+
+@dataclass(frozen=True)
+class MarketState:
+    """The model at one market time. ``best_bid``/``best_ask`` are the background's."""
+
+    at: datetime
+    mid: Decimal
+    volatility: float
+    best_bid: Decimal
+    best_ask: Decimal
+    # Base quantity of the best background level before its per-price factor.
+    level_base: float
+
+    @property
+    def spread(self) -> Decimal:
+        return self.best_ask - self.best_bid
+
+
+class MarketModel:
+    def __init__(
+        self,
+        instrument: Instrument,
+        path: PricePath,
+        *,
+        liquidity: Liquidity | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.instrument = instrument
+        self.path = path
+        self.liquidity = liquidity or Liquidity()
+        self._level_key = derive_seed(seed, instrument.symbol, "levels")
+        self._grid = instrument.level_spacing
+        self._tick = instrument.tick_size
+        self._step = instrument.step_size
+        self._step_float = float(instrument.step_size)
+        self._slope = float(instrument.depth_slope)
+        self._last: MarketState | None = None
+
+    @property
+    def symbol(self) -> str:
+        return self.instrument.symbol
+
+    @property
+    def rules(self) -> MarketRules:
+        return self.instrument.rules
+
+    def state(self, at: datetime) -> MarketState:
+        last = self._last
+        if last is not None and last.at == at:
+            return last
+        sample = self.path.sample(at)
+        inst, liquidity = self.instrument, self.liquidity
+        mid = max(self._tick, to_grid(to_decimal(sample.mid), self._tick, ROUND_HALF_EVEN))
+        stress = sample.volatility / float(inst.reference_volatility)
+        half_spread_bps = float(inst.spread_bps) * liquidity.spread * _clamp(stress, 0.5, 6.0) / 2
+        half_spread = mid * to_decimal(half_spread_bps / 10_000, 6)
+        best_bid = max(self._grid, to_grid(mid - half_spread, self._grid, ROUND_FLOOR))
+        best_ask = to_grid(mid + half_spread, self._grid, ROUND_CEILING)
+        if best_ask <= best_bid:
+            best_ask = best_bid + self._grid
+        depth = liquidity.depth * _clamp(1 / stress if stress > 0 else 2.0, 0.15, 2.0)
+        state = MarketState(
+            at=at,
+            mid=mid,
+            volatility=sample.volatility,
+            best_bid=best_bid,
+            best_ask=best_ask,
+            level_base=float(inst.level_notional) / float(mid) * depth,
+        )
+        self._last = state
+        return state
+
+    def mid(self, at: datetime) -> Decimal:
+        return self.state(at).mid
+
+    def volatility(self, at: datetime) -> Decimal:
+        return to_decimal(self.state(at).volatility, 6)
+
+    def _level_size(self, state: MarketState, price: Decimal, distance: int) -> Decimal:
+        factor = 0.6 + 0.8 * unit_hash(self._level_key, int(price / self._tick))
+        units = int(state.level_base * (1 + self._slope * distance) * factor / self._step_float)
+        return self._step * units
+
+    def level_quantity(self, state: MarketState, side: BookSide, price: Decimal) -> Decimal:
+        """Background quantity displayed at ``price`` (zero off the grid or inside the spread)."""
+        offset = state.best_bid - price if side == "bid" else price - state.best_ask
+        if offset < 0:
+            return Decimal(0)
+        distance, remainder = divmod(offset, self._grid)
+        if remainder != 0 or price <= 0:
+            return Decimal(0)
+        return self._level_size(state, price, int(distance))
+
+    def levels(
+        self, state: MarketState, side: BookSide, limit: int = MAX_WALK_LEVELS
+    ) -> Iterator[tuple[Decimal, Decimal]]:
+        """Background (price, quantity) from the best level outward, at most ``limit``."""
+        price = state.best_bid if side == "bid" else state.best_ask
+        step = -self._grid if side == "bid" else self._grid
+        for distance in range(limit):
+            if price <= 0:
+                return
+            yield price, self._level_size(state, price, distance)
+            price += step
+
+    def book(self, at: datetime, depth: int = 20) -> OrderBook:
+        """The untouched background book: no trades, no participants."""
+        state = self.state(at)
+        bids = [(p, q) for p, q in self.levels(state, "bid", depth) if q > 0]
+        asks = [(p, q) for p, q in self.levels(state, "ask", depth) if q > 0]
+        return OrderBook.from_pairs(bids, asks)

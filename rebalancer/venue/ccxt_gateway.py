@@ -1,0 +1,422 @@
+"""``VenueGateway`` over stock ccxt (async).
+
+- Markets, filters and precision come from ccxt's own market data, loaded once per venue
+  per process and shared by every gateway to that venue.
+- Every request first takes its weight from the venue's shared bucket (``rate_limit``);
+  a ``Retry-After`` on any response pauses that bucket for everyone.
+- Errors are classified (``ccxt_errors``): retryable ones are retried a few times here
+  (reads with backoff), final ones raise at once.
+- Placement is idempotent: before placing again after a retryable failure the gateway
+  looks the client order id up, and a duplicate-client-id rejection resolves to the
+  existing order. A caller that retries ``place_limit_order`` itself (a Temporal activity
+  retry) should call ``fetch_order`` first when its attempt is not the first: Binance
+  accepts a reused client id once the earlier order is closed.
+
+For the paper venue, ccxt.binance is pointed at the server's base URL with spot-only
+options (``paper_exchange_config``); ccxt itself is not patched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import ccxt
+import ccxt.async_support as ccxt_async
+import certifi
+from pydantic import SecretStr
+
+from rebalancer.domain.market import MarketRules, OrderBook, Quote, Side
+from rebalancer.domain.numbers import plain
+from rebalancer.venue import binance_weights as weights
+from rebalancer.venue.ccxt_errors import classify
+from rebalancer.venue.ccxt_parse import (
+    parse_balances,
+    parse_markets,
+    parse_order,
+    parse_order_book,
+    parse_quote,
+    parse_trade,
+)
+from rebalancer.venue.errors import (
+    DuplicateClientOrderId,
+    OrderNotFound,
+    RateLimited,
+    RetryableVenueError,
+    VenueError,
+    VenueNetworkError,
+)
+from rebalancer.venue.models import Balance, VenueOrder, VenueTrade
+from rebalancer.venue.rate_limit import VenueLimiter, VenueLimits, limiter_for, parse_rate_limits
+
+# Keeps ccxt.binance on spot endpoints: no margin, futures or sapi calls, ever.
+SPOT_ONLY_OPTIONS: dict[str, Any] = {
+    "defaultType": "spot",
+    "fetchMarkets": {"types": ["spot"]},
+    "fetchMargins": False,
+    "fetchCurrencies": False,
+    "fetchOpenOrders": {"warnWithoutSymbol": False},
+}
+MAX_TRADE_PAGES = 20
+TRADES_PAGE = 1000
+
+
+def paper_api_urls(base_url: str) -> dict[str, str]:
+    """ccxt.binance's ``urls['api']`` for a paper venue at ``base_url``.
+
+    Only the spot sections exist, so a call to any other section fails inside ccxt
+    (NotSupported) instead of leaving the machine.
+    """
+    base = base_url.rstrip("/")
+    return {"public": f"{base}/api/v3", "private": f"{base}/api/v3", "v1": f"{base}/api/v1"}
+
+
+@dataclass
+class _SharedVenue:
+    """What every gateway to one venue shares in one event loop: parsed markets, and one
+    HTTP session (one connection pool, one TLS context) whose responses feed Retry-After
+    to the venue's limiter. Thousands of accounts then cost one pool, not thousands."""
+
+    limiter: VenueLimiter
+    markets: dict[str, Any] | None = None
+    rules: dict[str, MarketRules] = field(default_factory=dict)
+    loaded_at: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    session: aiohttp.ClientSession | None = None
+    users: int = 0
+
+    def open_session(self) -> aiohttp.ClientSession:
+        if self.session is None or self.session.closed:
+            trace = aiohttp.TraceConfig()
+            trace.on_request_end.append(self._on_response)
+            self.session = aiohttp.ClientSession(trace_configs=[trace])
+        self.users += 1
+        return self.session
+
+    async def release_session(self) -> None:
+        self.users -= 1
+        if self.users <= 0 and self.session is not None:
+            session, self.session = self.session, None
+            await session.close()
+
+    async def _on_response(
+        self,
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        retry_after = params.response.headers.get("Retry-After")
+        if retry_after:
+            with contextlib.suppress(ValueError):
+                self.limiter.pause(float(retry_after))
+
+
+_VENUES: dict[tuple[int, str, str], _SharedVenue] = {}
+_TLS: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for the process: building one costs ~30 ms, and ccxt
+    would build one per exchange instance."""
+    global _TLS
+    if _TLS is None:
+        _TLS = ssl.create_default_context(cafile=certifi.where())
+    return _TLS
+
+
+class CcxtGateway:
+    def __init__(
+        self,
+        exchange_id: str,
+        *,
+        api_key: str | SecretStr,
+        api_secret: str | SecretStr,
+        venue: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 10.0,
+        max_attempts: int = 3,
+        max_wait: float = 30.0,
+        markets_ttl: float = 3600.0,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        if exchange_id not in ccxt_async.exchanges:
+            raise ValueError(f"exchange_id: ccxt has no exchange {exchange_id!r}")
+        if base_url is not None and exchange_id != "binance":
+            raise ValueError("base_url: only ccxt.binance can be pointed at another server")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._exchange_id = exchange_id
+        self._venue = venue or exchange_id
+        self._api_key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
+        self._api_secret = (
+            api_secret if isinstance(api_secret, SecretStr) else SecretStr(api_secret)
+        )
+        self._base_url = base_url.rstrip("/") if base_url else None
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._max_wait = max_wait
+        self._markets_ttl = markets_ttl
+        self._options = {**SPOT_ONLY_OPTIONS, **(options or {})}
+        self._exchange: Any = None
+        self._venue_state: _SharedVenue | None = None
+        self._limiter: VenueLimiter | None = None
+        self._client_ids: dict[str, str] = {}
+        self._markets_loaded_at = -1.0
+
+    def __repr__(self) -> str:
+        where = f" at {self._base_url}" if self._base_url else ""
+        return f"CcxtGateway({self._exchange_id}{where}, venue={self._venue!r})"
+
+    @property
+    def venue(self) -> str:
+        return self._venue
+
+    @property
+    def limiter(self) -> VenueLimiter:
+        """The venue-wide request budget (created with the first request)."""
+        if self._limiter is None:
+            self._limiter = limiter_for(self._exchange_id, self._base_url)
+        return self._limiter
+
+    @property
+    def _order_key(self) -> str:
+        # Orders are limited per account; the API key identifies it without revealing it.
+        return str(hash(self._api_key.get_secret_value()))
+
+    # --------------------------------------------------------------- plumbing
+
+    def _client(self) -> Any:
+        if self._exchange is None:
+            shared = self._shared()
+            config: dict[str, Any] = {
+                "apiKey": self._api_key.get_secret_value(),
+                "secret": self._api_secret.get_secret_value(),
+                # The shared bucket paces requests; ccxt's per-instance throttle would not
+                # see the other gateways.
+                "enableRateLimit": False,
+                "timeout": int(self._timeout * 1000),
+                "session": shared.open_session(),
+                "ssl_context": _tls_context(),
+                "options": dict(self._options),
+            }
+            exchange = getattr(ccxt_async, self._exchange_id)(config)
+            if self._base_url is not None:
+                exchange.urls["api"] = paper_api_urls(self._base_url)
+            self._exchange = exchange
+        return self._exchange
+
+    def _shared(self) -> _SharedVenue:
+        if self._venue_state is None:
+            key = (id(asyncio.get_running_loop()), self._exchange_id, self._base_url or "")
+            shared = _VENUES.get(key)
+            if shared is None:
+                shared = _VENUES[key] = _SharedVenue(self.limiter)
+            self._venue_state = shared
+        return self._venue_state
+
+    async def _ready(self) -> Any:
+        """The ccxt client with markets loaded (once per venue, shared by all gateways)."""
+        exchange = self._client()
+        shared = self._shared()
+        if shared.markets is None or time.monotonic() - shared.loaded_at > self._markets_ttl:
+            async with shared.lock:
+                if (
+                    shared.markets is None
+                    or time.monotonic() - shared.loaded_at > self._markets_ttl
+                ):
+                    await self._load_markets(exchange, shared)
+        if self._markets_loaded_at != shared.loaded_at:
+            # Another gateway loaded them: share its parsed markets, no request needed.
+            exchange.set_markets(shared.markets)
+            self._markets_loaded_at = shared.loaded_at
+        return exchange
+
+    async def _load_markets(self, exchange: Any, shared: _SharedVenue) -> None:
+        limiter = self.limiter
+        if self._exchange_id == "binance":
+            # ccxt does not keep the declared rate limits; read them once, then size the bucket.
+            info = await self._attempt(exchange, weights.EXCHANGE_INFO, "publicGetExchangeInfo")
+            limiter.resize(parse_rate_limits(info.get("rateLimits") or [], VenueLimits()))
+        await self._attempt(exchange, weights.EXCHANGE_INFO, "load_markets", True)
+        shared.markets = exchange.markets
+        shared.rules = parse_markets(exchange.markets, int(exchange.precisionMode))
+        shared.loaded_at = time.monotonic()
+
+    async def _attempt(
+        self, exchange: Any, weight: int, method: str, *args: Any, order: bool = False
+    ) -> Any:
+        """One request: budget, call, classify."""
+        limiter = self.limiter
+        if (waiting := limiter.pause_remaining()) > self._max_wait:
+            raise RateLimited(f"{self._venue}: paused by the venue", retry_after=waiting)
+        await limiter.acquire(weight, order_key=self._order_key if order else None)
+        try:
+            return await getattr(exchange, method)(*args)
+        except ccxt.BaseError as error:
+            raise classify(error, retry_after=limiter.pause_remaining() or None) from error
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise VenueNetworkError(f"{self._venue}: {error!r}") from error
+
+    async def _call(self, weight: int, method: str, *args: Any, order: bool = False) -> Any:
+        return await self._attempt(await self._ready(), weight, method, *args, order=order)
+
+    async def _retrying(self, weight: int, method: str, *args: Any) -> Any:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return await self._call(weight, method, *args)
+            except RetryableVenueError as error:
+                if attempt == self._max_attempts:
+                    raise
+                await self._backoff(error, attempt)
+        raise AssertionError("unreachable")
+
+    async def _backoff(self, error: RetryableVenueError, attempt: int) -> None:
+        if isinstance(error, RateLimited):
+            # The shared bucket already waits out the venue's Retry-After.
+            if self.limiter.pause_remaining() > self._max_wait:
+                raise error
+            return
+        delay = error.retry_after if error.retry_after else min(2.0, 0.2 * 2 ** (attempt - 1))
+        if delay > self._max_wait:
+            raise error
+        await asyncio.sleep(delay)
+
+    # ----------------------------------------------------------------- reads
+
+    async def markets(self) -> dict[str, MarketRules]:
+        await self._ready()
+        return dict(self._shared().rules)
+
+    async def order_book(self, symbol: str, limit: int = 20) -> OrderBook:
+        raw = await self._retrying(weights.depth_weight(limit), "fetch_order_book", symbol, limit)
+        return parse_order_book(raw)
+
+    async def ticker(self, symbol: str) -> Quote:
+        return parse_quote(await self._retrying(weights.TICKER_24HR, "fetch_ticker", symbol))
+
+    async def balances(self) -> dict[str, Balance]:
+        return parse_balances(await self._retrying(weights.ACCOUNT, "fetch_balance"))
+
+    async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
+        try:
+            raw = await self._retrying(
+                weights.ORDER_GET, "fetch_order", None, symbol, {"clientOrderId": client_order_id}
+            )
+        except OrderNotFound:
+            return None
+        return self._remember(parse_order(raw, client_order_id=client_order_id))
+
+    async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
+        weight = weights.open_orders_weight(symbol is not None)
+        raw = await self._retrying(weight, "fetch_open_orders", symbol)
+        return [self._remember(parse_order(o)) for o in raw]
+
+    async def trades(self, symbol: str, since: datetime | None = None) -> list[VenueTrade]:
+        since_ms = int(since.timestamp() * 1000) if since is not None else None
+        page = await self._retrying(
+            weights.MY_TRADES, "fetch_my_trades", symbol, since_ms, TRADES_PAGE
+        )
+        raw: list[Any] = list(page)
+        for _ in range(MAX_TRADE_PAGES):
+            if len(page) < TRADES_PAGE:
+                break
+            next_id = max(int(t["id"]) for t in page) + 1
+            page = await self._retrying(
+                weights.MY_TRADES, "fetch_my_trades", symbol, None, TRADES_PAGE, {"fromId": next_id}
+            )
+            raw += page
+        trades = [
+            parse_trade(t, client_order_id=self._client_ids.get(str(t.get("order")))) for t in raw
+        ]
+        if since is not None:
+            trades = [t for t in trades if t.executed_at >= since]
+        unique = {t.trade_id: t for t in trades}
+        return sorted(unique.values(), key=lambda t: (t.executed_at, t.trade_id))
+
+    # ---------------------------------------------------------------- writes
+
+    async def place_limit_order(
+        self,
+        symbol: str,
+        side: Side,
+        amount: Decimal,
+        price: Decimal,
+        client_order_id: str,
+        *,
+        post_only: bool = False,
+    ) -> VenueOrder:
+        params: dict[str, Any] = {"clientOrderId": client_order_id}
+        if post_only:
+            params["postOnly"] = True
+        args = (symbol, "limit", side, plain(amount), plain(price), params)
+        last: RetryableVenueError | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            if attempt > 1:
+                # The failed attempt may have reached the venue: never place twice.
+                existing = await self.fetch_order(symbol, client_order_id)
+                if existing is not None:
+                    return existing
+            try:
+                raw = await self._call(weights.ORDER_POST, "create_order", *args, order=True)
+                return self._remember(parse_order(raw, client_order_id=client_order_id))
+            except DuplicateClientOrderId:
+                existing = await self.fetch_order(symbol, client_order_id)
+                if existing is not None:
+                    return existing
+                raise
+            except RetryableVenueError as error:
+                last = error
+                if attempt < self._max_attempts:
+                    await self._backoff(error, attempt)
+        assert last is not None
+        try:
+            existing = await self.fetch_order(symbol, client_order_id)
+        except VenueError:
+            existing = None
+        if existing is not None:
+            return existing
+        raise last
+
+    async def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrder:
+        try:
+            raw = await self._retrying(
+                weights.ORDER_DELETE,
+                "cancel_order",
+                None,
+                symbol,
+                {"clientOrderId": client_order_id},
+            )
+        except OrderNotFound:
+            # Canceling twice, or after a fill, is not an error: report the final order.
+            existing = await self.fetch_order(symbol, client_order_id)
+            if existing is not None and existing.is_final:
+                return existing
+            raise
+        return self._remember(parse_order(raw, client_order_id=client_order_id))
+
+    def _remember(self, order: VenueOrder) -> VenueOrder:
+        if order.client_order_id:
+            self._client_ids[order.venue_order_id] = order.client_order_id
+        return order
+
+    async def close(self) -> None:
+        exchange, self._exchange = self._exchange, None
+        if exchange is not None:
+            await exchange.close()  # leaves the shared session open: ccxt does not own it
+            if self._venue_state is not None:
+                await self._venue_state.release_session()
+
+    async def __aenter__(self) -> CcxtGateway:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

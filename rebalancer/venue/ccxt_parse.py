@@ -1,0 +1,240 @@
+"""ccxt's unified structures parsed into exact domain types. Pure functions, no I/O.
+
+ccxt's unified numeric fields are floats. Where the venue's raw response is in ``info``
+(Binance sends every amount as a decimal string), the raw string is used. Otherwise a float
+is converted through ``repr``, the shortest text that reads back as the same float: for a
+number the venue sent with at most 15 significant digits that text is the venue's own
+number, so nothing is lost. Nothing here ever does arithmetic on a float.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from rebalancer.domain.market import MarketRules, OrderBook, Quote
+from rebalancer.domain.numbers import div
+from rebalancer.venue.models import Balance, OrderStatus, VenueOrder, VenueTrade
+
+# ccxt's precisionMode constants (ccxt.base.decimal_to_precision).
+DECIMAL_PLACES = 2
+TICK_SIZE = 4
+
+_STATUSES: dict[str, OrderStatus] = {
+    "open": "open",
+    "closed": "closed",
+    "canceled": "canceled",
+    "cancelled": "canceled",
+    "rejected": "rejected",
+    "expired": "expired",
+    # A cancel in flight is still an open order until the venue confirms it.
+    "canceling": "open",
+}
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """A venue number as Decimal: strings and ints exactly, floats through ``repr``."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _first(*values: Any) -> Decimal | None:
+    for value in values:
+        number = to_decimal(value)
+        if number is not None:
+            return number
+    return None
+
+
+def _positive(value: Decimal | None) -> Decimal | None:
+    return value if value is not None and value > 0 else None
+
+
+def from_millis(value: Any) -> datetime | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _filters(info: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    rows = info.get("filters") or []
+    return {str(f.get("filterType")): f for f in rows if isinstance(f, Mapping)}
+
+
+def parse_market(market: Mapping[str, Any], precision_mode: int = TICK_SIZE) -> MarketRules:
+    """Filters and fees of one ccxt market. Binance's raw filter strings win over floats."""
+    info = market.get("info") or {}
+    filters = _filters(info)
+    precision = market.get("precision") or {}
+    limits = market.get("limits") or {}
+
+    def from_precision(key: str) -> Decimal | None:
+        value = precision.get(key)
+        if value is None:
+            return None
+        if precision_mode == DECIMAL_PLACES:
+            return Decimal(1).scaleb(-int(value))
+        return to_decimal(value)
+
+    tick = _positive(
+        _first((filters.get("PRICE_FILTER") or {}).get("tickSize"), from_precision("price"))
+    )
+    step = _positive(
+        _first((filters.get("LOT_SIZE") or {}).get("stepSize"), from_precision("amount"))
+    )
+    if tick is None or step is None:
+        raise ValueError(f"market {market.get('symbol')}: no tick size or step size")
+    notional = filters.get("NOTIONAL") or filters.get("MIN_NOTIONAL") or {}
+    return MarketRules(
+        symbol=str(market["symbol"]),
+        base=str(market["base"]),
+        quote=str(market["quote"]),
+        tick_size=tick.normalize(),
+        step_size=step.normalize(),
+        min_qty=_first(
+            (filters.get("LOT_SIZE") or {}).get("minQty"), (limits.get("amount") or {}).get("min")
+        )
+        or Decimal(0),
+        min_notional=_first(notional.get("minNotional"), (limits.get("cost") or {}).get("min"))
+        or Decimal(0),
+        maker_fee=_first(market.get("maker")) or Decimal(0),
+        taker_fee=_first(market.get("taker")) or Decimal(0),
+    )
+
+
+def parse_markets(
+    markets: Mapping[str, Mapping[str, Any]], precision_mode: int = TICK_SIZE
+) -> dict[str, MarketRules]:
+    """Active spot markets by unified symbol."""
+    return {
+        symbol: parse_market(market, precision_mode)
+        for symbol, market in markets.items()
+        if market.get("spot", True) and market.get("active", True) is not False
+    }
+
+
+def _levels(rows: Iterable[Any]) -> list[tuple[Decimal, Decimal]]:
+    levels: list[tuple[Decimal, Decimal]] = []
+    for row in rows:
+        price, quantity = to_decimal(row[0]), to_decimal(row[1])
+        if price is not None and quantity is not None and price > 0 and quantity > 0:
+            levels.append((price, quantity))
+    return levels
+
+
+def parse_order_book(book: Mapping[str, Any]) -> OrderBook:
+    return OrderBook.from_pairs(_levels(book.get("bids") or []), _levels(book.get("asks") or []))
+
+
+def parse_quote(ticker: Mapping[str, Any]) -> Quote:
+    info = ticker.get("info") or {}
+    bid = _positive(_first(info.get("bidPrice"), ticker.get("bid")))
+    ask = _positive(_first(info.get("askPrice"), ticker.get("ask")))
+    last = _positive(_first(info.get("lastPrice"), ticker.get("last"), ticker.get("close")))
+    if bid is None or ask is None or bid > ask:
+        bid = ask = None
+    return Quote(bid=bid, ask=ask, last=last)
+
+
+_BALANCE_KEYS = {"info", "free", "used", "total", "debt", "timestamp", "datetime"}
+
+
+def parse_balances(balance: Mapping[str, Any]) -> dict[str, Balance]:
+    """Free and locked per asset; assets with nothing in them are left out."""
+    info = balance.get("info") or {}
+    rows = info.get("balances") if isinstance(info, Mapping) else None
+    result: dict[str, Balance] = {}
+    if isinstance(rows, list):
+        for row in rows:
+            free, locked = to_decimal(row.get("free")), to_decimal(row.get("locked"))
+            if free is None or locked is None or (free == 0 and locked == 0):
+                continue
+            result[str(row["asset"])] = Balance(asset=str(row["asset"]), free=free, locked=locked)
+        return result
+    for asset, entry in balance.items():
+        if asset in _BALANCE_KEYS or not isinstance(entry, Mapping):
+            continue
+        free = to_decimal(entry.get("free")) or Decimal(0)
+        used = to_decimal(entry.get("used")) or Decimal(0)
+        if free or used:
+            result[asset] = Balance(asset=asset, free=free, locked=used)
+    return result
+
+
+def parse_order(
+    order: Mapping[str, Any], *, client_order_id: str | None = None, now: datetime | None = None
+) -> VenueOrder:
+    """A ccxt order. ``client_order_id`` stands in when the venue's response lacks one."""
+    info = order.get("info") or {}
+    status = _STATUSES.get(str(order.get("status")), "open")
+    amount = _first(info.get("origQty"), order.get("amount"))
+    filled = _first(info.get("executedQty"), order.get("filled")) or Decimal(0)
+    price = _positive(_first(info.get("price"), order.get("price")))
+    cost = _first(info.get("cummulativeQuoteQty"), order.get("cost"))
+    if filled > 0 and cost is not None and cost > 0:
+        average: Decimal | None = div(cost, filled)
+    else:
+        average = _positive(_first(order.get("average")))
+    created = (
+        from_millis(order.get("timestamp"))
+        or from_millis(info.get("time") or info.get("transactTime"))
+        or now
+        or datetime.now(UTC)
+    )
+    updated = from_millis(order.get("lastUpdateTimestamp") or info.get("updateTime"))
+    client = info.get("origClientOrderId") or order.get("clientOrderId") or client_order_id
+    if amount is None or amount <= 0:
+        raise ValueError(f"order {order.get('id')}: no positive amount")
+    return VenueOrder(
+        client_order_id=str(client or ""),
+        venue_order_id=str(order["id"]),
+        symbol=str(order["symbol"]),
+        side=order["side"],
+        amount=amount,
+        price=price,
+        status=status,
+        filled=filled,
+        average=average,
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+def parse_trade(
+    trade: Mapping[str, Any], *, client_order_id: str | None = None, now: datetime | None = None
+) -> VenueTrade:
+    info = trade.get("info") or {}
+    fee = trade.get("fee") or {}
+    amount = _first(info.get("qty"), trade.get("amount"))
+    price = _first(info.get("price"), trade.get("price"))
+    if amount is None or price is None:
+        raise ValueError(f"trade {trade.get('id')}: no amount or price")
+    role = trade.get("takerOrMaker")
+    return VenueTrade(
+        trade_id=str(trade["id"]),
+        venue_order_id=str(trade.get("order") or info.get("orderId") or ""),
+        client_order_id=client_order_id,
+        symbol=str(trade["symbol"]),
+        side=trade["side"],
+        amount=amount,
+        price=price,
+        fee=_first(info.get("commission"), fee.get("cost")) or Decimal(0),
+        fee_asset=str(info.get("commissionAsset") or fee.get("currency") or ""),
+        taker_or_maker=role if role in ("taker", "maker") else None,
+        executed_at=from_millis(trade.get("timestamp")) or now or datetime.now(UTC),
+    )

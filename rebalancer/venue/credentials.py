@@ -1,0 +1,133 @@
+"""API credentials per account, resolved by account id, and the gateway factory.
+
+Sources, first match wins:
+
+1. Environment: ``REBALANCER_<ID>_API_KEY`` and ``REBALANCER_<ID>_API_SECRET`` (and
+   optionally ``REBALANCER_<ID>_VENUE``, default ``paper``), where ``<ID>`` is the account
+   id upper-cased with every character that is not a letter or digit replaced by ``_``.
+2. The JSON file ``$REBALANCER_CREDENTIALS_FILE`` (default ``<state dir>/credentials.json``)::
+
+       {"accounts": {"alice": {"venue": "paper", "api_key": "...", "api_secret": "..."}}}
+
+Secrets are ``SecretStr``: no repr, str, log line or error message shows them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+
+from rebalancer.domain.errors import InvalidInput
+from rebalancer.domain.market import Frozen
+from rebalancer.paths import state_dir
+from rebalancer.venue.ccxt_gateway import CcxtGateway
+
+PAPER = "paper"
+PAPER_EXCHANGE = "binance"
+DEFAULT_PAPER_URL = "http://127.0.0.1:8765"
+
+
+class Credentials(Frozen):
+    venue: str = Field(default=PAPER, min_length=1)
+    api_key: SecretStr = Field(min_length=1)
+    api_secret: SecretStr = Field(min_length=1)
+
+
+class CredentialsFile(Frozen):
+    accounts: dict[str, Credentials]
+
+
+class MissingCredentials(InvalidInput):
+    pass
+
+
+def env_prefix(account_id: str) -> str:
+    return "REBALANCER_" + re.sub(r"[^A-Za-z0-9]", "_", account_id).upper()
+
+
+def credentials_path() -> Path:
+    explicit = os.environ.get("REBALANCER_CREDENTIALS_FILE")
+    return Path(explicit) if explicit else state_dir() / "credentials.json"
+
+
+def _from_env(account_id: str) -> Credentials | None:
+    prefix = env_prefix(account_id)
+    key, secret = os.environ.get(f"{prefix}_API_KEY"), os.environ.get(f"{prefix}_API_SECRET")
+    if not key and not secret:
+        return None
+    if not key or not secret:
+        raise InvalidInput(f"{prefix}_API_KEY", f"needs {prefix}_API_SECRET too (and the reverse)")
+    venue = os.environ.get(f"{prefix}_VENUE") or PAPER
+    return Credentials(venue=venue, api_key=SecretStr(key), api_secret=SecretStr(secret))
+
+
+def _from_file(account_id: str, path: Path) -> Credentials | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise InvalidInput(str(path), f"cannot read credentials: {error.strerror}") from None
+    try:
+        parsed = CredentialsFile.model_validate(json.loads(text))
+    except json.JSONDecodeError as error:
+        raise InvalidInput(str(path), f"not JSON: {error.msg} at line {error.lineno}") from None
+    except ValidationError as error:
+        # The model's own message could echo the input; name only the place and the rule.
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(f"{path}: {where}", first["msg"]) from None
+    return parsed.accounts.get(account_id)
+
+
+def resolve_credentials(account_id: str, *, credentials_file: Path | None = None) -> Credentials:
+    """The account's credentials from the environment, else the credentials file."""
+    found = _from_env(account_id)
+    if found is not None:
+        return found
+    path = credentials_file or credentials_path()
+    found = _from_file(account_id, path)
+    if found is None:
+        prefix = env_prefix(account_id)
+        raise MissingCredentials(
+            "credentials",
+            f"no credentials for account {account_id!r}: set {prefix}_API_KEY and "
+            f"{prefix}_API_SECRET, or add it to {path}",
+        )
+    return found
+
+
+def open_gateway(
+    account_id: str,
+    venue: str,
+    *,
+    paper_url: str | None = None,
+    credentials_file: Path | None = None,
+) -> CcxtGateway:
+    """A gateway for ``account_id`` on ``venue`` ("paper", or a ccxt exchange id).
+
+    The paper venue is ccxt.binance pointed at ``paper_url`` (default
+    ``$REBALANCER_PAPER_VENUE_URL`` or http://127.0.0.1:8765).
+    """
+    credentials = resolve_credentials(account_id, credentials_file=credentials_file)
+    if credentials.venue != venue:
+        raise InvalidInput(
+            "venue",
+            f"account {account_id!r} has credentials for {credentials.venue!r}, not {venue!r}",
+        )
+    if venue == PAPER:
+        url = paper_url or os.environ.get("REBALANCER_PAPER_VENUE_URL") or DEFAULT_PAPER_URL
+        return CcxtGateway(
+            PAPER_EXCHANGE,
+            api_key=credentials.api_key,
+            api_secret=credentials.api_secret,
+            venue=PAPER,
+            base_url=url,
+        )
+    return CcxtGateway(
+        venue, api_key=credentials.api_key, api_secret=credentials.api_secret, venue=venue
+    )
