@@ -52,6 +52,8 @@ class ProcessRecord:
     pid: int
     argv: list[str]
     log: str
+    # Variables set on top of the parent's environment (paths and addresses, no secrets).
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -130,7 +132,9 @@ def temporal_argv(state: Path, ports: Ports) -> list[str]:
     return argv
 
 
-def venue_argv(state: Path, port: int, scenario: str, seed: int, speed: str) -> list[str]:
+def venue_argv(
+    state: Path, port: int, scenario: str, seed: int, speed: str, extra: list[str] | None = None
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -141,6 +145,7 @@ def venue_argv(state: Path, port: int, scenario: str, seed: int, speed: str) -> 
         f"--seed={seed}",
         f"--speed={speed}",
         f"--accounts-file={state / 'venue-accounts.json'}",
+        *(extra or []),
     ]
 
 
@@ -157,7 +162,7 @@ def spawn(
             start_new_session=True,
             env={**os.environ, **(env or {})},
         )
-    return ProcessRecord(name=name, pid=process.pid, argv=argv, log=str(log))
+    return ProcessRecord(name=name, pid=process.pid, argv=argv, log=str(log), env=env or {})
 
 
 def alive(record: ProcessRecord) -> bool:
@@ -271,6 +276,7 @@ class DevStack:
         seed: int = 7,
         speed: str = "1",
         temporal_timeout: float = 60.0,
+        venue_extra: list[str] | None = None,
     ) -> StackRecord:
         existing = self.record()
         if existing is not None and all(alive(p) for p in existing.processes):
@@ -298,7 +304,7 @@ class DevStack:
             record.processes.append(temporal)
             venue = spawn(
                 "paper-venue",
-                venue_argv(self.state, ports.venue, scenario, seed, speed),
+                venue_argv(self.state, ports.venue, scenario, seed, speed, venue_extra),
                 self.state / "paper-venue.log",
             )
             record.processes.append(venue)
@@ -317,6 +323,27 @@ class DevStack:
         )
         self.add_process(process)
         return process
+
+    def restart(self, name: str, *, hard: bool = False) -> ProcessRecord:
+        """Stop a recorded process (SIGKILL when ``hard``) and start it again, same command.
+
+        The chaos benchmark uses it to crash workers and restart Temporal mid-cycle.
+        """
+        record = self.record()
+        if record is None:
+            raise DevStackError("the dev stack is not up")
+        old = next(p for p in reversed(record.processes) if p.name == name)
+        if hard:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(old.pid, signal.SIGKILL)
+            with contextlib.suppress(psutil.NoSuchProcess, ChildProcessError):
+                psutil.Process(old.pid).wait(5)
+        else:
+            terminate(old)
+        new = spawn(name, old.argv, Path(old.log), old.env)
+        record.processes = [new if p is old else p for p in record.processes]
+        self.record_path.write_text(record.to_json())
+        return new
 
     def add_process(self, process: ProcessRecord) -> None:
         record = self.record()

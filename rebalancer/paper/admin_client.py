@@ -76,6 +76,11 @@ class PaperAdmin:
         orders: list[dict[str, Any]] = data["orders"]
         return orders
 
+    async def trades(self, account_id: str) -> list[dict[str, Any]]:
+        data = await self._request("GET", f"/admin/accounts/{account_id}/trades")
+        trades: list[dict[str, Any]] = data["trades"]
+        return trades
+
     async def set_faults(self, **settings: Any) -> dict[str, Any]:
         result: dict[str, Any] = await self._request("POST", "/admin/faults", settings)
         return result

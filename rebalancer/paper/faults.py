@@ -8,6 +8,7 @@ order twice; a correct one looks the client order id up first.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -59,6 +60,8 @@ class Faults:
         self._maintenance_forced = False
         self._ambiguous_next = 0
         self._ambiguous_next_mode: AmbiguousMode = "error"
+        # What was actually injected, by kind: the chaos benchmark reports these.
+        self.injected: Counter[str] = Counter()
 
     def update(self, **changes: Any) -> None:
         self.settings = replace(self.settings, **changes)
@@ -67,6 +70,7 @@ class Faults:
         s = self.settings
         if s.latency_ms <= 0 and s.latency_jitter_ms <= 0:
             return 0.0
+        self.injected["delayed_requests"] += 1
         return (s.latency_ms + self._rng.random() * s.latency_jitter_ms) / 1000
 
     def set_maintenance(self, on: bool, now: datetime, seconds: float | None = None) -> None:
@@ -97,17 +101,27 @@ class Faults:
         self._ambiguous_next_mode = mode
 
     def take_ambiguous(self) -> AmbiguousMode | None:
+        mode: AmbiguousMode | None = None
         if self._ambiguous_next > 0:
             self._ambiguous_next -= 1
-            return self._ambiguous_next_mode
-        p = self.settings.ambiguous_probability
-        if p > 0 and self._rng.random() < p:
-            return self.settings.ambiguous_mode
-        return None
+            mode = self._ambiguous_next_mode
+        else:
+            p = self.settings.ambiguous_probability
+            if p > 0 and self._rng.random() < p:
+                mode = self.settings.ambiguous_mode
+        if mode is not None:
+            self.injected[f"ambiguous_{mode}"] += 1
+        return mode
 
     def take_error(self) -> bool:
         p = self.settings.error_probability
-        return p > 0 and self._rng.random() < p
+        failed = p > 0 and self._rng.random() < p
+        if failed:
+            self.injected["errors_5xx"] += 1
+        return failed
+
+    def count_maintenance_refusal(self) -> None:
+        self.injected["maintenance_refusals"] += 1
 
     def describe(self, now: datetime) -> dict[str, Any]:
         return {
@@ -118,4 +132,5 @@ class Faults:
             ),
             "ambiguous_next_orders": self._ambiguous_next,
             "ambiguous_next_mode": self._ambiguous_next_mode,
+            "injected": dict(self.injected),
         }

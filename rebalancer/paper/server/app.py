@@ -61,6 +61,7 @@ async def binance_middleware(request: web.Request, handler: Handler) -> web.Stre
             await asyncio.sleep(latency)
         now = server.now()
         if server.faults.in_maintenance(now):
+            server.faults.count_maintenance_refusal()
             raise dialect.MAINTENANCE
         raw_query = request.rel_url.raw_query_string
         body = await request.text() if request.can_read_body else ""
