@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 
 from activities import AccountActivities
 from activities.deps import Deps
-from rebalancer.dev import FAST_QUEUE_PROCESSORS, bin_path
+from rebalancer.dev import DEV_SERVER_DYNAMIC_CONFIG, bin_path
 from rebalancer.ledger.postgres_store import PostgresStore
 from rebalancer.pipeline import search_attributes as sa
 from rebalancer.sandbox import workflow_runner
@@ -35,7 +35,8 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(bin_path("temporal")),
         search_attributes=sa.ALL,
         dev_server_extra_args=[
-            f"--dynamic-config-value={key}={value}" for key, value in FAST_QUEUE_PROCESSORS.items()
+            f"--dynamic-config-value={key}={value}"
+            for key, value in DEV_SERVER_DYNAMIC_CONFIG.items()
         ],
     )
     yield env

@@ -1,0 +1,153 @@
+"""Latency: detect-drift start -> order acknowledged by the venue, and -> first fill.
+
+    python benchmarks/latency.py [--accounts 8] [--cycles 240] [--rate 4] [--json]
+
+On the embedded stack (Temporal dev server with fast queue processors, embedded PostgreSQL,
+the paper venue as its own process, one worker process), each account's targets flip back
+and forth by update; every update forces a check that trades a marketable limit order. The
+worker logs, per acknowledged order, the time since its detect-drift activity started
+(measured inside the worker, on one clock); this script collects those lines.
+
+The last stdout line (with --json) has p50_ms, p95_ms, p99_ms and n for detect -> ack, and
+the same for detect -> first fill of marketable orders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from temporalio.client import WorkflowHandle
+
+from benchmarks.harness import (
+    Bench,
+    account_configs,
+    bench_stack,
+    console,
+    emit,
+    machine,
+    percentile,
+)
+from rebalancer.pipeline.messages import TargetsUpdate
+from workflows.account import AccountWorkflow
+
+TARGETS = ({"BTC": "0.30", "USDT": "0.70"}, {"BTC": "0.32", "USDT": "0.68"})
+POLICY = {
+    # Only forced checks trade; the timer stays out of the way.
+    "check_interval_seconds": 3600,
+    "execution_style": "marketable",
+    "band": "0.001",
+    "risk_aversion": "1000",
+    "fill_timeout_seconds": 2,
+    # Trades here are ~2% of equity: let one order take them whole.
+    "max_depth_fraction": "0.2",
+}
+
+
+async def drive(
+    handle: WorkflowHandle[AccountWorkflow, None], cycles: int, n: int, interval: float
+) -> int:
+    """Flip targets ``cycles`` times, one update every ``interval`` seconds.
+
+    An update forces a check at once; the driver never polls workflow state while it runs,
+    so it adds nothing to the path it measures.
+    """
+    for i in range(cycles):
+        await handle.execute_update(
+            AccountWorkflow.set_targets, TargetsUpdate(targets=TARGETS[(i + n) % 2])
+        )
+        await asyncio.sleep(interval)
+    return cycles
+
+
+def acknowledged(log: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line in log.read_text().splitlines():
+        if '"order acknowledged"' in line:
+            rows.append(json.loads(line))
+    return rows
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    return {
+        "n": len(values),
+        "p50_ms": round(percentile(values, 50), 2),
+        "p95_ms": round(percentile(values, 95), 2),
+        "p99_ms": round(percentile(values, 99), 2),
+        "max_ms": round(max(values), 2) if values else None,
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    configs = account_configs(args.accounts, TARGETS[0], POLICY)
+    balances = {"USDT": "70000", "BTC": "0.5"}
+    venue_args = ["--weight-limit=10000000", "--orders-limit=1000000"]
+    async with bench_stack(configs, balances, scenario="calm", venue_args=venue_args) as bench:
+        worker = bench.start_worker()
+        await bench.start_accounts()
+        await warm_up(bench)
+        per_account = max(1, args.cycles // args.accounts)
+        interval = args.accounts / args.rate
+        started = time.monotonic()
+        cycles = sum(
+            await asyncio.gather(
+                *(drive(h, per_account, n, interval) for n, h in enumerate(bench.handles.values()))
+            )
+        )
+        async with asyncio.timeout(120):
+            await bench.settle()
+        elapsed = time.monotonic() - started
+        rows = acknowledged(bench.state / f"{worker}.log")
+        # The warm-up cycles (first per account) pay for imports and connections: drop them.
+        rows = [r for r in rows if r.get("cycle", 0) > 1]
+        to_ack = [r["since_detect_ms"] for r in rows if r.get("since_detect_ms") is not None]
+        to_fill = [
+            r["since_detect_ms"]
+            for r in rows
+            if r.get("since_detect_ms") is not None and r.get("filled") not in (None, "0")
+        ]
+        return {
+            **summary(to_ack),
+            "first_fill": summary(to_fill),
+            "cycles": cycles,
+            "accounts": args.accounts,
+            "offered_cycles_per_second": args.rate,
+            "achieved_cycles_per_second": round(cycles / elapsed, 2),
+            "machine": machine(),
+        }
+
+
+async def warm_up(bench: Bench) -> None:
+    """Wait for every account's first (start-up) cycle, so measured cycles are steady state."""
+    async with asyncio.timeout(120):
+        while True:
+            statuses = await bench.statuses()
+            if all(
+                s is not None and s.cycle >= 1 and s.state != "trading" for s in statuses.values()
+            ):
+                return
+            await asyncio.sleep(0.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=8)
+    parser.add_argument("--cycles", type=int, default=240)
+    parser.add_argument(
+        "--rate", type=float, default=4.0, help="forced trading cycles per second, all accounts"
+    )
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    console.print(f"driving {args.cycles} trading cycles over {args.accounts} accounts ...")
+    emit(asyncio.run(run(args)), args.json)
+
+
+if __name__ == "__main__":
+    main()
