@@ -13,7 +13,10 @@ from rebalancer.pipeline.search_attributes import ensure_registered
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
 
-@pytest.fixture(scope="session")
+# One server per module: time skipping stalls while any workflow task is outstanding, so a
+# module's leftovers (a workflow cut off mid-task when its worker stopped) must not slow the
+# next module's timers.
+@pytest.fixture(scope="module")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
