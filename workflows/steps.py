@@ -173,10 +173,21 @@ async def cancel_order(request: CancelRequest) -> VenueOrder:
 
 
 async def record_cycle(record: CycleRecord) -> None:
+    summary = f"record cycle {record.summary.cycle} ({record.summary.status})"
+    # One idempotent ledger write: run it in the worker, like the reads.
+    if workflow.patched("local-record"):
+        await workflow.execute_local_activity(
+            names.RECORD_CYCLE,
+            record,
+            start_to_close_timeout=timedelta(seconds=15),
+            retry_policy=ORDER_RETRY,
+            summary=summary,
+        )
+        return
     await workflow.execute_activity(
         names.RECORD_CYCLE,
         record,
         start_to_close_timeout=timedelta(seconds=15),
         retry_policy=ORDER_RETRY,
-        summary=f"record cycle {record.summary.cycle} ({record.summary.status})",
+        summary=summary,
     )
