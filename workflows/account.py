@@ -12,6 +12,7 @@ I/O: activities do, called by name through ``workflows.steps``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -340,6 +341,8 @@ class AccountWorkflow:
         if trigger in SAMPLING_TRIGGERS:
             interval = timedelta(seconds=config.policy.check_interval_seconds)
             state.next_check_at = summary.started_at + interval
+            if state.cycle == 1:
+                state.next_check_at += self._spread_offset()
         state.last_cycle = summary
         self._count("cycles")
         self._count("orders_placed", len(placed))
@@ -509,6 +512,19 @@ class AccountWorkflow:
         self._count("legs_queued", sum(1 for a in considered if a in queued))
 
     # Visibility -------------------------------------------------------------------------
+
+    def _spread_offset(self) -> timedelta:
+        """Spread accounts over their check interval instead of all at once.
+
+        A fleet started together would otherwise check in lockstep, every account in the same
+        second of every interval. After its first check (which runs at once), an account's
+        schedule shifts by a hash of its id: deterministic, and the same on every replay.
+        """
+        if not workflow.patched("spread-first-check"):
+            return timedelta(0)
+        interval = self._state.config.policy.check_interval_seconds
+        digest = hashlib.sha256(self._state.config.account_id.encode()).digest()
+        return timedelta(milliseconds=int.from_bytes(digest[:8], "big") % (interval * 1000))
 
     def _lag_ms(self, trigger: str) -> int | None:
         """How late a timer check starts against its schedule (the scale benchmark's lag)."""
