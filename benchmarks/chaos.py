@@ -81,16 +81,24 @@ async def flip_targets(bench: Bench, stop: asyncio.Event, rng: random.Random) ->
 
 async def storms(bench: Bench, stop: asyncio.Event, rng: random.Random) -> dict[str, int]:
     """Rate-limit storms and maintenance windows, now and then."""
-    injected = {"rate_limit_storms": 0, "maintenance_windows": 0}
+    injected = {
+        "rate_limit_storms": 0,
+        "maintenance_windows": 0,
+        "rejected_429": 0,
+        "rejected_418": 0,
+    }
     async with PaperAdmin(bench.record.venue_url) as admin:
         while not stop.is_set():
             await asyncio.sleep(rng.uniform(6, 12))
             if stop.is_set():
                 break
             if rng.random() < 0.5:
-                await admin.set_faults(weight_limit=60, weight_window=2)
+                await admin.set_faults(weight_limit=40, weight_window=2)
                 injected["rate_limit_storms"] += 1
-                await asyncio.sleep(3)
+                await asyncio.sleep(4)
+                limits = (await admin.set_faults()).get("limits", {})
+                injected["rejected_429"] += int(limits.get("rejected_429", 0))
+                injected["rejected_418"] += int(limits.get("rejected_418", 0))
                 await admin.set_faults(weight_limit=1_000_000, weight_window=60, reset_limits=True)
             else:
                 await admin.set_faults(maintenance=True, maintenance_seconds=3)

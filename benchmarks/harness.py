@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from rich.console import Console
 from temporalio.client import Client, WorkflowHandle
 
@@ -34,6 +35,7 @@ from rebalancer.dev import (
     StackRecord,
     free_port,
     worker_env,
+    write_credentials,
     write_paper_accounts,
 )
 from rebalancer.ledger.postgres_store import PostgresStore
@@ -65,6 +67,26 @@ class Bench:
         self.stack.start_worker(name, self.env(**extra))
         self.workers.append(name)
         return name
+
+    async def add_paper_accounts(
+        self, configs: Sequence[AccountConfig], balances: dict[str, str], concurrency: int = 32
+    ) -> None:
+        """Fund accounts on the running venue and give the workers their credentials."""
+        accounts = paper_accounts(configs, balances)
+        semaphore = asyncio.Semaphore(concurrency)
+        async with PaperAdmin(self.record.venue_url) as admin:
+
+            async def one(account: PaperAccount) -> None:
+                async with semaphore:
+                    await admin.add_account(
+                        account.account_id,
+                        account.api_key,
+                        SecretStr(account.api_secret),
+                        {k: Decimal(v) for k, v in account.balances.items()},
+                    )
+
+            await asyncio.gather(*(one(a) for a in accounts))
+        write_credentials(self.credentials, accounts)
 
     async def start_accounts(self) -> None:
         for config in self.configs:

@@ -231,18 +231,23 @@ def write_paper_accounts(state: Path, accounts: list[PaperAccount]) -> Path:
             for a in accounts
         ]
     }
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "venue-accounts.json").write_text(json.dumps(venue))
+    path = state / "credentials.json"
+    write_credentials(path, accounts)
+    return path
+
+
+def write_credentials(path: Path, accounts: list[PaperAccount]) -> None:
+    """The worker's credentials file (REBALANCER_CREDENTIALS_FILE), readable by us only."""
     credentials = {
         "accounts": {
             a.account_id: {"venue": "paper", "api_key": a.api_key, "api_secret": a.api_secret}
             for a in accounts
         }
     }
-    state.mkdir(parents=True, exist_ok=True)
-    (state / "venue-accounts.json").write_text(json.dumps(venue))
-    path = state / "credentials.json"
+    path.touch(mode=0o600, exist_ok=True)
     path.write_text(json.dumps(credentials))
-    path.chmod(0o600)
-    return path
 
 
 def worker_env(

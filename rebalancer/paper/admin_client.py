@@ -50,6 +50,12 @@ class PaperAdmin:
         result: dict[str, Any] = await self._request("GET", "/admin/health")
         return result
 
+    async def market(self) -> dict[str, dict[str, Any]]:
+        """Mid, volatility and best bid/ask per symbol, as strings."""
+        data = await self._request("GET", "/admin/market")
+        markets: dict[str, dict[str, Any]] = data["markets"]
+        return markets
+
     async def add_account(
         self, account_id: str, api_key: str, api_secret: SecretStr, balances: dict[str, Decimal]
     ) -> None:

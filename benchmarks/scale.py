@@ -1,0 +1,217 @@
+"""Scale: N account workflows checking every S seconds, every service on this machine.
+
+    python benchmarks/scale.py [--accounts 1000] [--interval 60] [--minutes 3] [--workers 1]
+                               [--warmup 1] [--json]
+
+Accounts start on target in a calm market, so nearly every check is a no-trade check: the
+steady cost of watching a fleet. After a warm-up of --warmup intervals, the window of
+--minutes is measured from the ledger (one row per check, with its timer lag), from psutil
+(worker and Temporal server CPU and memory), and from sampled workflow histories (Temporal
+actions per no-trade check).
+
+The last stdout line (with --json) has checks_per_second, lag_p50_ms, lag_p99_ms,
+worker_rss_mib, worker_cpu_percent, temporal_cpu_percent and actions_per_check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+import psutil
+from temporalio.api.enums.v1 import EventType
+
+from benchmarks.harness import (
+    Bench,
+    account_configs,
+    bench_stack,
+    console,
+    emit,
+    machine,
+    percentile,
+)
+from rebalancer.account_workflows import start_account
+from rebalancer.dev import alive
+from rebalancer.paper.admin_client import PaperAdmin
+
+TARGETS = {"BTC": "0.4", "ETH": "0.3", "USDT": "0.3"}
+EQUITY = Decimal("100000")
+# Events that Temporal Cloud bills as actions (a workflow task completing is not one).
+ACTIONS = {
+    EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_TIMER_STARTED,
+    EventType.EVENT_TYPE_MARKER_RECORDED,
+    EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+}
+
+
+async def on_target_balances(venue_url: str) -> dict[str, str]:
+    """Holdings that sit exactly on the targets at the venue's current mids."""
+    async with PaperAdmin(venue_url) as admin:
+        market = await admin.market()
+    balances = {"USDT": str(EQUITY * Decimal(TARGETS["USDT"]))}
+    for asset in ("BTC", "ETH"):
+        mid = Decimal(market[f"{asset}/USDT"]["mid"])
+        balances[asset] = str((EQUITY * Decimal(TARGETS[asset]) / mid).quantize(Decimal("0.0001")))
+    return balances
+
+
+async def start_fleet(bench: Bench, concurrency: int = 64) -> None:
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(index: int) -> None:
+        config = bench.configs[index]
+        async with semaphore:
+            bench.handles[config.account_id] = await start_account(
+                bench.client, config, "rebalancer-bench"
+            )
+
+    await asyncio.gather(*(one(i) for i in range(len(bench.configs))))
+
+
+class Sampler:
+    """CPU and RSS of named processes, sampled every few seconds."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.processes = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self.cpu: dict[str, list[float]] = {name: [] for name in pids}
+        self.rss: dict[str, list[float]] = {name: [] for name in pids}
+        for process in self.processes.values():
+            process.cpu_percent(None)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(5)
+            for name, process in self.processes.items():
+                try:
+                    self.cpu[name].append(process.cpu_percent(None))
+                    self.rss[name].append(process.memory_info().rss / 2**20)
+                except psutil.NoSuchProcess:
+                    pass
+
+
+async def ledger_window(dsn: str, start: datetime, end: datetime) -> tuple[int, list[int], int]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            """
+            SELECT trigger, (decision -> 'summary' ->> 'lag_ms')::int AS lag_ms,
+                   (decision -> 'summary' ->> 'orders_placed')::int AS orders
+              FROM cycles
+             WHERE started_at >= $1 AND started_at < $2 AND ended_at IS NOT NULL
+            """,
+            start,
+            end,
+        )
+    finally:
+        await connection.close()
+    lags = [r["lag_ms"] for r in rows if r["trigger"] == "timer" and r["lag_ms"] is not None]
+    trading = sum(1 for r in rows if (r["orders"] or 0) > 0)
+    return len(rows), lags, trading
+
+
+async def actions_per_check(bench: Bench, sample: int = 5) -> float:
+    """Billable actions per steady-state check, from the histories of a few accounts.
+
+    Counted between the second and the last timer firing, so registration and one-off
+    markers do not inflate the figure.
+    """
+    actions = 0
+    checks = 0
+    for handle in list(bench.handles.values())[:sample]:
+        events = (await handle.fetch_history()).events
+        fired = [
+            i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED
+        ]
+        if len(fired) < 3:
+            continue
+        window = events[fired[1] : fired[-1]]
+        checks += len(fired) - 2
+        actions += sum(1 for e in window if e.event_type in ACTIONS)
+    return round(actions / max(checks, 1), 2)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    policy = {"check_interval_seconds": args.interval, "band": "0.05"}
+    configs = account_configs(args.accounts, TARGETS, policy)
+    venue_args = ["--weight-limit=100000000", "--orders-limit=10000000"]
+    async with bench_stack([], {}, scenario="calm", venue_args=venue_args) as bench:
+        bench.configs = configs
+        balances = await on_target_balances(bench.record.venue_url)
+        console.print(f"funding {args.accounts} paper accounts on target ...")
+        await bench.add_paper_accounts(configs, balances)
+        for _ in range(args.workers):
+            bench.start_worker(REBALANCER_MAX_CACHED_WORKFLOWS=str(args.cache))
+        console.print(f"starting {args.accounts} account workflows ...")
+        started = time.monotonic()
+        await start_fleet(bench)
+        console.print(f"started in {time.monotonic() - started:.1f}s; warming up ...")
+        await asyncio.sleep(args.warmup * args.interval)
+        record = bench.stack.record()
+        assert record is not None
+        pids = {p.name: p.pid for p in record.processes if alive(p)}
+        sampler = Sampler({k: v for k, v in pids.items() if k.startswith(("worker", "temporal"))})
+        stop = asyncio.Event()
+        sampling = asyncio.create_task(sampler.run(stop))
+        window_start = datetime.now(UTC)
+        await asyncio.sleep(args.minutes * 60)
+        window_end = datetime.now(UTC)
+        stop.set()
+        await sampling
+        checks, lags, trading = await ledger_window(
+            bench.record.database_url, window_start, window_end - timedelta(seconds=1)
+        )
+        seconds = (window_end - window_start).total_seconds()
+        workers = [name for name in sampler.cpu if name.startswith("worker")]
+        result = {
+            "accounts": args.accounts,
+            "interval_seconds": args.interval,
+            "workers": args.workers,
+            "window_seconds": round(seconds),
+            "checks": checks,
+            "checks_per_second": round(checks / seconds, 2),
+            "expected_checks_per_second": round(args.accounts / args.interval, 2),
+            "trading_checks": trading,
+            "lag_p50_ms": percentile(lags, 50),
+            "lag_p99_ms": percentile(lags, 99),
+            "lag_max_ms": max(lags) if lags else None,
+            "worker_rss_mib": round(max(max(sampler.rss[w], default=0) for w in workers), 1),
+            "worker_cpu_percent": round(
+                sum(sum(sampler.cpu[w]) / max(len(sampler.cpu[w]), 1) for w in workers), 1
+            ),
+            "temporal_cpu_percent": round(
+                sum(sampler.cpu.get("temporal", [0]))
+                / max(len(sampler.cpu.get("temporal", [])), 1),
+                1,
+            ),
+            "actions_per_check": await actions_per_check(bench),
+            "machine": machine(),
+        }
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--interval", type=int, default=60)
+    parser.add_argument("--minutes", type=float, default=3)
+    parser.add_argument("--warmup", type=float, default=1.5, help="intervals before measuring")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--cache", type=int, default=10_000, help="cached workflows per worker")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    emit(asyncio.run(run(args)), args.json)
+
+
+if __name__ == "__main__":
+    main()
