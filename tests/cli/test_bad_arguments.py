@@ -1,0 +1,163 @@
+"""Bad command-line input: exit code 2, one line on stderr naming the field, no traceback,
+and nothing sent anywhere (these fail before any connection is attempted)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+CASES = [
+    (
+        ["account", "add", "BAD", "--venue", "paper", "--targets", "BTC/USDT=0.5,USDT=0.5"],
+        "account_id",
+    ),
+    (
+        ["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=0.5,USDT=0.6"],
+        "sum to exactly 1",
+    ),
+    (["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=0.5"], "quote currency"),
+    (["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=abc,USDT=1"], "--targets"),
+    (
+        ["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=-0.5,USDT=1.5"],
+        "targets.BTC",
+    ),
+    (
+        ["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=NaN,USDT=1"],
+        "targets.BTC",
+    ),
+    (
+        ["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=0.5,BTC/USDT=0.5"],
+        "twice",
+    ),
+    (
+        [
+            "account",
+            "add",
+            "a1",
+            "--venue",
+            "paper",
+            "--targets",
+            "BTC/USDT=0.5,ETH/EUR=0.2,USDT=0.3",
+        ],
+        "more than one currency",
+    ),
+    (
+        ["account", "add", "a1", "--venue", "Bad Venue!", "--targets", "BTC/USDT=0.5,USDT=0.5"],
+        "venue",
+    ),
+    (
+        [
+            "account",
+            "add",
+            "a1",
+            "--venue",
+            "paper",
+            "--targets",
+            "BTC/USDT=0.5,USDT=0.5",
+            "--check-every",
+            "5x",
+        ],
+        "--check-every",
+    ),
+    (
+        [
+            "account",
+            "add",
+            "a1",
+            "--venue",
+            "paper",
+            "--targets",
+            "BTC/USDT=0.5,USDT=0.5",
+            "--check-every",
+            "0s",
+        ],
+        "--check-every",
+    ),
+    (
+        [
+            "account",
+            "add",
+            "a1",
+            "--venue",
+            "paper",
+            "--targets",
+            "BTC/USDT=0.5,USDT=0.5",
+            "--policy",
+            "{oops",
+        ],
+        "--policy",
+    ),
+    (
+        [
+            "account",
+            "add",
+            "a1",
+            "--venue",
+            "paper",
+            "--targets",
+            "BTC/USDT=0.5,USDT=0.5",
+            "--policy",
+            '{"band": 2}',
+        ],
+        "policy.band",
+    ),
+    (
+        [
+            "account",
+            "add",
+            "a1",
+            "--venue",
+            "paper",
+            "--targets",
+            "BTC/USDT=0.5,USDT=0.5",
+            "--policy",
+            '{"sizing": "band_edge", "band": "0"}',
+        ],
+        "band",
+    ),
+    (["account", "targets", "a1", "BTC/USDT=x"], "targets"),
+    (["schedule", "create", "Bad Id", "--cron", "* * * * *"], "account_id"),
+    (["demo", "--accounts", "0"], "--accounts"),
+    (["demo", "--minutes", "-1"], "--minutes"),
+    (["dev", "up", "--temporal-port", "notaport"], "--temporal-port"),
+    (["plan", "--snapshot", "/nonexistent.json"], "--snapshot"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"), CASES, ids=[" ".join(c[0][:3]) + f" [{c[1]}]" for c in CASES]
+)
+def test_bad_argument_is_refused_in_one_line(argv: list[str], named: str) -> None:
+    # Temporal is unreachable on purpose: none of these may get as far as connecting.
+    env = {**os.environ, "REBALANCER_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "rebalancer", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("rebalancer")]
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+    assert "cannot reach Temporal" not in result.stderr
+
+
+def test_unreachable_temporal_is_one_clear_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rebalancer", "account", "status", "a1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "REBALANCER_TEMPORAL_ADDRESS": "127.0.0.1:1"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "REBALANCER_TEMPORAL_ADDRESS" in result.stderr
