@@ -22,12 +22,12 @@ import asyncio
 import contextlib
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import ccxt
@@ -49,6 +49,7 @@ from rebalancer.venue.ccxt_parse import (
 )
 from rebalancer.venue.errors import (
     DuplicateClientOrderId,
+    MalformedResponse,
     OrderNotFound,
     RateLimited,
     RetryableVenueError,
@@ -57,6 +58,8 @@ from rebalancer.venue.errors import (
 )
 from rebalancer.venue.models import Balance, VenueOrder, VenueTrade
 from rebalancer.venue.rate_limit import VenueLimiter, VenueLimits, limiter_for, parse_rate_limits
+
+T = TypeVar("T")
 
 # Keeps ccxt.binance on spot endpoints: no margin, futures or sapi calls, ever.
 SPOT_ONLY_OPTIONS: dict[str, Any] = {
@@ -298,13 +301,15 @@ class CcxtGateway:
 
     async def order_book(self, symbol: str, limit: int = 20) -> OrderBook:
         raw = await self._retrying(weights.depth_weight(limit), "fetch_order_book", symbol, limit)
-        return parse_order_book(raw)
+        return self._parse("order book", lambda: parse_order_book(raw))
 
     async def ticker(self, symbol: str) -> Quote:
-        return parse_quote(await self._retrying(weights.TICKER_24HR, "fetch_ticker", symbol))
+        raw = await self._retrying(weights.TICKER_24HR, "fetch_ticker", symbol)
+        return self._parse("ticker", lambda: parse_quote(raw))
 
     async def balances(self) -> dict[str, Balance]:
-        return parse_balances(await self._retrying(weights.ACCOUNT, "fetch_balance"))
+        raw = await self._retrying(weights.ACCOUNT, "fetch_balance")
+        return self._parse("balance", lambda: parse_balances(raw))
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
         try:
@@ -313,12 +318,12 @@ class CcxtGateway:
             )
         except OrderNotFound:
             return None
-        return self._remember(parse_order(raw, client_order_id=client_order_id))
+        return self._order(raw, client_order_id)
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
         weight = weights.open_orders_weight(symbol is not None)
         raw = await self._retrying(weight, "fetch_open_orders", symbol)
-        return [self._remember(parse_order(o)) for o in raw]
+        return self._parse("open orders", lambda: [self._remember(parse_order(o)) for o in raw])
 
     async def trades(self, symbol: str, since: datetime | None = None) -> list[VenueTrade]:
         since_ms = int(since.timestamp() * 1000) if since is not None else None
@@ -334,9 +339,13 @@ class CcxtGateway:
                 weights.MY_TRADES, "fetch_my_trades", symbol, None, TRADES_PAGE, {"fromId": next_id}
             )
             raw += page
-        trades = [
-            parse_trade(t, client_order_id=self._client_ids.get(str(t.get("order")))) for t in raw
-        ]
+        trades = self._parse(
+            "trades",
+            lambda: [
+                parse_trade(t, client_order_id=self._client_ids.get(str(t.get("order"))))
+                for t in raw
+            ],
+        )
         if since is not None:
             trades = [t for t in trades if t.executed_at >= since]
         unique = {t.trade_id: t for t in trades}
@@ -367,7 +376,7 @@ class CcxtGateway:
                     return existing
             try:
                 raw = await self._call(weights.ORDER_POST, "create_order", *args, order=True)
-                return self._remember(parse_order(raw, client_order_id=client_order_id))
+                return self._order(raw, client_order_id)
             except DuplicateClientOrderId:
                 existing = await self.fetch_order(symbol, client_order_id)
                 if existing is not None:
@@ -401,7 +410,19 @@ class CcxtGateway:
             if existing is not None and existing.is_final:
                 return existing
             raise
-        return self._remember(parse_order(raw, client_order_id=client_order_id))
+        return self._order(raw, client_order_id)
+
+    def _parse(self, what: str, build: Callable[[], T]) -> T:
+        """Parse a response; missing or garbage fields become MalformedResponse (retryable)."""
+        try:
+            return build()
+        except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as error:
+            raise MalformedResponse(f"{self._venue} sent a malformed {what}: {error}") from None
+
+    def _order(self, raw: Any, client_order_id: str) -> VenueOrder:
+        return self._parse(
+            "order", lambda: self._remember(parse_order(raw, client_order_id=client_order_id))
+        )
 
     def _remember(self, order: VenueOrder) -> VenueOrder:
         if order.client_order_id:

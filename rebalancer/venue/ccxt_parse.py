@@ -131,6 +131,8 @@ def parse_markets(
 def _levels(rows: Iterable[Any]) -> list[tuple[Decimal, Decimal]]:
     levels: list[tuple[Decimal, Decimal]] = []
     for row in rows:
+        if not isinstance(row, list | tuple) or len(row) < 2:
+            raise ValueError(f"book level {row!r} is not [price, quantity]")
         price, quantity = to_decimal(row[0]), to_decimal(row[1])
         if price is not None and quantity is not None and price > 0 and quantity > 0:
             levels.append((price, quantity))

@@ -33,6 +33,11 @@ class RateLimited(RetryableVenueError):
     """429 or 418: too many requests; wait ``retry_after`` seconds."""
 
 
+class MalformedResponse(RetryableVenueError):
+    """The venue answered, but with fields missing or garbage: nothing is acted on, and the
+    request may be retried (for an order, by looking its client id up first)."""
+
+
 class FinalVenueError(VenueError):
     """Retrying the same request cannot succeed."""
 
