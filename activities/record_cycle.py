@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import structlog
+
 from activities.deps import Deps
 from rebalancer import telemetry
 from rebalancer.ledger.records import CycleEnd, CycleStart
 from rebalancer.pipeline.messages import CycleRecord
+
+log = structlog.get_logger("rebalancer.activities.record_cycle")
 
 
 async def record_cycle(deps: Deps, record: CycleRecord) -> None:
@@ -18,6 +22,15 @@ async def record_cycle(deps: Deps, record: CycleRecord) -> None:
             trigger=summary.trigger,
             started_at=summary.started_at,
         )
+    )
+    log.info(
+        "cycle recorded",
+        trigger=summary.trigger,
+        status=summary.status,
+        orders_placed=summary.orders_placed,
+        orders_filled=summary.orders_filled,
+        max_abs_drift=str(summary.max_abs_drift) if summary.max_abs_drift is not None else None,
+        lag_ms=summary.lag_ms,
     )
     telemetry.cycle_costs(record.account.venue, summary.predicted_cost, summary.realised_cost)
     telemetry.legs_held(account_id, summary.legs_queued)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -141,6 +142,25 @@ async def actions_per_check(bench: Bench, sample: int = 5) -> float:
     return round(actions / max(checks, 1), 2)
 
 
+def recorded_cycles(
+    bench: Bench, workers: list[str], start: datetime, end: datetime
+) -> tuple[dict[str, int], int]:
+    """Cycles each worker recorded in the window, and cycles recorded by more than one."""
+    seen: dict[tuple[str, int], set[str]] = {}
+    counts = dict.fromkeys(workers, 0)
+    for worker in workers:
+        for line in (bench.state / f"{worker}.log").read_text().splitlines():
+            if '"cycle recorded"' not in line:
+                continue
+            row = json.loads(line)
+            moment = datetime.fromisoformat(row["timestamp"])
+            if not start <= moment < end:
+                continue
+            counts[worker] += 1
+            seen.setdefault((row["account"], row["cycle"]), set()).add(worker)
+    return counts, sum(1 for owners in seen.values() if len(owners) > 1)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     policy = {"check_interval_seconds": args.interval, "band": "0.05"}
     configs = account_configs(args.accounts, TARGETS, policy)
@@ -173,6 +193,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         seconds = (window_end - window_start).total_seconds()
         workers = [name for name in sampler.cpu if name.startswith("worker")]
+        per_worker, duplicated = recorded_cycles(bench, workers, window_start, window_end)
         result = {
             "accounts": args.accounts,
             "interval_seconds": args.interval,
@@ -195,6 +216,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 1,
             ),
             "actions_per_check": await actions_per_check(bench),
+            "cycles_per_worker": per_worker,
+            "cycles_recorded_by_two_workers": duplicated,
             "machine": machine(),
         }
         return result
