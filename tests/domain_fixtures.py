@@ -42,6 +42,17 @@ def ladder(
     return {"bids": bids, "asks": asks}
 
 
+# The settings these tests' expectations were worked out with. They are pinned here, not taken
+# from PolicySettings' defaults, so tuning the defaults (docs/value.md) cannot silently change
+# what a rule test checks.
+RULE_TEST_POLICY: dict[str, str] = {
+    "risk_aversion": "5",
+    "band": "0.01",
+    "sizing": "target",
+    "execution_style": "passive",
+}
+
+
 def account(
     holdings: Mapping[str, tuple[Decimal, Decimal]],
     cash: Decimal,
@@ -99,7 +110,7 @@ def account(
         "targets": {asset: plain(weight) for asset, weight in targets.items()},
         "markets": markets,
         "history": {a: [plain(s) for s in samples] for a, samples in (history or {}).items()},
-        "policy": dict(policy or {}),
+        "policy": {**RULE_TEST_POLICY, **(policy or {})},
     }
 
 

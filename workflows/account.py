@@ -25,10 +25,11 @@ from workflows import steps
 
 with workflow.unsafe.imports_passed_through():
     from rebalancer.domain.decide import Plan, decide
+    from rebalancer.domain.execution import after_order, hold_attempts, hold_seconds, start_leg
     from rebalancer.domain.market import MarketRules, Side
     from rebalancer.domain.numbers import ZERO
     from rebalancer.domain.orders import PlannedOrder, client_order_id
-    from rebalancer.domain.policy_settings import ExecutionStyle, PolicySettings
+    from rebalancer.domain.policy_settings import PolicySettings
     from rebalancer.domain.volatility import update_volatility
     from rebalancer.pipeline import search_attributes as sa
     from rebalancer.pipeline.messages import (
@@ -56,6 +57,8 @@ with workflow.unsafe.imports_passed_through():
 # Cycles that sample drift for velocity: regular checks, not re-assessments of queued legs.
 SAMPLING_TRIGGERS = frozenset({"timer", "force", "schedule", "start", "targets"})
 HISTORY_EVENTS_LIMIT = 8_000
+# A leg held for later: its side, why, and whether anything of it filled this cycle.
+Hold = tuple[Side, str, bool]
 
 
 def workflow_id(account_id: str) -> str:
@@ -250,7 +253,7 @@ class AccountWorkflow:
         plan: Plan | None = None
         self._planned = []
         placed: list[VenueOrder] = []
-        queued: dict[str, tuple[Side, str]] = {}
+        queued: dict[str, Hold] = {}
         considered: set[str] = set(only) if only is not None else set(config.targets)
         try:
             if state.needs_reconcile:
@@ -282,7 +285,7 @@ class AccountWorkflow:
             buys = [o for o in plan.orders if o.side == "buy" and o.asset in considered]
             for row in plan.assets:
                 if row.asset in considered and row.verdict == "queue" and row.side is not None:
-                    queued[row.asset] = (row.side, row.reason)
+                    queued[row.asset] = (row.side, row.reason, False)
             if sells or buys:
                 state.needs_reconcile = True
                 if self._quiet:
@@ -405,40 +408,38 @@ class AccountWorkflow:
         sliced: bool,
         detected: DetectResult,
         placed: list[VenueOrder],
-        queued: dict[str, tuple[Side, str]],
+        queued: dict[str, Hold],
     ) -> None:
-        """Place one leg's order for this cycle, re-pricing it if it does not fill.
+        """Work one leg for this cycle by the domain's execution rule (passive, then
+        marketable within budget; slices and unfilled remainders held on a timer).
 
-        ``sliced`` says the plan cut the leg to what the book absorbs: the rest waits on a
-        durable timer for depth to recover rather than walking the book again at once.
         Every order gets its own deterministic client id (account, cycle, leg, slice).
         """
         policy = self._state.config.policy
         rules: MarketRules = detected.snapshot.markets[planned.symbol]
-        remaining = planned.amount
-        style: ExecutionStyle = planned.style
-        for slice_number in range(policy.max_orders_per_leg):
+        leg = start_leg(planned.amount, planned.style, sliced)
+        while True:
             if self._state.paused:
-                queued[planned.asset] = (planned.side, "paused mid-cycle")
+                queued[planned.asset] = (planned.side, "paused mid-cycle", leg.progressed)
                 return
             assessed = await steps.assess_liquidity(
                 AssessRequest(
                     account=account,
                     asset=planned.asset,
                     side=planned.side,
-                    quantity=remaining,
+                    quantity=leg.remaining,
                     rules=rules,
                     policy=policy,
-                    style=style,
-                    slice_number=slice_number,
+                    style=leg.style,
+                    slice_number=leg.slice_number,
                 )
             )
             order = assessed.order
             if order is None:
-                queued[planned.asset] = (planned.side, assessed.assessment.reason)
+                queued[planned.asset] = (planned.side, assessed.assessment.reason, leg.progressed)
                 return
             self._planned.append(order)
-            client_id = client_order_id(account.account_id, cycle, planned.asset, slice_number)
+            client_id = client_order_id(account.account_id, cycle, planned.asset, leg.slice_number)
             try:
                 await steps.place_limit_order(
                     PlaceRequest(
@@ -471,23 +472,18 @@ class AccountWorkflow:
                     )
                 )
             placed.append(outcome)
-            remaining -= outcome.filled
-            if outcome.filled < order.amount:
-                if style == "passive":
-                    # Timed out at the touch: cross the spread for the rest, within budget.
-                    style = "marketable"
-                    continue
-                queued[planned.asset] = (planned.side, "not filled within the slippage budget")
-                return
-            if sliced or assessed.assessment.verdict == "slice":
-                queued[planned.asset] = (planned.side, "sliced: waiting for depth to recover")
-                return
-            if remaining <= 0 or assessed.assessment.verdict == "execute":
+            step = after_order(
+                leg, order.amount, outcome.filled, assessed.assessment.verdict, policy
+            )
+            leg = step.state
+            if step.action == "done":
                 queued.pop(planned.asset, None)
                 return
-        queued[planned.asset] = (planned.side, "order budget for this cycle used")
+            if step.action == "hold":
+                queued[planned.asset] = (planned.side, step.reason, leg.progressed)
+                return
 
-    def _requeue(self, considered: set[str], queued: dict[str, tuple[Side, str]]) -> None:
+    def _requeue(self, considered: set[str], queued: dict[str, Hold]) -> None:
         state = self._state
         policy = state.config.policy
         now = workflow.now()
@@ -495,11 +491,10 @@ class AccountWorkflow:
             if asset not in queued:
                 state.queued.pop(asset, None)
                 continue
-            side, reason = queued[asset]
+            side, reason, progressed = queued[asset]
             previous = state.queued.get(asset)
-            attempts = previous.attempts + 1 if previous and previous.side == side else 1
-            delay = min(
-                policy.requeue_base_seconds * 2 ** (attempts - 1), policy.requeue_max_seconds
+            attempts = hold_attempts(
+                previous.attempts if previous and previous.side == side else None, progressed
             )
             state.queued[asset] = QueuedLeg(
                 asset=asset,
@@ -507,7 +502,7 @@ class AccountWorkflow:
                 reason=reason,
                 attempts=attempts,
                 queued_at=previous.queued_at if previous else now,
-                retry_at=now + timedelta(seconds=delay),
+                retry_at=now + timedelta(seconds=hold_seconds(attempts, policy)),
             )
         self._count("legs_queued", sum(1 for a in considered if a in queued))
 

@@ -28,6 +28,7 @@ COMMANDS = [
     "dev",
     "paper_venue",
     "demo",
+    "backtest",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

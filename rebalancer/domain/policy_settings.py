@@ -27,16 +27,18 @@ ExecutionStyle = Literal["passive", "marketable"]
 class PolicySettings(Frozen):
     # Mean-variance risk aversion: how many units of quote currency one unit of tracking
     # variance (per unit of equity) is worth. Higher trades more and tracks tighter.
-    risk_aversion: BoundedPosDec = Decimal("5")
+    # The defaults of risk_aversion, band, sizing and execution_style were tuned on 2021's
+    # real bars and evaluated out of sample on 2022-2023 (docs/value.md).
+    risk_aversion: BoundedPosDec = Decimal("0.7")
     # How long a deviation left alone is expected to persist, in days. Only the product
     # risk_aversion x horizon matters; the horizon keeps risk_aversion readable.
     horizon_days: BoundedPosDec = Decimal("30")
     # Annualised volatility used for an asset with no estimate yet (crypto-like).
     default_volatility: BoundedPosDec = Decimal("0.8")
     # No-trade band around the target weight; inside it nothing trades.
-    band: Fraction = Decimal("0.01")
+    band: Fraction = Decimal("0.0272")
     # Trade all the way to target, or only back to the edge of the band.
-    sizing: Sizing = "target"
+    sizing: Sizing = "band_edge"
     # Weight of drift velocity in urgency: 1 projects the drift one check ahead.
     velocity_weight: BoundedNonNegDec = Decimal("1")
     # Drift samples per asset used for velocity (the seed used 3).
@@ -53,7 +55,7 @@ class PolicySettings(Frozen):
     min_trade_notional: BoundedNonNegDec = Decimal("10")
     # Passive orders rest at the touch and earn the spread; marketable ones cross it, capped
     # at the price the depth walk needs.
-    execution_style: ExecutionStyle = "passive"
+    execution_style: ExecutionStyle = "marketable"
     # Keep this fraction of quote currency unspent as a fee buffer when buying.
     fee_buffer: Fraction = Decimal("0.002")
     # Check cadence, seconds; velocity is per check.

@@ -57,8 +57,17 @@ def book(symbol: str, size: Decimal, levels: int = 20) -> OrderBook:
 
 
 def marketable_policy(**changes: object) -> PolicySettings:
+    # Sizing to target with a 1% band: the expectations below are computed that way, whatever
+    # the tuned defaults are.
     return PolicySettings.model_validate(
-        {"execution_style": "marketable", "check_interval_seconds": 60, **changes}
+        {
+            "execution_style": "marketable",
+            "check_interval_seconds": 60,
+            "sizing": "target",
+            "band": "0.01",
+            "risk_aversion": "5",
+            **changes,
+        }
     )
 
 

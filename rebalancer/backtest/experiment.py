@@ -1,0 +1,150 @@
+"""Many runs (policies, frontier points, a training period) as jobs, in parallel if asked.
+
+A job is everything one run needs, so a worker process rebuilds its market from the spec and
+seed and gets the same prices as any other; results come back as compact ``Outcome``s.
+Progress is counted in simulated days.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from rebalancer.backtest.markets import MarketSpec
+from rebalancer.backtest.metrics import Metrics, compute_metrics, drifts, equities, target_values
+from rebalancer.backtest.roster import policy_factory
+from rebalancer.backtest.simulator import Run, simulate
+from rebalancer.domain.numbers import ZERO
+from rebalancer.domain.policy_settings import PolicySettings
+
+OnProgress = Callable[[int], None]
+# Rough cost of a simulated day, so the slowest jobs start first on a small pool.
+WEIGHT = {"seed": 4, "cost_aware": 2, "threshold": 1, "calendar": 1}
+
+
+@dataclass(frozen=True)
+class Job:
+    key: str
+    policy: str
+    market: MarketSpec
+    targets: dict[str, Decimal]
+    quote: str
+    equity: Decimal
+    cadence: timedelta
+    settings: PolicySettings
+    keep_series: bool = True
+
+
+@dataclass(frozen=True)
+class Series:
+    """Daily points for charts: equity, the continuous target portfolio, max |drift|."""
+
+    days: list[date] = field(default_factory=list)
+    equity: list[Decimal] = field(default_factory=list)
+    target: list[Decimal] = field(default_factory=list)
+    max_drift: list[Decimal] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    policy: str
+    settings: PolicySettings
+    metrics: Metrics
+    series: Series | None
+    orders_placed: int
+    rejected: dict[str, int]
+    counters: dict[str, int]
+
+
+def run_job(job: Job, progress: OnProgress | None = None) -> Outcome:
+    make = policy_factory(job.policy, job.targets, job.quote, job.cadence, job.settings)
+    run = simulate(job.market, make, job.targets, job.quote, job.equity, progress=progress)
+    return Outcome(
+        key=job.key,
+        policy=job.policy,
+        settings=job.settings,
+        metrics=compute_metrics(run),
+        series=daily_series(run) if job.keep_series else None,
+        orders_placed=run.orders_placed,
+        rejected=run.rejected,
+        counters=run.counters,
+    )
+
+
+def daily_series(run: Run) -> Series:
+    samples = run.samples
+    equity = equities(samples)
+    target = target_values(samples, run.targets, equity[0], range(len(equity)))
+    rows = drifts(samples, run.targets)
+    series = Series()
+    worst = ZERO
+    for index, moment in enumerate(samples.times):
+        worst = max([worst, *(abs(d) for d in rows[index])])
+        if moment.hour == 0 and moment.minute == 0:
+            series.days.append(moment.date())
+            series.equity.append(equity[index])
+            series.target.append(target[index])
+            series.max_drift.append(worst)
+            worst = ZERO
+    return series
+
+
+def run_jobs(
+    jobs: Sequence[Job], workers: int = 1, progress: OnProgress | None = None
+) -> dict[str, Outcome]:
+    """Every job's outcome by key, in the jobs' order; ``workers`` > 1 runs them in that
+    many processes, slowest first."""
+    ordered = sorted(jobs, key=lambda j: -WEIGHT.get(j.policy, 1) * j.market.days)
+    if workers <= 1 or len(ordered) <= 1:
+        done = {job.key: run_job(job, progress) for job in ordered}
+        return {job.key: done[job.key] for job in jobs}
+    context = multiprocessing.get_context("spawn")
+    ticks: Any = context.Queue()
+    outcomes: dict[str, Outcome] = {}
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(ordered)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(ticks,),
+    ) as pool:
+        futures: list[Future[Outcome]] = [pool.submit(_run_in_worker, job) for job in ordered]
+        pending = set(futures)
+        while pending:
+            _drain(ticks, progress, timeout=0.2)
+            for future in [f for f in pending if f.done()]:
+                pending.discard(future)
+                outcome = future.result()
+                outcomes[outcome.key] = outcome
+        _drain(ticks, progress, timeout=0)
+    return {job.key: outcomes[job.key] for job in jobs}
+
+
+_TICKS: Any = None
+
+
+def _start_worker(ticks: Any) -> None:
+    global _TICKS
+    _TICKS = ticks
+
+
+def _run_in_worker(job: Job) -> Outcome:
+    ticks = _TICKS
+    return run_job(job, (lambda days: ticks.put(days)) if ticks is not None else None)
+
+
+def _drain(ticks: Any, progress: OnProgress | None, timeout: float) -> None:
+    try:
+        days = ticks.get(timeout=timeout) if timeout else ticks.get_nowait()
+        while True:
+            if progress is not None:
+                progress(days)
+            days = ticks.get_nowait()
+    except queue.Empty:
+        return

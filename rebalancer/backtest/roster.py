@@ -1,0 +1,32 @@
+"""The policies a backtest can run, by name, built for one start time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from rebalancer.backtest.baselines import baseline
+from rebalancer.backtest.cost_aware import CostAware
+from rebalancer.backtest.simulator import Policy
+from rebalancer.domain.policy_settings import PolicySettings
+
+POLICIES = ("calendar", "threshold", "seed", "cost_aware")
+
+
+def policy_factory(
+    name: str,
+    targets: dict[str, Decimal],
+    quote: str,
+    cadence: timedelta,
+    settings: PolicySettings,
+) -> Callable[[datetime], Policy]:
+    if name not in POLICIES:
+        raise KeyError(name)
+
+    def make(start: datetime) -> Policy:
+        if name == "cost_aware":
+            return CostAware(targets, quote, settings, start)
+        return baseline(name, targets, quote, start, cadence)
+
+    return make

@@ -1,0 +1,70 @@
+"""The execution rule both the workflow and the backtest drive legs by."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rebalancer.domain.execution import (
+    NOT_FILLED,
+    ORDER_BUDGET,
+    SLICED,
+    after_order,
+    hold_attempts,
+    hold_seconds,
+    start_leg,
+)
+from rebalancer.domain.policy_settings import PolicySettings
+
+POLICY = PolicySettings(max_orders_per_leg=3, requeue_base_seconds=30, requeue_max_seconds=900)
+ONE = Decimal(1)
+
+
+def test_filled_execute_is_done() -> None:
+    step = after_order(start_leg(ONE, "marketable", False), ONE, ONE, "execute", POLICY)
+    assert step.action == "done"
+    assert step.state.remaining == 0
+
+
+def test_unfilled_passive_crosses_for_the_rest() -> None:
+    step = after_order(start_leg(ONE, "passive", False), ONE, Decimal("0.25"), "execute", POLICY)
+    assert step.action == "place"
+    assert step.state.style == "marketable"
+    assert step.state.remaining == Decimal("0.75")
+    assert step.state.slice_number == 1
+    assert step.state.progressed
+
+
+def test_unfilled_marketable_is_held() -> None:
+    step = after_order(start_leg(ONE, "marketable", False), ONE, Decimal(0), "execute", POLICY)
+    assert (step.action, step.reason) == ("hold", NOT_FILLED)
+    assert not step.state.progressed
+
+
+def test_a_filled_slice_waits_for_depth() -> None:
+    for sliced, verdict in ((True, "execute"), (False, "slice")):
+        step = after_order(start_leg(ONE, "marketable", sliced), ONE, ONE, verdict, POLICY)
+        assert (step.action, step.reason) == ("hold", SLICED)
+
+
+def test_the_order_budget_caps_a_cycle() -> None:
+    leg = start_leg(ONE, "passive", False)
+    leg = after_order(leg, ONE, Decimal(0), "execute", POLICY).state
+    leg = leg.model_copy(update={"style": "passive"})
+    leg = after_order(leg, ONE, Decimal(0), "execute", POLICY).state
+    leg = leg.model_copy(update={"style": "passive"})
+    step = after_order(leg, ONE, Decimal(0), "execute", POLICY)
+    assert (step.action, step.reason) == ("hold", ORDER_BUDGET)
+    assert step.state.slice_number == 3
+
+
+@given(st.integers(min_value=1, max_value=40), st.booleans())
+def test_backoff_doubles_without_progress_and_resets_with_it(
+    previous: int, progressed: bool
+) -> None:
+    attempts = hold_attempts(previous, progressed)
+    assert attempts == (1 if progressed else previous + 1)
+    assert hold_seconds(attempts, POLICY) == min(30 * 2 ** (attempts - 1), 900)
+    assert hold_attempts(None, progressed) == 1
