@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from activities.deps import Deps
 from rebalancer import telemetry
+from rebalancer.domain.decide import assets_needing_books
 from rebalancer.domain.drift import compute_drift
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import OrderBook, Quote
@@ -19,6 +20,10 @@ from rebalancer.ledger.records import CycleStart
 from rebalancer.pipeline.messages import DetectRequest, DetectResult
 from rebalancer.venue.errors import VenueUnavailable
 
+# Detection values positions and gates trades on books up to this old, shared by every
+# account of the venue in this worker. Orders are always priced on a fresh book
+# (assess-liquidity reads with no cache).
+BOOK_MAX_AGE_SECONDS = 1.0
 # Depths Binance accepts; the smallest that covers the policy's levels is fetched.
 BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)
 
@@ -39,7 +44,9 @@ async def detect_drift(deps: Deps, request: DetectRequest) -> DetectResult:
             raise InvalidInput(f"targets.{asset}", f"{request.account.venue} has no {symbol}")
     limit = book_limit(request.policy.depth_levels)
     balances_task = asyncio.ensure_future(gateway.balances())
-    books = await asyncio.gather(*(gateway.order_book(s, limit) for s in symbols))
+    books = await asyncio.gather(
+        *(gateway.order_book(s, limit, max_age=BOOK_MAX_AGE_SECONDS) for s in symbols)
+    )
     balances = await balances_task
     observed_at = datetime.now(UTC)
     book_by_symbol: dict[str, OrderBook] = dict(zip(symbols, books, strict=True))
@@ -59,6 +66,14 @@ async def detect_drift(deps: Deps, request: DetectRequest) -> DetectResult:
         policy=request.policy,
     )
     report = compute_drift(snapshot)
+    # The workflow's decision reads the books of legs past the band only: carry just those,
+    # so a check that trades nothing moves no order books through Temporal.
+    needed = {
+        f"{a}/{request.quote}" for a in assets_needing_books(report, request.policy, request.quote)
+    }
+    snapshot = snapshot.model_copy(
+        update={"books": {s: b for s, b in book_by_symbol.items() if s in needed}}
+    )
     telemetry.drift(request.account.account_id, {row.asset: row.drift for row in report.assets})
     await deps.ledger.start_cycle(
         CycleStart(

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from rebalancer.backtest.desk import ACCOUNT_ID, Desk
-from rebalancer.domain.decide import Plan, decide
+from rebalancer.domain.decide import Plan, assets_needing_books, decide, settled_by_band
 from rebalancer.domain.drift import DriftReport, compute_drift
 from rebalancer.domain.execution import after_order, hold_attempts, hold_seconds, start_leg
 from rebalancer.domain.market import OrderBook, Side
@@ -45,16 +45,6 @@ BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)
 def book_limit(levels: int) -> int:
     wanted = max(20, levels)
     return next((limit for limit in BOOK_LIMITS if limit >= wanted), BOOK_LIMITS[-1])
-
-
-def settled_by_band(report: DriftReport, policy: PolicySettings, quote: str) -> bool:
-    """Every asset inside the no-trade band: ``decide`` would skip every leg at step 1."""
-    return all(abs(r.drift) <= policy.band for r in report.assets if r.asset != quote)
-
-
-def needs_book(report: DriftReport, policy: PolicySettings, quote: str) -> list[str]:
-    """Assets whose leg ``decide`` takes past the band; it never reads another's book."""
-    return [r.asset for r in report.assets if r.asset != quote and abs(r.drift) > policy.band]
 
 
 @dataclass(frozen=True)
@@ -177,7 +167,7 @@ class CostAware:
         depth = book_limit(self.policy.depth_levels)
         books: dict[str, OrderBook] = {
             desk.symbol(a): desk.book(a, depth)
-            for a in needs_book(detected.report, self.policy, self.quote)
+            for a in assets_needing_books(detected.report, self.policy, self.quote)
         }
         snapshot = detected.snapshot.model_copy(update={"books": books})
         return decide(snapshot, detected.report)

@@ -25,6 +25,7 @@ from rebalancer.domain.liquidity import Verdict, assess_liquidity, minimum_notio
 from rebalancer.domain.market import Frozen, MarketRules, Side
 from rebalancer.domain.numbers import ONE, ZERO, Dec, div, exact, floor_to_step, plain, to_places
 from rebalancer.domain.orders import PlannedOrder, limit_price
+from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import Snapshot
 
 
@@ -61,6 +62,17 @@ class Plan(Frozen):
             if row.asset == asset:
                 return row
         raise KeyError(asset)
+
+
+def settled_by_band(report: DriftReport, policy: PolicySettings, quote: str) -> bool:
+    """Every asset inside the no-trade band: ``decide`` skips every leg at its first step."""
+    return all(abs(r.drift) <= policy.band for r in report.assets if r.asset != quote)
+
+
+def assets_needing_books(report: DriftReport, policy: PolicySettings, quote: str) -> list[str]:
+    """Assets whose leg ``decide`` takes past the band; it never reads another asset's book,
+    so a snapshot may carry only these (detect-drift and the backtest rely on it)."""
+    return [r.asset for r in report.assets if r.asset != quote and abs(r.drift) > policy.band]
 
 
 def _drift_after(row: AssetDrift, side: Side, quantity: Decimal, equity: Decimal) -> Decimal:

@@ -96,6 +96,12 @@ class _SharedVenue:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     session: aiohttp.ClientSession | None = None
     users: int = 0
+    # Public order books, by (symbol, depth): (read at, book or the read in flight). Public
+    # data is the same for every account, so a thousand accounts checking drift cost one
+    # read per symbol per freshness window, not a thousand, in time and in rate limit.
+    books: dict[tuple[str, int], tuple[float, asyncio.Future[OrderBook]]] = field(
+        default_factory=dict
+    )
 
     def open_session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
@@ -299,7 +305,36 @@ class CcxtGateway:
         await self._ready()
         return dict(self._shared().rules)
 
-    async def order_book(self, symbol: str, limit: int = 20) -> OrderBook:
+    async def order_book(self, symbol: str, limit: int = 20, max_age: float = 0.0) -> OrderBook:
+        """The book; with ``max_age`` > 0, one read shared by every gateway of this venue in
+        the worker while it is younger than that (concurrent callers wait for the same read)."""
+        if max_age <= 0:
+            return await self._read_book(symbol, limit)
+        books = self._shared().books
+        now = time.monotonic()
+        cached = books.get((symbol, limit))
+        if cached is not None and now - cached[0] <= max_age:
+            future = cached[1]
+            if not future.done() or future.exception() is None:
+                return await asyncio.shield(future)
+        future = asyncio.get_running_loop().create_future()
+        books[(symbol, limit)] = (now, future)
+        try:
+            book = await self._read_book(symbol, limit)
+        except asyncio.CancelledError:
+            books.pop((symbol, limit), None)
+            future.cancel()
+            raise
+        except Exception as error:
+            books.pop((symbol, limit), None)
+            future.set_exception(error)
+            # Waiters get the error; mark it seen so asyncio does not log it as lost.
+            future.exception()
+            raise
+        future.set_result(book)
+        return book
+
+    async def _read_book(self, symbol: str, limit: int) -> OrderBook:
         raw = await self._retrying(weights.depth_weight(limit), "fetch_order_book", symbol, limit)
         return self._parse("order book", lambda: parse_order_book(raw))
 

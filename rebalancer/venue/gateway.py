@@ -20,7 +20,8 @@ class VenueGateway(Protocol):
 
     async def markets(self) -> dict[str, MarketRules]: ...
 
-    async def order_book(self, symbol: str, limit: int = 20) -> OrderBook: ...
+    async def order_book(self, symbol: str, limit: int = 20, max_age: float = 0.0) -> OrderBook:
+        """The L2 book; a book up to ``max_age`` seconds old may be served from a cache."""
 
     async def ticker(self, symbol: str) -> Quote: ...
 

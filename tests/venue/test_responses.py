@@ -3,6 +3,7 @@ MalformedResponse, never any other exception (which would crash-loop an activity
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from rebalancer.venue.ccxt_parse import (
     parse_trade,
 )
 from rebalancer.venue.errors import MalformedResponse
+from tests.paper_venue_fixtures import PaperVenueProcess
 
 scalars = st.one_of(
     st.none(),
@@ -163,3 +165,33 @@ def test_a_well_formed_order_survives() -> None:
     assert order.amount == Decimal("0.50000")
     assert order.average == Decimal("64000.01")
     assert order.client_order_id == "rb-x-1-BTC-0"
+
+
+async def test_book_reads_are_shared_within_their_freshness(paper_venue: PaperVenueProcess) -> None:
+    """Accounts on one venue share public book reads: one read per symbol per window."""
+    first = paper_venue.new_account({"USDT": "1000"}, prefix="cache")
+    second = paper_venue.new_account({"USDT": "1000"}, prefix="cache")
+    gateways = [
+        CcxtGateway(
+            "binance",
+            api_key=a.api_key,
+            api_secret=a.api_secret,
+            venue="paper",
+            base_url=paper_venue.base_url,
+        )
+        for a in (first, second)
+    ]
+    try:
+        together = await asyncio.gather(
+            *(g.order_book("BTC/USDT", 20, max_age=30) for g in gateways for _ in range(3))
+        )
+        assert all(book is together[0] for book in together), "one read served them all"
+        fresh = await gateways[1].order_book("BTC/USDT", 20)
+        assert fresh is not together[0], "max_age 0 always reads the venue"
+        again = await gateways[0].order_book("BTC/USDT", 20, max_age=30)
+        assert again is together[0]
+        expired = await gateways[0].order_book("BTC/USDT", 20, max_age=1e-9)
+        assert expired is not together[0]
+    finally:
+        for gateway in gateways:
+            await gateway.close()
