@@ -8,7 +8,9 @@ in-flight activities within the graceful-shutdown window.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -77,6 +79,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             activities=activities.all(),
             workflow_runner=workflow_runner(),
             max_concurrent_activities=settings.max_concurrent_activities,
+            max_concurrent_local_activities=settings.max_concurrent_activities,
             max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
             max_cached_workflows=settings.max_cached_workflows,
             graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
@@ -100,7 +103,23 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     log.info("worker stopped")
 
 
+def watch_gc_pauses(threshold_seconds: float = 0.1) -> None:
+    """Log garbage-collection pauses long enough to delay workflow tasks."""
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            pause = time.perf_counter() - started[0]
+            if pause >= threshold_seconds:
+                log.warning("long gc pause", seconds=round(pause, 3), **info)
+
+    gc.callbacks.append(callback)
+
+
 async def serve(settings: Settings) -> None:
+    watch_gc_pauses()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -52,13 +52,20 @@ POLICY = {
 
 
 async def drive(
-    handle: WorkflowHandle[AccountWorkflow, None], cycles: int, n: int, interval: float
+    handle: WorkflowHandle[AccountWorkflow, None],
+    cycles: int,
+    n: int,
+    accounts: int,
+    interval: float,
 ) -> int:
     """Flip targets ``cycles`` times, one update every ``interval`` seconds.
 
     An update forces a check at once; the driver never polls workflow state while it runs,
     so it adds nothing to the path it measures.
     """
+    # Accounts take turns: account n starts n/accounts of an interval after the first, so the
+    # offered load is a steady rate rather than bursts of every account at once.
+    await asyncio.sleep(interval * n / accounts)
     for i in range(cycles):
         await handle.execute_update(
             AccountWorkflow.set_targets, TargetsUpdate(targets=TARGETS[(i + n) % 2])
@@ -98,7 +105,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.monotonic()
         cycles = sum(
             await asyncio.gather(
-                *(drive(h, per_account, n, interval) for n, h in enumerate(bench.handles.values()))
+                *(
+                    drive(h, per_account, n, args.accounts, interval)
+                    for n, h in enumerate(bench.handles.values())
+                )
             )
         )
         async with asyncio.timeout(120):

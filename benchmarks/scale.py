@@ -117,6 +117,8 @@ async def ledger_window(dsn: str, start: datetime, end: datetime) -> tuple[int, 
     finally:
         await connection.close()
     lags = [r["lag_ms"] for r in rows if r["trigger"] == "timer" and r["lag_ms"] is not None]
+    late = sorted(lags)[-20:]
+    console.print(f"slowest lags (ms): {late}; over 1 s: {sum(1 for x in lags if x > 1000)}")
     trading = sum(1 for r in rows if (r["orders"] or 0) > 0)
     return len(rows), lags, trading
 
@@ -161,11 +163,53 @@ def recorded_cycles(
     return counts, sum(1 for owners in seen.values() if len(owners) > 1)
 
 
+async def lag_sources(bench: Bench, sample: int = 20) -> dict[str, float]:
+    """Where timer lag comes from, in a sample of histories: the server firing the timer
+    late, the fired timer's workflow task waiting for a worker, or the task running long
+    (its local activities run inside it, and workflow time stands still meanwhile)."""
+    fire_late: list[float] = []
+    task_wait: list[float] = []
+    task_run: list[float] = []
+    for handle in list(bench.handles.values())[:sample]:
+        events = (await handle.fetch_history()).events
+        due: dict[int, float] = {}
+        after_timer = False
+        scheduled_at = started_at = 0.0
+        for event in events:
+            at = event.event_time.ToDatetime().timestamp()
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_TIMER_STARTED:
+                timeout = event.timer_started_event_attributes.start_to_fire_timeout
+                due[event.event_id] = at + timeout.ToTimedelta().total_seconds()
+            elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
+                started = event.timer_fired_event_attributes.started_event_id
+                if started in due:
+                    fire_late.append((at - due[started]) * 1000)
+                after_timer = True
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+                scheduled_at = at
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+                started_at = at
+                if after_timer:
+                    task_wait.append((at - scheduled_at) * 1000)
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and after_timer:
+                task_run.append((at - started_at) * 1000)
+                after_timer = False
+    return {
+        "timer_fire_late_p50_ms": round(percentile(fire_late, 50), 1),
+        "timer_fire_late_p99_ms": round(percentile(fire_late, 99), 1),
+        "task_wait_p50_ms": round(percentile(task_wait, 50), 1),
+        "task_wait_p99_ms": round(percentile(task_wait, 99), 1),
+        "task_run_p50_ms": round(percentile(task_run, 50), 1),
+        "task_run_p99_ms": round(percentile(task_run, 99), 1),
+    }
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     policy = {"check_interval_seconds": args.interval, "band": "0.05"}
     configs = account_configs(args.accounts, TARGETS, policy)
     venue_args = ["--weight-limit=100000000", "--orders-limit=10000000"]
-    async with bench_stack([], {}, scenario="calm", venue_args=venue_args) as bench:
+    async with bench_stack([], {}, scenario="calm", venue_args=venue_args, keep=args.keep) as bench:
         bench.configs = configs
         balances = await on_target_balances(bench.record.venue_url)
         console.print(f"funding {args.accounts} paper accounts on target ...")
@@ -216,6 +260,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 1,
             ),
             "actions_per_check": await actions_per_check(bench),
+            "lag_sources": await lag_sources(bench),
             "cycles_per_worker": per_worker,
             "cycles_recorded_by_two_workers": duplicated,
             "machine": machine(),
@@ -231,6 +276,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.5, help="intervals before measuring")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cache", type=int, default=10_000, help="cached workflows per worker")
+    parser.add_argument("--keep", action="store_true", help="keep the state directory (logs)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     emit(asyncio.run(run(args)), args.json)

@@ -38,7 +38,10 @@ class Settings(BaseSettings):
     temporal_tls_server_ca: Path | None = None
     # Worker concurrency
     max_concurrent_activities: int = Field(default=500, ge=1)
-    max_concurrent_workflow_tasks: int = Field(default=200, ge=1)
+    # Workflow tasks are Python run under the GIL, one thread each: past a few dozen threads
+    # they only queue behind each other, and the convoy shows up as seconds of timer lag
+    # (docs/performance.md). Local activities (the reads) run inside these tasks.
+    max_concurrent_workflow_tasks: int = Field(default=32, ge=1)
     max_cached_workflows: int = Field(default=10_000, ge=0)
     graceful_shutdown_seconds: int = Field(default=15, ge=0)
     # Ledger: unset means the embedded PostgreSQL under the state directory.
