@@ -70,14 +70,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     async with PostgresStore.open(
         dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
     ) as ledger:
-        venues = GatewayPool(gateway_factory(settings))
+        venues = GatewayPool(gateway_factory(settings), max_open=settings.max_open_gateways)
         activities = AccountActivities(Deps(ledger=ledger, venues=venues))
         worker = Worker(
             client,
             task_queue=settings.task_queue,
             workflows=WORKFLOWS,
             activities=activities.all(),
-            workflow_runner=workflow_runner(),
+            workflow_runner=workflow_runner(settings.workflow_sandbox),
             max_concurrent_activities=settings.max_concurrent_activities,
             max_concurrent_local_activities=settings.max_concurrent_activities,
             max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_concurrent_workflow_tasks: int = Field(default=32, ge=1)
     max_cached_workflows: int = Field(default=10_000, ge=0)
     graceful_shutdown_seconds: int = Field(default=15, ge=0)
+    # Temporal's workflow sandbox: on by default; off trades that safety net for memory.
+    workflow_sandbox: bool = True
     # Ledger: unset means the embedded PostgreSQL under the state directory.
     database_url: SecretStr | None = Field(
         default=None,
@@ -53,6 +55,8 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(default=20, ge=1)
     # Venues
     paper_venue_url: str = "http://127.0.0.1:8765"
+    # Gateways kept open per worker (least recently used close first): ~0.25 MB each.
+    max_open_gateways: int = Field(default=2000, ge=1)
     credentials_file: Path | None = None
     # Telemetry
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
