@@ -65,7 +65,23 @@ def _from_env(account_id: str) -> Credentials | None:
     return Credentials(venue=venue, api_key=SecretStr(key), api_secret=SecretStr(secret))
 
 
+# Parsed credentials files by (path, size, modification time): a fleet opens gateways all
+# day, and re-reading a file of thousands of accounts each time would cost more than the call.
+# A rotated file (new content, new mtime) is read again.
+_PARSED: dict[Path, tuple[tuple[int, int], CredentialsFile]] = {}
+
+
 def _from_file(account_id: str, path: Path) -> Credentials | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise InvalidInput(str(path), f"cannot read credentials: {error.strerror}") from None
+    version = (stat.st_size, stat.st_mtime_ns)
+    cached = _PARSED.get(path)
+    if cached is not None and cached[0] == version:
+        return cached[1].accounts.get(account_id)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -81,6 +97,7 @@ def _from_file(account_id: str, path: Path) -> Credentials | None:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(f"{path}: {where}", first["msg"]) from None
+    _PARSED[path] = (version, parsed)
     return parsed.accounts.get(account_id)
 
 
