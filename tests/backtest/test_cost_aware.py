@@ -10,10 +10,10 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rebalancer.backtest.cost_aware import CostAware, needs_book, settled_by_band
+from rebalancer.backtest.cost_aware import CostAware
 from rebalancer.backtest.desk import ACCOUNT_ID, Desk
 from rebalancer.backtest.markets import instruments_for, market_spec
-from rebalancer.domain.decide import decide
+from rebalancer.domain.decide import assets_needing_books, decide, settled_by_band
 from rebalancer.domain.drift import compute_drift
 from rebalancer.domain.market import MarketRules, OrderBook
 from rebalancer.domain.numbers import CONTEXT
@@ -129,7 +129,7 @@ def test_books_of_legs_inside_the_band_do_not_change_the_plan(
         policy=policy,
     )
     report = compute_drift(snapshot)
-    wanted = needs_book(report, policy, "USDT")
+    wanted = assets_needing_books(report, policy, "USDT")
     pruned = snapshot.model_copy(
         update={"books": {f"{a}/USDT": books[f"{a}/USDT"] for a in wanted}}
     )

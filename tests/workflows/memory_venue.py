@@ -44,7 +44,7 @@ class MemoryVenue:
     async def markets(self) -> dict[str, MarketRules]:
         return dict(self.rules)
 
-    async def order_book(self, symbol: str, limit: int = 20) -> OrderBook:
+    async def order_book(self, symbol: str, limit: int = 20, max_age: float = 0.0) -> OrderBook:
         book = self.books[symbol]
         return OrderBook(bids=book.bids[:limit], asks=book.asks[:limit])
 
