@@ -25,8 +25,8 @@ from workflows import steps
 
 with workflow.unsafe.imports_passed_through():
     from rebalancer.domain.decide import Plan, decide
-    from rebalancer.domain.execution import after_order, hold_attempts, hold_seconds, start_leg
-    from rebalancer.domain.market import MarketRules, Side
+    from rebalancer.domain.execution import Hold, after_order, requeue, start_leg
+    from rebalancer.domain.market import MarketRules
     from rebalancer.domain.numbers import ZERO
     from rebalancer.domain.orders import PlannedOrder, client_order_id
     from rebalancer.domain.policy_settings import PolicySettings
@@ -46,7 +46,6 @@ with workflow.unsafe.imports_passed_through():
         ForceRequest,
         PlaceRequest,
         PolicyUpdate,
-        QueuedLeg,
         ReconcileRequest,
         RegisterRequest,
         TargetsUpdate,
@@ -57,8 +56,6 @@ with workflow.unsafe.imports_passed_through():
 # Cycles that sample drift for velocity: regular checks, not re-assessments of queued legs.
 SAMPLING_TRIGGERS = frozenset({"timer", "force", "schedule", "start", "targets"})
 HISTORY_EVENTS_LIMIT = 8_000
-# A leg held for later: its side, why, and whether anything of it filled this cycle.
-Hold = tuple[Side, str, bool]
 
 
 def workflow_id(account_id: str) -> str:
@@ -485,25 +482,9 @@ class AccountWorkflow:
 
     def _requeue(self, considered: set[str], queued: dict[str, Hold]) -> None:
         state = self._state
-        policy = state.config.policy
-        now = workflow.now()
-        for asset in considered:
-            if asset not in queued:
-                state.queued.pop(asset, None)
-                continue
-            side, reason, progressed = queued[asset]
-            previous = state.queued.get(asset)
-            attempts = hold_attempts(
-                previous.attempts if previous and previous.side == side else None, progressed
-            )
-            state.queued[asset] = QueuedLeg(
-                asset=asset,
-                side=side,
-                reason=reason,
-                attempts=attempts,
-                queued_at=previous.queued_at if previous else now,
-                retry_at=now + timedelta(seconds=hold_seconds(attempts, policy)),
-            )
+        state.queued = requeue(
+            state.queued, considered, queued, workflow.now(), state.config.policy
+        )
         self._count("legs_queued", sum(1 for a in considered if a in queued))
 
     # Visibility -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Retry-After hint arrives as the activity error's next retry delay.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -29,6 +30,8 @@ with workflow.unsafe.imports_passed_through():
         RegisterRequest,
     )
     from rebalancer.venue.models import VenueOrder
+
+Result = TypeVar("Result")
 
 FINAL_ERRORS = [
     "InvalidInput",
@@ -85,49 +88,39 @@ def local_reads() -> bool:
 
 
 async def detect_drift(request: DetectRequest, cycle: int) -> DetectResult:
-    summary = f"detect drift, cycle {cycle}"
-    if local_reads():
-        local: DetectResult = await workflow.execute_local_activity(
-            names.DETECT_DRIFT,
-            request,
-            result_type=DetectResult,
-            start_to_close_timeout=timedelta(seconds=15),
-            retry_policy=READ_RETRY,
-            summary=summary,
-        )
-        return local
-    result: DetectResult = await workflow.execute_activity(
-        names.DETECT_DRIFT,
-        request,
-        result_type=DetectResult,
-        start_to_close_timeout=timedelta(seconds=15),
-        retry_policy=READ_RETRY,
-        summary=summary,
+    return await _read(
+        names.DETECT_DRIFT, request, DetectResult, 15, f"detect drift, cycle {cycle}"
     )
-    return result
 
 
 async def assess_liquidity(request: AssessRequest) -> AssessResult:
     summary = f"assess {request.side} {request.quantity} {request.asset}"
+    return await _read(names.ASSESS_LIQUIDITY, request, AssessResult, 10, summary)
+
+
+async def _read(
+    name: str, request: object, result_type: type[Result], timeout_seconds: int, summary: str
+) -> Result:
+    timeout = timedelta(seconds=timeout_seconds)
     if local_reads():
-        local: AssessResult = await workflow.execute_local_activity(
-            names.ASSESS_LIQUIDITY,
+        local: Result = await workflow.execute_local_activity(
+            name,
             request,
-            result_type=AssessResult,
-            start_to_close_timeout=timedelta(seconds=10),
+            result_type=result_type,
+            start_to_close_timeout=timeout,
             retry_policy=READ_RETRY,
             summary=summary,
         )
         return local
-    result: AssessResult = await workflow.execute_activity(
-        names.ASSESS_LIQUIDITY,
+    remote: Result = await workflow.execute_activity(
+        name,
         request,
-        result_type=AssessResult,
-        start_to_close_timeout=timedelta(seconds=10),
+        result_type=result_type,
+        start_to_close_timeout=timeout,
         retry_policy=READ_RETRY,
         summary=summary,
     )
-    return result
+    return remote
 
 
 async def place_limit_order(request: PlaceRequest) -> VenueOrder:

@@ -25,17 +25,14 @@ from decimal import Decimal
 from rebalancer.backtest.desk import ACCOUNT_ID, Desk
 from rebalancer.domain.decide import Plan, assets_needing_books, decide, settled_by_band
 from rebalancer.domain.drift import DriftReport, compute_drift
-from rebalancer.domain.execution import after_order, hold_attempts, hold_seconds, start_leg
-from rebalancer.domain.market import OrderBook, Side
+from rebalancer.domain.execution import Hold, QueuedLeg, after_order, requeue, start_leg
+from rebalancer.domain.market import OrderBook
 from rebalancer.domain.orders import PlannedOrder, client_order_id
 from rebalancer.domain.placement import plan_order
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import Snapshot
 from rebalancer.domain.volatility import update_volatility
 from rebalancer.paper.orders import OrderRequest
-
-# A leg held for later, as in the workflow: side, why, whether anything of it filled.
-Hold = tuple[Side, str, bool]
 
 # The order-book depths Binance serves; detect-drift fetches the smallest that covers the
 # policy's levels, and so does the backtest (activities/detect_drift.py, ``book_limit``).
@@ -45,14 +42,6 @@ BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)
 def book_limit(levels: int) -> int:
     wanted = max(20, levels)
     return next((limit for limit in BOOK_LIMITS if limit >= wanted), BOOK_LIMITS[-1])
-
-
-@dataclass(frozen=True)
-class QueuedLeg:
-    side: Side
-    reason: str
-    attempts: int
-    retry_at: datetime
 
 
 @dataclass
@@ -238,22 +227,7 @@ class CostAware:
                 return
 
     def _requeue(self, now: datetime, considered: set[str], queued: dict[str, Hold]) -> None:
-        policy = self.policy
-        for asset in considered:
-            if asset not in queued:
-                self.queued.pop(asset, None)
-                continue
-            side, reason, progressed = queued[asset]
-            previous = self.queued.get(asset)
-            attempts = hold_attempts(
-                previous.attempts if previous and previous.side == side else None, progressed
-            )
-            self.queued[asset] = QueuedLeg(
-                side=side,
-                reason=reason,
-                attempts=attempts,
-                retry_at=now + timedelta(seconds=hold_seconds(attempts, policy)),
-            )
+        self.queued = requeue(self.queued, considered, queued, now, self.policy)
 
 
 def _limit_request(order: PlannedOrder, client_id: str) -> OrderRequest:

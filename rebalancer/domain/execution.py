@@ -11,17 +11,24 @@ durable timer; stop after ``max_orders_per_leg`` orders.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import AwareDatetime, Field
+
 from rebalancer.domain.liquidity import Verdict
-from rebalancer.domain.market import Frozen
+from rebalancer.domain.market import Frozen, Side
 from rebalancer.domain.numbers import Dec
 from rebalancer.domain.policy_settings import ExecutionStyle, PolicySettings
 
 NOT_FILLED = "not filled within the slippage budget"
 SLICED = "sliced: waiting for depth to recover"
 ORDER_BUDGET = "order budget for this cycle used"
+
+# A leg a cycle held for later: side, why, and whether anything of it filled in the cycle.
+Hold = tuple[Side, str, bool]
 
 
 class LegState(Frozen):
@@ -91,3 +98,45 @@ def hold_attempts(previous: int | None, progressed: bool) -> int:
 def hold_seconds(attempts: int, policy: PolicySettings) -> int:
     """Backoff for a held leg: base * 2^(attempts-1), capped."""
     return int(min(policy.requeue_base_seconds * 2 ** (attempts - 1), policy.requeue_max_seconds))
+
+
+class QueuedLeg(Frozen):
+    """A held leg waiting on its durable timer."""
+
+    asset: str
+    side: Side
+    reason: str
+    attempts: int = Field(ge=1)
+    queued_at: AwareDatetime
+    retry_at: AwareDatetime
+
+
+def requeue(
+    queued: Mapping[str, QueuedLeg],
+    considered: Iterable[str],
+    holds: Mapping[str, Hold],
+    now: datetime,
+    policy: PolicySettings,
+) -> dict[str, QueuedLeg]:
+    """The queue after a cycle: legs it considered and held wait (again) with backoff, legs it
+    considered and settled leave, legs it did not consider keep their timers."""
+    after = dict(queued)
+    for asset in considered:
+        hold = holds.get(asset)
+        if hold is None:
+            after.pop(asset, None)
+            continue
+        side, reason, progressed = hold
+        previous = queued.get(asset)
+        attempts = hold_attempts(
+            previous.attempts if previous and previous.side == side else None, progressed
+        )
+        after[asset] = QueuedLeg(
+            asset=asset,
+            side=side,
+            reason=reason,
+            attempts=attempts,
+            queued_at=previous.queued_at if previous else now,
+            retry_at=now + timedelta(seconds=hold_seconds(attempts, policy)),
+        )
+    return after

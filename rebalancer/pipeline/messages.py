@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from rebalancer.domain.decide import Plan
 from rebalancer.domain.drift import DriftReport
+from rebalancer.domain.execution import QueuedLeg
 from rebalancer.domain.liquidity import LiquidityAssessment, Verdict
 from rebalancer.domain.market import Frozen, MarketRules, Side
 from rebalancer.domain.numbers import Dec, Fraction, PosDec
@@ -64,15 +65,6 @@ class PolicyUpdate(Frozen):
 class ForceRequest(Frozen):
     reason: str = "operator"
     trigger: Literal["force", "schedule"] = "force"
-
-
-class QueuedLeg(Frozen):
-    asset: str
-    side: Side
-    reason: str
-    attempts: int = Field(ge=1)
-    queued_at: AwareDatetime
-    retry_at: AwareDatetime
 
 
 class CycleSummary(Frozen):

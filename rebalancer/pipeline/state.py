@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from rebalancer.domain.execution import QueuedLeg
 from rebalancer.domain.numbers import Dec, PosDec
-from rebalancer.pipeline.messages import AccountConfig, CycleSummary, QueuedLeg
+from rebalancer.pipeline.messages import AccountConfig, CycleSummary
 
 
 class AccountState(BaseModel):

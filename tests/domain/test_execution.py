@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given
@@ -11,11 +12,14 @@ from rebalancer.domain.execution import (
     NOT_FILLED,
     ORDER_BUDGET,
     SLICED,
+    QueuedLeg,
     after_order,
     hold_attempts,
     hold_seconds,
+    requeue,
     start_leg,
 )
+from rebalancer.domain.market import Side
 from rebalancer.domain.policy_settings import PolicySettings
 
 POLICY = PolicySettings(max_orders_per_leg=3, requeue_base_seconds=30, requeue_max_seconds=900)
@@ -68,3 +72,53 @@ def test_backoff_doubles_without_progress_and_resets_with_it(
     assert attempts == (1 if progressed else previous + 1)
     assert hold_seconds(attempts, POLICY) == min(30 * 2 ** (attempts - 1), 900)
     assert hold_attempts(None, progressed) == 1
+
+
+T0 = datetime(2026, 1, 5, 12, tzinfo=UTC)
+
+
+def _queued(asset: str, side: Side, attempts: int) -> QueuedLeg:
+    return QueuedLeg(
+        asset=asset,
+        side=side,
+        reason=SLICED,
+        attempts=attempts,
+        queued_at=T0,
+        retry_at=T0 + timedelta(seconds=60),
+    )
+
+
+def test_requeue_holds_releases_and_leaves_the_rest_alone() -> None:
+    before = {
+        "BTC": _queued("BTC", "buy", 2),
+        "ETH": _queued("ETH", "sell", 1),
+        "SOL": _queued("SOL", "buy", 3),
+        "ADA": _queued("ADA", "buy", 2),
+    }
+    now = T0 + timedelta(hours=1)
+    after = requeue(
+        before,
+        {"BTC", "ETH", "ADA", "XRP"},
+        {
+            "BTC": ("buy", NOT_FILLED, False),
+            "ADA": ("sell", SLICED, False),
+            "XRP": ("sell", ORDER_BUDGET, True),
+        },
+        now,
+        POLICY,
+    )
+    # Held again without progress: the backoff doubles; it has waited since it first queued.
+    assert after["BTC"].attempts == 3
+    assert after["BTC"].retry_at == now + timedelta(seconds=120)
+    assert after["BTC"].queued_at == T0
+    assert after["BTC"].reason == NOT_FILLED
+    # Settled this cycle: released.
+    assert "ETH" not in after
+    # Not considered: its timer stands.
+    assert after["SOL"] == before["SOL"]
+    # The other way round now: a new leg, so the backoff starts over.
+    assert (after["ADA"].side, after["ADA"].attempts) == ("sell", 1)
+    # Newly held.
+    assert after["XRP"].queued_at == now
+    assert after["XRP"].retry_at == now + timedelta(seconds=30)
+    assert before["BTC"].attempts == 2
