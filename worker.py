@@ -21,6 +21,7 @@ from activities import AccountActivities
 from activities.deps import Deps
 from rebalancer.config import Settings
 from rebalancer.dev import free_port
+from rebalancer.gc_policy import manage_collections
 from rebalancer.ledger.embedded import ensure_database
 from rebalancer.ledger.migrate import migrate
 from rebalancer.ledger.postgres_store import PostgresStore
@@ -120,11 +121,20 @@ def watch_gc_pauses(threshold_seconds: float = 0.1) -> None:
 
 async def serve(settings: Settings) -> None:
     watch_gc_pauses()
+    collections: asyncio.Task[None] | None = None
+    if settings.gc_freeze_seconds > 0:
+        collections = asyncio.create_task(
+            manage_collections(settings.gc_freeze_seconds, settings.gc_full_collection_seconds)
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await run_worker(settings, stop)
+    try:
+        await run_worker(settings, stop)
+    finally:
+        if collections is not None:
+            collections.cancel()
 
 
 if __name__ == "__main__":

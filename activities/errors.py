@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from rebalancer import telemetry
 from rebalancer.domain.errors import InvalidInput
+from rebalancer.ledger.errors import LedgerConflict
 from rebalancer.venue.errors import FinalVenueError, RetryableVenueError
 
 log = structlog.get_logger("rebalancer.activities")
@@ -29,6 +30,12 @@ async def classified(symbol: str | None = None) -> AsyncIterator[None]:
         telemetry.error("InvalidInput", symbol)
         log.warning("invalid input", field=error.field, rule=error.rule)
         raise ApplicationError(str(error), type="InvalidInput", non_retryable=True) from None
+    except LedgerConflict as error:
+        # The ledger refused a write that contradicts what it holds under the same key: no
+        # retry can change that, and retrying without end would wedge the account's cycle.
+        telemetry.error("LedgerConflict", symbol)
+        log.error("ledger conflict", error=str(error))
+        raise ApplicationError(str(error), type="LedgerConflict", non_retryable=True) from None
     except RetryableVenueError as error:
         telemetry.error(type(error).__name__, symbol)
         log.info("retryable venue error", kind=type(error).__name__, error=str(error))

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     max_concurrent_workflow_tasks: int = Field(default=32, ge=1)
     max_cached_workflows: int = Field(default=10_000, ge=0)
     graceful_shutdown_seconds: int = Field(default=15, ge=0)
+    # Garbage collection (rebalancer/gc_policy.py): freeze long-lived objects at this period so
+    # full collections skip the workflow cache; 0 leaves CPython's default. Everything is
+    # unfrozen and collected once per full period.
+    gc_freeze_seconds: float = Field(default=60, ge=0)
+    gc_full_collection_seconds: float = Field(default=3600, gt=0)
     # Temporal's workflow sandbox: on by default; off trades that safety net for memory.
     workflow_sandbox: bool = True
     # Ledger: unset means the embedded PostgreSQL under the state directory.

@@ -25,7 +25,13 @@ from workflows import steps
 
 with workflow.unsafe.imports_passed_through():
     from rebalancer.domain.decide import Plan, decide
-    from rebalancer.domain.execution import Hold, after_order, requeue, start_leg
+    from rebalancer.domain.execution import (
+        Hold,
+        after_order,
+        buys_after_sells,
+        requeue,
+        start_leg,
+    )
     from rebalancer.domain.market import MarketRules
     from rebalancer.domain.numbers import ZERO
     from rebalancer.domain.orders import PlannedOrder, client_order_id
@@ -295,6 +301,11 @@ class AccountWorkflow:
                 detected = await self._detect(account, cycle, trigger, sampling=False)
                 plan = decide(detected.snapshot, detected.report)
                 buys = [o for o in plan.orders if o.side == "buy" and o.asset in considered]
+                kept = buys_after_sells(plan.orders, considered, {o.asset for o in sells})
+                # Asked only when a re-plan would buy back what the cycle sold, which before
+                # this rule wedged the cycle on a client order id taken by the sell.
+                if len(kept) < len(buys) and workflow.patched("one-side-per-leg"):
+                    buys = kept
             for order in buys:
                 sliced = plan.of(order.asset).verdict == "slice"
                 await self._execute_leg(account, cycle, order, sliced, detected, placed, queued)

@@ -40,6 +40,7 @@ FINAL_ERRORS = [
     "AuthenticationFailed",
     "OrderNotFound",
     "CredentialsNotFound",
+    "LedgerConflict",
 ]
 
 READ_RETRY = RetryPolicy(

@@ -25,7 +25,14 @@ from decimal import Decimal
 from rebalancer.backtest.desk import ACCOUNT_ID, Desk
 from rebalancer.domain.decide import Plan, assets_needing_books, decide, settled_by_band
 from rebalancer.domain.drift import DriftReport, compute_drift
-from rebalancer.domain.execution import Hold, QueuedLeg, after_order, requeue, start_leg
+from rebalancer.domain.execution import (
+    Hold,
+    QueuedLeg,
+    after_order,
+    buys_after_sells,
+    requeue,
+    start_leg,
+)
 from rebalancer.domain.market import OrderBook
 from rebalancer.domain.orders import PlannedOrder, client_order_id
 from rebalancer.domain.placement import plan_order
@@ -118,7 +125,7 @@ class CostAware:
                 buys = (
                     []
                     if replanned is None
-                    else [o for o in replanned.orders if o.side == "buy" and o.asset in considered]
+                    else buys_after_sells(replanned.orders, considered, {o.asset for o in sells})
                 )
                 plan = replanned or plan
             for order in buys:

@@ -11,7 +11,7 @@ durable timer; stop after ``max_orders_per_leg`` orders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, Field
 from rebalancer.domain.liquidity import Verdict
 from rebalancer.domain.market import Frozen, Side
 from rebalancer.domain.numbers import Dec
+from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.policy_settings import ExecutionStyle, PolicySettings
 
 NOT_FILLED = "not filled within the slippage budget"
@@ -140,3 +141,16 @@ def requeue(
             retry_at=now + timedelta(seconds=hold_seconds(attempts, policy)),
         )
     return after
+
+
+def buys_after_sells(
+    orders: Sequence[PlannedOrder], considered: Collection[str], sold: Collection[str]
+) -> list[PlannedOrder]:
+    """The buys of a cycle's second pass, re-planned on the cash its sells raised.
+
+    A leg's client order ids are (account, cycle, asset, slice): one side per asset per cycle.
+    An asset sold in this cycle is not bought back in it, even when the re-plan says so (the
+    targets changed mid-cycle, or the price moved through the band): the next cycle decides
+    it afresh, under ids of its own.
+    """
+    return [o for o in orders if o.side == "buy" and o.asset in considered and o.asset not in sold]

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from rebalancer.ledger.errors import LedgerConflict
+from rebalancer.ledger.postgres_store import ORDER_IDENTITY
 from rebalancer.ledger.records import (
     FINAL_ORDER_STATUSES,
     AccountRecord,
@@ -45,6 +47,12 @@ class MemoryLedger:
         if stored is None:
             self.orders[order.client_order_id] = order
             return order
+        differing = [f for f in ORDER_IDENTITY if getattr(stored, f) != getattr(order, f)]
+        if differing:
+            raise LedgerConflict(
+                f"upsert_order: client_order_id {order.client_order_id!r} is already recorded "
+                f"for another order (differs in {', '.join(differing)})"
+            )
         if stored.status in FINAL_ORDER_STATUSES and order.status not in FINAL_ORDER_STATUSES:
             return stored
         merged = stored.model_copy(
