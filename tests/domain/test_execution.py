@@ -14,12 +14,14 @@ from rebalancer.domain.execution import (
     SLICED,
     QueuedLeg,
     after_order,
+    buys_after_sells,
     hold_attempts,
     hold_seconds,
     requeue,
     start_leg,
 )
 from rebalancer.domain.market import Side
+from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.policy_settings import PolicySettings
 
 POLICY = PolicySettings(max_orders_per_leg=3, requeue_base_seconds=30, requeue_max_seconds=900)
@@ -122,3 +124,33 @@ def test_requeue_holds_releases_and_leaves_the_rest_alone() -> None:
     assert after["XRP"].queued_at == now
     assert after["XRP"].retry_at == now + timedelta(seconds=30)
     assert before["BTC"].attempts == 2
+
+
+def _order(asset: str, side: Side) -> PlannedOrder:
+    return PlannedOrder(
+        asset=asset,
+        symbol=f"{asset}/USDT",
+        side=side,
+        amount=ONE,
+        price=Decimal(100),
+        style="marketable",
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["BTC", "ETH", "SOL", "ADA"]), st.sampled_from(["buy", "sell"])),
+        unique_by=lambda t: t[0],
+    ),
+    st.sets(st.sampled_from(["BTC", "ETH", "SOL", "ADA"])),
+    st.sets(st.sampled_from(["BTC", "ETH", "SOL", "ADA"])),
+)
+def test_second_pass_buys_never_take_back_a_sold_asset(
+    plan: list[tuple[str, Side]], considered: set[str], sold: set[str]
+) -> None:
+    orders = [_order(asset, side) for asset, side in plan]
+    kept = buys_after_sells(orders, considered, sold)
+    assert all(o.side == "buy" and o.asset in considered for o in kept)
+    assert not {o.asset for o in kept} & sold
+    # Every other buy of a considered asset is kept, in plan order.
+    assert kept == [o for o in orders if o.side == "buy" and o.asset in considered - sold]
