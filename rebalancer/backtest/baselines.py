@@ -28,7 +28,6 @@ from rebalancer.domain.costs import estimate_cost
 from rebalancer.domain.drift import DriftReport, compute_drift
 from rebalancer.domain.market import MarketRules, OrderBook, Side
 from rebalancer.domain.numbers import ZERO, div, exact, floor_to_step, round_to_tick
-from rebalancer.domain.snapshot import Snapshot
 from rebalancer.paper.orders import OrderRequest
 
 DAY = timedelta(days=1)
@@ -210,13 +209,7 @@ class Scheduled:
             desk.place(_request(desk, intent), mids[intent.asset], now)
 
     def _view(self, desk: Desk) -> View:
-        snapshot = Snapshot(
-            quote=self.quote,
-            positions=desk.positions(),
-            prices={desk.symbol(a): desk.quote_of(a) for a in desk.assets},
-            targets=self.targets,
-            markets=desk.markets,
-        )
+        snapshot = desk.snapshot(self.targets)
         depth = self.rule.book_depth
         books = {a: desk.book(a, depth) for a in desk.assets} if depth else {}
         rules = {a: desk.rules(a) for a in desk.assets}

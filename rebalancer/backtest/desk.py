@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from rebalancer.domain.market import MarketRules, OrderBook, Quote, symbol_for
 from rebalancer.domain.numbers import ZERO, div, floor_to_step
-from rebalancer.domain.snapshot import Position
+from rebalancer.domain.snapshot import Position, Snapshot
 from rebalancer.paper.orders import OrderRejected, OrderRequest, PaperOrder
 from rebalancer.paper.venue import PaperVenue
 
@@ -97,6 +98,18 @@ class Desk:
             Position(asset=asset, quantity=balances[asset].total, free=balances[asset].free)
             for asset in sorted([*self.assets, self.quote])
             if asset in balances
+        )
+
+    def snapshot(self, targets: dict[str, Decimal], **state: Any) -> Snapshot:
+        """The account and the market now, against ``targets``: what a policy decides on.
+        ``state`` is the policy's own (history, volatility, policy settings)."""
+        return Snapshot(
+            quote=self.quote,
+            positions=self.positions(),
+            prices={self.symbol(a): self.quote_of(a) for a in self.assets},
+            targets=targets,
+            markets=self.markets,
+            **state,
         )
 
     def totals(self) -> dict[str, Decimal]:
