@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from activities.deps import Deps
-from activities.detect_drift import book_limit
 from rebalancer.domain.placement import plan_order
 from rebalancer.pipeline.messages import AssessRequest, AssessResult
+from rebalancer.venue.binance_weights import book_limit
 
 
 async def assess_liquidity(deps: Deps, request: AssessRequest) -> AssessResult:

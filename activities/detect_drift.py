@@ -18,19 +18,13 @@ from rebalancer.domain.market import OrderBook, Quote
 from rebalancer.domain.snapshot import Position, Snapshot
 from rebalancer.ledger.records import CycleStart
 from rebalancer.pipeline.messages import DetectRequest, DetectResult
+from rebalancer.venue.binance_weights import book_limit
 from rebalancer.venue.errors import VenueUnavailable
 
 # Detection values positions and gates trades on books up to this old, shared by every
 # account of the venue in this worker. Orders are always priced on a fresh book
 # (assess-liquidity reads with no cache).
 BOOK_MAX_AGE_SECONDS = 1.0
-# Depths Binance accepts; the smallest that covers the policy's levels is fetched.
-BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)
-
-
-def book_limit(levels: int) -> int:
-    wanted = max(20, levels)
-    return next((limit for limit in BOOK_LIMITS if limit >= wanted), BOOK_LIMITS[-1])
 
 
 async def detect_drift(deps: Deps, request: DetectRequest) -> DetectResult:

@@ -40,15 +40,7 @@ from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import Snapshot
 from rebalancer.domain.volatility import update_volatility
 from rebalancer.paper.orders import OrderRequest
-
-# The order-book depths Binance serves; detect-drift fetches the smallest that covers the
-# policy's levels, and so does the backtest (activities/detect_drift.py, ``book_limit``).
-BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)
-
-
-def book_limit(levels: int) -> int:
-    wanted = max(20, levels)
-    return next((limit for limit in BOOK_LIMITS if limit >= wanted), BOOK_LIMITS[-1])
+from rebalancer.venue.binance_weights import book_limit
 
 
 @dataclass
@@ -137,15 +129,8 @@ class CostAware:
 
     def _detect(self, desk: Desk, sampling: bool) -> Detected:
         desk.advance(desk.clock)
-        snapshot = Snapshot(
-            quote=self.quote,
-            positions=desk.positions(),
-            prices={desk.symbol(a): desk.quote_of(a) for a in desk.assets},
-            targets=self.targets,
-            markets=desk.markets,
-            history=self.history,
-            volatility=self.volatility,
-            policy=self.policy,
+        snapshot = desk.snapshot(
+            self.targets, history=self.history, volatility=self.volatility, policy=self.policy
         )
         report = compute_drift(snapshot)
         detected = Detected(snapshot, report, desk.clock)

@@ -1,5 +1,6 @@
 """Binance spot REQUEST_WEIGHT per call (api/v3, 2024 values), shared by the gateway, which
-budgets its requests with them, and the paper venue, which charges them."""
+budgets its requests with them, and the paper venue, which charges them; and the book depths
+Binance accepts, which detect-drift, assess-liquidity and the backtest read at."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ ORDER_GET = 4
 ORDER_DELETE = 1
 MY_TRADES = 20
 MY_TRADES_BY_ORDER = 5
+
+
+BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)
+
+
+def book_limit(levels: int) -> int:
+    """The smallest accepted depth that covers ``levels`` (and at least 20)."""
+    wanted = max(20, levels)
+    return next((limit for limit in BOOK_LIMITS if limit >= wanted), BOOK_LIMITS[-1])
 
 
 def depth_weight(limit: int) -> int:
