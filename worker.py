@@ -8,9 +8,7 @@ in-flight activities within the graceful-shutdown window.
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -21,7 +19,7 @@ from activities import AccountActivities
 from activities.deps import Deps
 from rebalancer.config import Settings
 from rebalancer.dev import free_port
-from rebalancer.gc_policy import manage_collections
+from rebalancer.gc_policy import manage_collections, watch_gc_pauses
 from rebalancer.ledger.embedded import ensure_database
 from rebalancer.ledger.migrate import migrate
 from rebalancer.ledger.postgres_store import PostgresStore
@@ -102,21 +100,6 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             if metrics is not None:
                 await metrics.stop()
     log.info("worker stopped")
-
-
-def watch_gc_pauses(threshold_seconds: float = 0.1) -> None:
-    """Log garbage-collection pauses long enough to delay workflow tasks."""
-    started: list[float] = []
-
-    def callback(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            started[:] = [time.perf_counter()]
-        elif started:
-            pause = time.perf_counter() - started[0]
-            if pause >= threshold_seconds:
-                log.warning("long gc pause", seconds=round(pause, 3), **info)
-
-    gc.callbacks.append(callback)
 
 
 async def serve(settings: Settings) -> None:

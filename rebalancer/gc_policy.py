@@ -49,3 +49,18 @@ async def manage_collections(freeze_seconds: float, full_seconds: float) -> None
             last_full = time.monotonic()
             log.info("full collection", collected=collected, seconds=round(seconds, 3))
         freeze_survivors()
+
+
+def watch_gc_pauses(threshold_seconds: float = 0.1) -> None:
+    """Log garbage-collection pauses long enough to delay workflow tasks."""
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            pause = time.perf_counter() - started[0]
+            if pause >= threshold_seconds:
+                log.warning("long gc pause", seconds=round(pause, 3), **info)
+
+    gc.callbacks.append(callback)
