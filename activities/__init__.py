@@ -25,6 +25,7 @@ from activities.place_limit_order import place_limit_order
 from activities.reconcile import reconcile
 from activities.record_cycle import record_cycle
 from activities.register_account import register_account
+from rebalancer.cycle.port import Observation
 from rebalancer.pipeline import activity_names as names
 from rebalancer.pipeline.messages import (
     AccountRef,
@@ -34,7 +35,6 @@ from rebalancer.pipeline.messages import (
     CancelRequest,
     CycleRecord,
     DetectRequest,
-    DetectResult,
     PlaceRequest,
     ReconcileRequest,
     ReconcileResult,
@@ -84,13 +84,13 @@ class AccountActivities:
             return await reconcile(self.deps, request)
 
     @activity.defn(name=names.DETECT_DRIFT)
-    async def detect_drift(self, request: DetectRequest) -> DetectResult:
+    async def detect_drift(self, request: DetectRequest) -> Observation:
         async with step(request.account, cycle=request.cycle):
             return await detect_drift(self.deps, request)
 
     @activity.defn(name=names.ASSESS_LIQUIDITY)
     async def assess_liquidity(self, request: AssessRequest) -> AssessResult:
-        async with step(request.account, symbol=request.rules.symbol):
+        async with step(request.account, symbol=request.leg.rules.symbol):
             return await assess_liquidity(self.deps, request)
 
     @activity.defn(name=names.PLACE_LIMIT_ORDER)

@@ -9,16 +9,18 @@ from rebalancer.venue.binance_weights import book_limit
 
 
 async def assess_liquidity(deps: Deps, request: AssessRequest) -> AssessResult:
+    leg = request.leg
     gateway = await deps.gateway(request.account)
-    book = await gateway.order_book(request.rules.symbol, book_limit(request.policy.depth_levels))
+    book = await gateway.order_book(leg.rules.symbol, book_limit(leg.policy.depth_levels))
     assessment, order = plan_order(
-        request.asset,
+        leg.asset,
         book,
-        request.side,
-        request.quantity,
-        request.rules,
-        request.policy,
-        request.style,
-        request.slice_number,
+        leg.side,
+        leg.quantity,
+        leg.rules,
+        leg.policy,
+        leg.style,
+        leg.slice_number,
+        cash=leg.cash,
     )
     return AssessResult(assessment=assessment, order=order, mid=book.mid)

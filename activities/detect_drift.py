@@ -1,23 +1,27 @@
-"""detect-drift: balances and books from the venue -> snapshot -> weights, drift, velocity.
+"""detect-drift: balances and books from the venue -> the snapshot the cycle decides on.
 
-The books fetched here also serve the policy's cost gate, so one activity hop gathers
-everything the decision needs; the workflow then decides without I/O.
+Every asset the account holds is counted: one without a target is valued (and the cycle
+sells it toward 0); one the venue lists no market for against the quote is reported as
+unpriced. The books fetched here also serve the policy's cost gate, so one hop gathers
+everything the decision needs; the cycle then decides without I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from activities.deps import Deps
 from rebalancer import telemetry
+from rebalancer.cycle.port import Observation
 from rebalancer.domain.decide import assets_needing_books
 from rebalancer.domain.drift import compute_drift
 from rebalancer.domain.errors import InvalidInput
-from rebalancer.domain.market import OrderBook, Quote
+from rebalancer.domain.market import OrderBook, Quote, symbol_for
 from rebalancer.domain.snapshot import Position, Snapshot
 from rebalancer.ledger.records import CycleStart
-from rebalancer.pipeline.messages import DetectRequest, DetectResult
+from rebalancer.pipeline.messages import DetectRequest
 from rebalancer.venue.binance_weights import book_limit
 from rebalancer.venue.errors import VenueUnavailable
 
@@ -27,46 +31,58 @@ from rebalancer.venue.errors import VenueUnavailable
 BOOK_MAX_AGE_SECONDS = 1.0
 
 
-async def detect_drift(deps: Deps, request: DetectRequest) -> DetectResult:
+async def detect_drift(deps: Deps, request: DetectRequest) -> Observation:
     started_at = datetime.now(UTC)
+    look = request.look
     gateway = await deps.gateway(request.account)
     markets = await gateway.markets()
-    assets = [a for a in sorted(request.targets) if a != request.quote]
-    symbols = [f"{a}/{request.quote}" for a in assets]
-    for asset, symbol in zip(assets, symbols, strict=True):
-        if symbol not in markets:
+    for asset in sorted(look.targets):
+        symbol = symbol_for(asset, look.quote)
+        if asset != look.quote and symbol not in markets:
             raise InvalidInput(f"targets.{asset}", f"{request.account.venue} has no {symbol}")
-    limit = book_limit(request.policy.depth_levels)
-    balances_task = asyncio.ensure_future(gateway.balances())
+    balances = await gateway.balances()
+    held = {a for a, b in balances.items() if b.total > 0}
+    unpriced = sorted(
+        a
+        for a in held - set(look.targets)
+        if a != look.quote and symbol_for(a, look.quote) not in markets
+    )
+    assets = sorted((set(look.targets) | held) - set(unpriced) - {look.quote})
+    symbols = [symbol_for(a, look.quote) for a in assets]
+    limit = book_limit(look.policy.depth_levels)
     books = await asyncio.gather(
         *(gateway.order_book(s, limit, max_age=BOOK_MAX_AGE_SECONDS) for s in symbols)
     )
-    balances = await balances_task
     observed_at = datetime.now(UTC)
     book_by_symbol: dict[str, OrderBook] = dict(zip(symbols, books, strict=True))
+    known = set(assets) | {look.quote}
     snapshot = Snapshot(
-        quote=request.quote,
+        quote=look.quote,
         positions=tuple(
-            Position(asset=asset, quantity=balances[asset].total, free=balances[asset].free)
-            for asset in sorted(request.targets)
-            if asset in balances
+            Position(asset=a, quantity=balances[a].total, free=balances[a].free)
+            for a in sorted(known)
+            if a in balances
         ),
-        prices={s: _quote(book) for s, book in book_by_symbol.items()},
-        targets=dict(request.targets),
-        books=book_by_symbol,
+        prices={
+            symbol_for(a, look.quote): _quote(
+                book_by_symbol[symbol_for(a, look.quote)], look.last_mids.get(a)
+            )
+            for a in assets
+        },
+        targets=dict(look.targets),
         markets={s: markets[s] for s in symbols},
-        history=dict(request.history),
-        volatility=dict(request.volatility),
-        policy=request.policy,
+        policy=look.policy,
+        instructed=look.instructed & known,
     )
-    report = compute_drift(snapshot)
-    # The workflow's decision reads the books of legs past the band only: carry just those,
-    # so a check that trades nothing moves no order books through Temporal.
-    needed = {
-        f"{a}/{request.quote}" for a in assets_needing_books(report, request.policy, request.quote)
-    }
+    report = compute_drift(snapshot, sample=False)
+    # The decision reads the books of legs past the band (or instructed) only: carry just
+    # those, so a check that trades nothing moves no order books through Temporal.
+    needed = {symbol_for(a, look.quote) for a in assets_needing_books(snapshot, report)}
     snapshot = snapshot.model_copy(
-        update={"books": {s: b for s, b in book_by_symbol.items() if s in needed}}
+        update={
+            "books": {s: b for s, b in book_by_symbol.items() if s in needed},
+            "instructed": frozenset(),
+        }
     )
     telemetry.drift(request.account.account_id, {row.asset: row.drift for row in report.assets})
     await deps.ledger.start_cycle(
@@ -78,13 +94,24 @@ async def detect_drift(deps: Deps, request: DetectRequest) -> DetectResult:
             drift_snapshot=report.model_dump(mode="json"),
         )
     )
-    return DetectResult(
-        snapshot=snapshot, report=report, started_at=started_at, observed_at=observed_at
+    return Observation(
+        snapshot=snapshot,
+        observed_at=observed_at,
+        started_at=started_at,
+        unpriced=tuple(unpriced),
     )
 
 
-def _quote(book: OrderBook) -> Quote:
-    if book.best_bid is None or book.best_ask is None:
-        # Usually a moment's gap in a thin market: retry rather than fail the cycle.
-        raise VenueUnavailable("one-sided order book: no price to value the position")
-    return book.quote()
+def _quote(book: OrderBook, last_mid: Decimal | None) -> Quote:
+    """Bid and ask when the book has both. A one-sided or empty book still values the
+    position (at its one side, else the last mid seen) so the other legs go on; ``decide``
+    holds this leg, since a book without two sides cannot price a trade."""
+    if book.best_bid is not None and book.best_ask is not None:
+        return book.quote()
+    side = book.best_bid if book.best_bid is not None else book.best_ask
+    if side is not None:
+        return Quote(last=side)
+    if last_mid is not None:
+        return Quote(last=last_mid)
+    # Nothing to value it at yet: a moment's gap in a thin market; retry the look.
+    raise VenueUnavailable("empty order book and no earlier price to value the position")

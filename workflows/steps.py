@@ -1,9 +1,12 @@
 """The account workflow's activities, called by name with their timeouts and retry rules.
 
-Final venue errors (insufficient funds, invalid order, authentication) and bad input are
-non-retryable: retrying cannot change the answer. Everything else retries with backoff,
-without an attempt cap, because a cycle must not lose track of an order; the venue's
-Retry-After hint arrives as the activity error's next retry delay.
+What is final is the activity's to say: it raises ``ApplicationError(non_retryable=True)``
+for final venue errors (insufficient funds, invalid order, authentication), bad input and
+ledger conflicts (activities/errors.py), and the workflow reads that flag, never a list of
+names. Everything else retries with backoff, without an attempt cap for orders, because a
+cycle must not lose track of one; the venue's Retry-After hint arrives as the activity
+error's next retry delay. Reads and the cycle record run as local activities: in the
+worker, with no server round trip to schedule, dispatch and complete them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from rebalancer.cycle.port import Observation
     from rebalancer.pipeline import activity_names as names
     from rebalancer.pipeline.messages import (
         AssessRequest,
@@ -23,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         CancelRequest,
         CycleRecord,
         DetectRequest,
-        DetectResult,
         PlaceRequest,
         ReconcileRequest,
         ReconcileResult,
@@ -33,29 +36,17 @@ with workflow.unsafe.imports_passed_through():
 
 Result = TypeVar("Result")
 
-FINAL_ERRORS = [
-    "InvalidInput",
-    "InsufficientFunds",
-    "InvalidOrder",
-    "AuthenticationFailed",
-    "OrderNotFound",
-    "CredentialsNotFound",
-    "LedgerConflict",
-]
-
 READ_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=10),
     maximum_attempts=10,
-    non_retryable_error_types=FINAL_ERRORS,
 )
 # Side effects on orders retry without limit: giving up would leave an order unaccounted.
 ORDER_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=250),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=FINAL_ERRORS,
 )
 
 
@@ -81,47 +72,29 @@ async def reconcile(request: ReconcileRequest) -> ReconcileResult:
     return result
 
 
-def local_reads() -> bool:
-    """Reads run as local activities: in the worker, recorded in the workflow task's
-    completion, with no server round trip to schedule, dispatch and complete them. That is
-    two hops off every decision. Histories from before keep their regular activities."""
-    return workflow.patched("local-reads")
-
-
-async def detect_drift(request: DetectRequest, cycle: int) -> DetectResult:
-    return await _read(
-        names.DETECT_DRIFT, request, DetectResult, 15, f"detect drift, cycle {cycle}"
-    )
+async def detect_drift(request: DetectRequest) -> Observation:
+    summary = f"detect drift, cycle {request.cycle}"
+    return await _read(names.DETECT_DRIFT, request, Observation, 15, summary)
 
 
 async def assess_liquidity(request: AssessRequest) -> AssessResult:
-    summary = f"assess {request.side} {request.quantity} {request.asset}"
+    leg = request.leg
+    summary = f"assess {leg.side} {leg.quantity} {leg.asset}"
     return await _read(names.ASSESS_LIQUIDITY, request, AssessResult, 10, summary)
 
 
 async def _read(
     name: str, request: object, result_type: type[Result], timeout_seconds: int, summary: str
 ) -> Result:
-    timeout = timedelta(seconds=timeout_seconds)
-    if local_reads():
-        local: Result = await workflow.execute_local_activity(
-            name,
-            request,
-            result_type=result_type,
-            start_to_close_timeout=timeout,
-            retry_policy=READ_RETRY,
-            summary=summary,
-        )
-        return local
-    remote: Result = await workflow.execute_activity(
+    result: Result = await workflow.execute_local_activity(
         name,
         request,
         result_type=result_type,
-        start_to_close_timeout=timeout,
+        start_to_close_timeout=timedelta(seconds=timeout_seconds),
         retry_policy=READ_RETRY,
         summary=summary,
     )
-    return remote
+    return result
 
 
 async def place_limit_order(request: PlaceRequest) -> VenueOrder:
@@ -167,21 +140,11 @@ async def cancel_order(request: CancelRequest) -> VenueOrder:
 
 
 async def record_cycle(record: CycleRecord) -> None:
-    summary = f"record cycle {record.summary.cycle} ({record.summary.status})"
     # One idempotent ledger write: run it in the worker, like the reads.
-    if workflow.patched("local-record"):
-        await workflow.execute_local_activity(
-            names.RECORD_CYCLE,
-            record,
-            start_to_close_timeout=timedelta(seconds=15),
-            retry_policy=ORDER_RETRY,
-            summary=summary,
-        )
-        return
-    await workflow.execute_activity(
+    await workflow.execute_local_activity(
         names.RECORD_CYCLE,
         record,
         start_to_close_timeout=timedelta(seconds=15),
         retry_policy=ORDER_RETRY,
-        summary=summary,
+        summary=f"record cycle {record.summary.cycle} ({record.summary.status})",
     )

@@ -126,14 +126,14 @@ class Desk:
 
     def place(
         self, request: OrderRequest, decision_mid: Decimal, decided_at: datetime
-    ) -> PaperOrder | None:
-        """Place now; a refusal is counted by reason and answered with None, as a venue's
-        final error is in the workflow (the leg stops)."""
+    ) -> PaperOrder | OrderRejected:
+        """Place now; a refusal is counted by reason and returned, as a venue's final error
+        is in the workflow (the leg is held with the reason)."""
         try:
             order = self.venue.place_order(ACCOUNT_ID, request, self.clock)
         except OrderRejected as error:
             self.rejected[error.reason] = self.rejected.get(error.reason, 0) + 1
-            return None
+            return error
         self.placed.append(PlacedOrder(order, decision_mid, decided_at))
         return order
 

@@ -139,3 +139,8 @@ def max_quantity_within_budget(book: OrderBook, side: Side, budget_bps: Decimal)
         # in one division rounded down, so the answer never overshoots by its last digit.
         return max(div_down(taken * per_unit - cost, per_unit - allowance), taken)
     return taken
+
+
+def worst_fee_rate(rules: MarketRules) -> Decimal:
+    """The worse of the two fees, never a rebate: what a balance check must allow for."""
+    return max(rules.taker_fee, rules.maker_fee, ZERO)

@@ -10,22 +10,27 @@ Per asset (the quote currency is the other side of every leg):
 4. no order book: queue (cost cannot be predicted);
 5. cost gate: trade only when the fall in the cost of inaction exceeds the predicted
    execution cost;
-6. never more than the free balance (sells first; buys spend free cash and sell proceeds);
+6. never more than the free balance (sells first; buys spend free cash and sell proceeds,
+   the legs with the most benefit per unit of cost first);
 7. liquidity: execute whole, slice to what the book absorbs, or queue.
+
+An instruction (a target the operator set and the account has not reached yet, or an asset
+held without a target) skips 1 and 5 and sizes to the target: the operator asked for it.
+Target 0 sells the whole holding; what the venue's minimum order leaves is reported as dust.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from rebalancer.domain.costs import CostEstimate, estimate_cost
+from rebalancer.domain.costs import CostEstimate, estimate_cost, worst_fee_rate
 from rebalancer.domain.drift import AssetDrift, DriftReport, compute_drift
 from rebalancer.domain.inaction import cost_of_inaction, inaction_reduction
 from rebalancer.domain.liquidity import Verdict, assess_liquidity, minimum_notional
-from rebalancer.domain.market import Frozen, MarketRules, Side
+from rebalancer.domain.market import Frozen, Side
 from rebalancer.domain.numbers import ONE, ZERO, Dec, div, exact, floor_to_step, plain, to_places
 from rebalancer.domain.orders import PlannedOrder, limit_price
-from rebalancer.domain.policy_settings import PolicySettings
+from rebalancer.domain.placement import afford
 from rebalancer.domain.snapshot import Snapshot
 
 
@@ -47,6 +52,11 @@ class AssetDecision(Frozen):
     verdict: Verdict
     reason: str
     order: PlannedOrder | None = None
+    # Nothing of this leg is worth an order: the asset is at its goal (inside the band, or
+    # within one minimum order of it). An instruction on it is carried out.
+    reached: bool = False
+    # Traded under an operator's instruction (past band and cost gate).
+    instructed: bool = False
 
 
 class Plan(Frozen):
@@ -64,15 +74,23 @@ class Plan(Frozen):
         raise KeyError(asset)
 
 
-def settled_by_band(report: DriftReport, policy: PolicySettings, quote: str) -> bool:
-    """Every asset inside the no-trade band: ``decide`` skips every leg at its first step."""
-    return all(abs(r.drift) <= policy.band for r in report.assets if r.asset != quote)
+def assets_needing_books(snapshot: Snapshot, report: DriftReport) -> list[str]:
+    """Assets whose leg ``decide`` takes past the band (drift beyond it, or an instruction);
+    it never reads another asset's book, so a snapshot may carry only these (detection and
+    the backtest rely on it)."""
+    instructions = snapshot.instructions()
+    band = snapshot.policy.band
+    return [
+        r.asset
+        for r in report.assets
+        if r.asset != snapshot.quote and (abs(r.drift) > band or r.asset in instructions)
+    ]
 
 
-def assets_needing_books(report: DriftReport, policy: PolicySettings, quote: str) -> list[str]:
-    """Assets whose leg ``decide`` takes past the band; it never reads another asset's book,
-    so a snapshot may carry only these (detect-drift and the backtest rely on it)."""
-    return [r.asset for r in report.assets if r.asset != quote and abs(r.drift) > policy.band]
+def settled_by_band(snapshot: Snapshot, report: DriftReport) -> bool:
+    """Every asset inside the no-trade band and none instructed: ``decide`` skips every leg
+    at its first step."""
+    return not assets_needing_books(snapshot, report)
 
 
 def _drift_after(row: AssetDrift, side: Side, quantity: Decimal, equity: Decimal) -> Decimal:
@@ -83,13 +101,14 @@ def _drift_after(row: AssetDrift, side: Side, quantity: Decimal, equity: Decimal
 def _worth_it(
     snapshot: Snapshot, row: AssetDrift, side: Side, cost: CostEstimate, equity: Decimal
 ) -> tuple[bool, Decimal]:
+    """Whether the cost gate lets the leg trade, and the fall in the cost of inaction."""
     # Benefit and cost are both of the whole leg (``cost.requested``). A walk the book cannot
     # finish is priced on what it absorbs, scaled to the whole: a lower bound on the cost.
     after = _drift_after(row, side, cost.requested, equity)
     benefit = inaction_reduction(
         row.drift, after, row.velocity, snapshot.volatility_of(row.asset), equity, snapshot.policy
     )
-    if not snapshot.policy.cost_gate:
+    if not snapshot.policy.cost_gate or row.asset in snapshot.instructions():
         return True, benefit
     if not cost.fully_absorbed and cost.filled > 0:
         scaled = div(cost.total * cost.requested, cost.filled)
@@ -97,9 +116,11 @@ def _worth_it(
     return benefit > cost.total, benefit
 
 
-def _fee_rate(rules: MarketRules) -> Decimal:
-    """The worse of the two fees, never a rebate: what a balance check must allow for."""
-    return max(rules.taker_fee, rules.maker_fee, ZERO)
+def _benefit_per_cost(decision: AssetDecision) -> Decimal:
+    cost = decision.predicted_cost.total if decision.predicted_cost is not None else ZERO
+    if cost <= 0:
+        return decision.benefit * Decimal(10) ** 30
+    return div(decision.benefit, cost)
 
 
 @exact
@@ -128,6 +149,7 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
                 "desired_quantity": quantity,
                 "benefit": benefit,
                 "predicted_cost": cost,
+                "instructed": row.asset in snapshot.instructions(),
             }
         )
         if side == "sell":
@@ -141,25 +163,28 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
             decisions[row.asset] = base
             buys.append((row, quantity))
 
+    # Scarce cash goes first where it buys the most benefit per unit of trading cost.
+    buys.sort(key=lambda leg: (-_benefit_per_cost(decisions[leg[0].asset]), leg[0].asset))
     # Buys spend free cash plus what the sells bring in, net of fees, minus a fee buffer.
     proceeds = sum(
-        (o.amount * o.price * (ONE - _fee_rate(snapshot.rules(o.asset))) for o in sells), ZERO
+        (o.amount * o.price * (ONE - worst_fee_rate(snapshot.rules(o.asset))) for o in sells), ZERO
     )
     cash = snapshot.free(quote) * (ONE - policy.fee_buffer) + proceeds
     bought: list[PlannedOrder] = []
     for row, quantity in buys:
         rules = snapshot.rules(row.asset)
-        fee = ONE + _fee_rate(rules)
+        fee = ONE + worst_fee_rate(rules)
         budget = ONE + div(policy.slippage_budget_bps, Decimal(10_000))
         affordable = div(cash, row.price * budget * fee)
         decision = _finish_leg(
             snapshot, row, equity, "buy", quantity, affordable, decisions[row.asset]
         )
         order = decision.order
-        if order is not None and order.notional * fee > cash:
-            # The walk reached past mid plus the budget: shrink to what the cash pays for.
-            amount = floor_to_step(div(cash, order.price * fee), rules.step_size)
-            if amount * order.price < minimum_notional(rules, policy) or amount < rules.min_qty:
+        book = snapshot.book(row.asset)
+        if order is not None and book is not None:
+            # The walk may reach past mid plus the budget: shrink to what the cash pays for.
+            paid = afford(order, cash, rules, policy, book)
+            if paid is None:
                 decision = decision.model_copy(
                     update={
                         "verdict": "skip",
@@ -167,20 +192,12 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
                         "reason": f"not enough free {quote} (after sells) at the limit price",
                     }
                 )
-            else:
-                book = snapshot.book(row.asset)
-                assert book is not None  # an order exists only where a book priced it
-                shrunk = order.model_copy(
-                    update={
-                        "amount": amount,
-                        "predicted_cost": estimate_cost(book, "buy", amount, rules, "marketable"),
-                    }
-                )
+            elif paid is not order:
                 capped = "capped by free balance"
                 reason = (
                     decision.reason if capped in decision.reason else f"{decision.reason}; {capped}"
                 )
-                decision = decision.model_copy(update={"order": shrunk, "reason": reason})
+                decision = decision.model_copy(update={"order": paid, "reason": reason})
         decisions[row.asset] = decision
         if decision.order is not None:
             bought.append(decision.order)
@@ -232,22 +249,40 @@ def _leg(
     """Steps 1-5: either a final decision, or the side, quantity, cost and benefit to trade."""
     policy = snapshot.policy
     rules = snapshot.rules(row.asset)
-    if abs(row.drift) <= policy.band:
+    instructed = row.asset in snapshot.instructions()
+    minimum = minimum_notional(rules, policy)
+    if row.target == 0 and 0 < row.quantity and row.quantity * row.price < minimum:
         return base.model_copy(
-            update={"reason": f"inside the no-trade band of {plain(policy.band)}"}
+            update={
+                "reason": f"dust: {plain(row.quantity)} {row.asset} is below the minimum order"
+                f" of {plain(minimum)} {rules.quote}",
+                "reached": True,
+                "instructed": instructed,
+            }
         )
+    if not instructed and abs(row.drift) <= policy.band:
+        return base.model_copy(
+            update={"reason": f"inside the no-trade band of {plain(policy.band)}", "reached": True}
+        )
+    if row.drift == 0:
+        return base.model_copy(update={"reason": "on target", "reached": True})
     side: Side = "sell" if row.drift > 0 else "buy"
-    goal = ZERO if policy.sizing == "target" else (policy.band if row.drift > 0 else -policy.band)
+    if instructed or policy.sizing == "target":
+        goal = ZERO
+    else:
+        goal = policy.band if row.drift > 0 else -policy.band
     quantity = floor_to_step(div(abs(row.drift - goal) * equity, row.price), rules.step_size)
-    if quantity * row.price < minimum_notional(rules, policy) or quantity < rules.min_qty:
+    if instructed and side == "sell" and row.target == 0:
+        # Sell it all: sized from the holding, not from a weight rounded through the mid.
+        quantity = floor_to_step(row.quantity, rules.step_size)
+    if quantity * row.price < minimum or quantity < rules.min_qty:
         return base.model_copy(
             update={
                 "side": side,
                 "desired_quantity": quantity,
-                "reason": (
-                    f"below the minimum order of "
-                    f"{plain(minimum_notional(rules, policy))} {rules.quote}"
-                ),
+                "reason": f"below the minimum order of {plain(minimum)} {rules.quote}",
+                "reached": True,
+                "instructed": instructed,
             }
         )
     book = snapshot.book(row.asset)

@@ -64,7 +64,13 @@ def append_sample(
 
 
 @exact
-def compute_drift(snapshot: Snapshot) -> DriftReport:
+def compute_drift(snapshot: Snapshot, *, sample: bool = True) -> DriftReport:
+    """Weights and drift now, with velocity over the snapshot's history.
+
+    ``sample`` appends this drift to the history (a regular check). A second look within
+    the same check (a re-detect after the sells) must not: it would count one check twice
+    and bend the velocity. Without it the history is kept as is and velocity read from it.
+    """
     values: dict[str, Decimal] = {}
     prices: dict[str, Decimal] = {}
     for asset in snapshot.asset_order():
@@ -78,9 +84,12 @@ def compute_drift(snapshot: Snapshot) -> DriftReport:
     history: dict[str, tuple[Decimal, ...]] = {}
     for asset in snapshot.asset_order():
         weight = div(values[asset], equity)
-        target = snapshot.targets[asset]
+        target = snapshot.target(asset)
         drift = weight - target
-        history[asset] = append_sample(snapshot.history, asset, drift, window)
+        if sample:
+            history[asset] = append_sample(snapshot.history, asset, drift, window)
+        else:
+            history[asset] = tuple(snapshot.history.get(asset, ()))[-window:]
         rows.append(
             AssetDrift(
                 asset=asset,

@@ -77,6 +77,9 @@ class Snapshot(Frozen):
     # Annualised volatility estimates per asset; the policy default fills the gaps.
     volatility: dict[str, BoundedPosDec] = Field(default_factory=dict)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    # Assets whose target is an operator's instruction not yet carried out: they trade to
+    # target past the band and the cost gate. An asset held without a target is always one.
+    instructed: frozenset[str] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
@@ -110,25 +113,28 @@ class Snapshot(Frozen):
                     f"positions.{i}.asset", f"duplicate asset {position.asset} (one position each)"
                 )
             seen.add(position.asset)
-            if position.asset not in self.targets:
-                raise InvalidInput(
-                    f"positions.{i}.asset",
-                    f"unknown asset {position.asset}; give it a target (0 to sell it all)",
-                )
-        for asset in self.targets:
+        # Every asset held is counted: one without a target is valued, and sold toward 0.
+        for asset in self.asset_order():
             if asset == self.quote:
                 continue
             symbol = symbol_for(asset, self.quote)
+            why = "" if asset in self.targets else f" (held: {asset} is valued and sold)"
             if symbol not in self.prices:
-                raise InvalidInput(f"prices.{symbol}", f"symbol {symbol} has no price")
+                raise InvalidInput(f"prices.{symbol}", f"symbol {symbol} has no price{why}")
             if symbol not in self.markets:
-                raise InvalidInput(f"markets.{symbol}", f"symbol {symbol} has no market rules")
+                raise InvalidInput(f"markets.{symbol}", f"symbol {symbol} has no market rules{why}")
+        known = set(self.asset_order())
         for asset in self.history:
-            if asset not in self.targets:
-                raise InvalidInput(f"history.{asset}", "unknown asset (not in targets)")
+            if asset not in known:
+                raise InvalidInput(f"history.{asset}", "unknown asset (neither target nor held)")
         for asset in self.volatility:
-            if asset not in self.targets:
-                raise InvalidInput(f"volatility.{asset}", "unknown asset (not in targets)")
+            if asset not in known:
+                raise InvalidInput(f"volatility.{asset}", "unknown asset (neither target nor held)")
+        for asset in self.instructed:
+            if asset not in known or asset == self.quote:
+                raise InvalidInput(
+                    f"instructed.{asset}", "must be a target or held asset, not the quote"
+                )
         for symbol, rules in self.markets.items():
             if symbol != rules.symbol:
                 raise InvalidInput(f"markets.{symbol}", f"key must equal its symbol {rules.symbol}")
@@ -163,6 +169,21 @@ class Snapshot(Frozen):
     def volatility_of(self, asset: str) -> Decimal:
         return self.volatility.get(asset, self.policy.default_volatility)
 
+    def target(self, asset: str) -> Decimal:
+        """The target weight; 0 for an asset held without one."""
+        return self.targets.get(asset, ZERO)
+
+    def untargeted(self) -> list[str]:
+        """Assets held (quantity above 0) that have no target."""
+        return sorted(
+            p.asset for p in self.positions if p.asset not in self.targets and p.quantity > 0
+        )
+
+    def instructions(self) -> frozenset[str]:
+        """Assets to trade to target past the band and the cost gate."""
+        return self.instructed | frozenset(self.untargeted())
+
     def asset_order(self) -> list[str]:
-        """Targets' assets in a stable order: non-cash assets sorted, quote currency last."""
-        return [*sorted(a for a in self.targets if a != self.quote), self.quote]
+        """Targets' and held assets in a stable order: non-cash sorted, quote currency last."""
+        assets = {a for a in self.targets if a != self.quote} | set(self.untargeted())
+        return [*sorted(assets - {self.quote}), self.quote]

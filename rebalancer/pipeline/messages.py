@@ -7,15 +7,15 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
+from rebalancer.cycle.port import LegOrder, Look
 from rebalancer.domain.decide import Plan
-from rebalancer.domain.drift import DriftReport
 from rebalancer.domain.execution import QueuedLeg
 from rebalancer.domain.liquidity import LiquidityAssessment, Verdict
-from rebalancer.domain.market import Frozen, MarketRules, Side
-from rebalancer.domain.numbers import Dec, Fraction, PosDec
+from rebalancer.domain.market import Frozen
+from rebalancer.domain.numbers import Dec, Fraction
 from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.policy_settings import PolicySettings
-from rebalancer.domain.snapshot import ASSET_PATTERN, Snapshot, validate_targets
+from rebalancer.domain.snapshot import ASSET_PATTERN, validate_targets
 from rebalancer.ledger.records import CycleTrigger
 from rebalancer.venue.models import VenueOrder, VenueTrade
 
@@ -99,6 +99,8 @@ class AccountStatus(Frozen):
     drift: dict[str, Dec]
     last_cycle: CycleSummary | None
     totals: dict[str, int]
+    # Targets the operator set that the account has not traded to yet.
+    instructed: tuple[str, ...] = ()
 
 
 # Activity messages ---------------------------------------------------------------------
@@ -118,32 +120,12 @@ class DetectRequest(Frozen):
     account: AccountRef
     cycle: int = Field(ge=0)
     trigger: CycleTrigger
-    quote: str
-    targets: dict[str, Fraction]
-    policy: PolicySettings
-    history: dict[str, tuple[Dec, ...]]
-    volatility: dict[str, PosDec]
-    # Velocity samples only accumulate on regular checks; a re-detect keeps history as is.
-    record_sample: bool = True
-
-
-class DetectResult(Frozen):
-    snapshot: Snapshot
-    report: DriftReport
-    # When the activity began (latency is measured from here) and when the books were read.
-    started_at: AwareDatetime | None = None
-    observed_at: AwareDatetime
+    look: Look
 
 
 class AssessRequest(Frozen):
     account: AccountRef
-    asset: str
-    side: Side
-    quantity: PosDec
-    rules: MarketRules
-    policy: PolicySettings
-    style: Literal["passive", "marketable"] | None = None
-    slice_number: int = Field(default=0, ge=0)
+    leg: LegOrder
 
 
 class AssessResult(Frozen):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, Field
 
 from rebalancer.domain.execution import QueuedLeg
-from rebalancer.domain.numbers import Dec, PosDec
+from rebalancer.domain.numbers import Dec
+from rebalancer.domain.tracking import Tracking
 from rebalancer.pipeline.messages import AccountConfig, CycleSummary
 
 
@@ -14,12 +15,9 @@ class AccountState(BaseModel):
     registered: bool = False
     paused: bool = False
     cycle: int = 0
-    # Drift samples per asset, oldest first, trimmed to the velocity window. Kept here so a
-    # restart or continue-as-new does not forget them (the seed's drift-history bug).
-    history: dict[str, tuple[Dec, ...]] = Field(default_factory=dict)
-    volatility: dict[str, PosDec] = Field(default_factory=dict)
-    last_mids: dict[str, PosDec] = Field(default_factory=dict)
-    last_mids_at: AwareDatetime | None = None
+    # Drift samples, volatility, pending instructions: durable, so a restart or
+    # continue-as-new forgets none of them (the seed's drift-history bug).
+    tracking: Tracking = Field(default_factory=Tracking)
     last_drift: dict[str, Dec] = Field(default_factory=dict)
     queued: dict[str, QueuedLeg] = Field(default_factory=dict)
     next_check_at: AwareDatetime | None = None

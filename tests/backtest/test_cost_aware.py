@@ -86,7 +86,7 @@ def test_the_band_shortcut_is_exactly_what_decide_concludes(
     )
     report = compute_drift(snapshot)
     # The drifts were drawn at 99% of the band: the shortcut must apply to every example.
-    assert settled_by_band(report, policy, "USDT")
+    assert settled_by_band(snapshot, report)
     plan = decide(snapshot, report)
     assert plan.orders == ()
     assert all(row.verdict == "skip" for row in plan.assets)
@@ -129,7 +129,7 @@ def test_books_of_legs_inside_the_band_do_not_change_the_plan(
         policy=policy,
     )
     report = compute_drift(snapshot)
-    wanted = assets_needing_books(report, policy, "USDT")
+    wanted = assets_needing_books(snapshot, report)
     pruned = snapshot.model_copy(
         update={"books": {f"{a}/USDT": books[f"{a}/USDT"] for a in wanted}}
     )

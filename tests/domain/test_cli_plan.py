@@ -75,9 +75,10 @@ BAD: dict[str, tuple[str | bytes | None, str]] = {
         _seed_text(lambda t: t.replace('"USDT": "0.25"', '"USDT": "0.25",\n    "ETH": "0.35"')),
         "targets.ETH",
     ),
-    "unknown asset": (
+    # Held without a target: counted (and sold), so it needs a price like any other.
+    "held asset with no price": (
         _text(lambda d: d["positions"].append({"asset": "SOL", "quantity": "3"})),
-        "positions.3.asset",
+        "prices.SOL/USDT",
     ),
     "symbol with no price": (_text(lambda d: d["prices"].pop("BTC/USDT")), "prices.BTC/USDT"),
     "targets not summing to 1": (

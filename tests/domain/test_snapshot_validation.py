@@ -96,7 +96,7 @@ BAD_FIELDS: dict[str, tuple[Mutation, str, str]] = {
         "positions.3.asset",
         "duplicate asset BTC",
     ),
-    "unknown asset": (_add_position("XRP", "1"), "positions.3.asset", "unknown asset XRP"),
+    "held asset without a price": (_add_position("XRP", "1"), "prices.XRP/USDT", "no price"),
     "unknown asset in history": (
         _set("history|DOGE", ["0.1"]),
         "history.DOGE",

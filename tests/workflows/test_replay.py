@@ -10,15 +10,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from rebalancer.sandbox import workflow_runner
-from tests.workflows.history_recording import HISTORIES
+from tests.workflows.history_recording import HISTORIES, RECORDED
 from workflows import WORKFLOWS
 
 HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
 HISTORY_TEXT = {path.stem: path.read_text() for path in HISTORY_FILES}
 
 
-def test_histories_are_committed() -> None:
-    assert len(HISTORY_FILES) >= 3, (
+def test_every_recorded_history_is_committed() -> None:
+    committed = {path.stem for path in HISTORY_FILES}
+    assert committed == RECORDED, (
         "record them: REBALANCER_RECORD_HISTORIES=1 pytest tests/workflows"
     )
 

@@ -1,0 +1,276 @@
+"""One trading cycle of one account, against a ``CyclePort``.
+
+reconcile (when something may be unaccounted) -> detect -> drift and tracking -> decide ->
+per leg, sells first: assess on a fresh book -> place -> await fill -> re-price or cancel ->
+hold what is left -> buys re-planned on the cash the sells raised -> reconcile.
+
+Deterministic: no clock but ``port.now()``, no I/O but the port's, so the workflow can run
+it as workflow code and the backtest as plain code. Every rule it applies lives in the
+domain (``decide``, ``plan_order``, ``after_order``, ``requeue``, ``observe``); what is here
+is the order of the steps and the bookkeeping between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from rebalancer.cycle.port import CyclePort, LegOrder, Look, Observation, Refusal
+from rebalancer.domain.costs import worst_fee_rate
+from rebalancer.domain.decide import Plan, decide
+from rebalancer.domain.drift import DriftReport, compute_drift
+from rebalancer.domain.execution import (
+    Hold,
+    QueuedLeg,
+    after_order,
+    buys_after_sells,
+    requeue,
+    start_leg,
+)
+from rebalancer.domain.numbers import ONE, ZERO
+from rebalancer.domain.orders import PlannedOrder, client_order_id
+from rebalancer.domain.policy_settings import PolicySettings
+from rebalancer.domain.snapshot import Snapshot
+from rebalancer.domain.tracking import Tracking, observe, settle_instructions
+
+REFUSED = "refused by the venue"
+
+
+def samples_drift(trigger: str) -> bool:
+    """Regular checks sample drift for velocity; re-assessing a held leg does not."""
+    return trigger != "requeue"
+
+
+@dataclass(frozen=True)
+class CycleInput:
+    account_id: str
+    cycle: int
+    trigger: str
+    # Only these legs (a held leg's retry); None: every asset.
+    only: frozenset[str] | None
+    quote: str
+    targets: Mapping[str, Decimal]
+    policy: PolicySettings
+    tracking: Tracking
+    queued: Mapping[str, QueuedLeg]
+    needs_reconcile: bool
+
+
+@dataclass
+class CycleProgress:
+    """What the cycle has done so far. A host reads it after the cycle, also when a step
+    failed part way (then ``decided`` tells whether legs were considered at all)."""
+
+    tracking: Tracking
+    queued: dict[str, QueuedLeg]
+    needs_reconcile: bool
+    started_at: datetime
+    plan: Plan | None = None
+    report: DriftReport | None = None
+    considered: set[str] = field(default_factory=set)
+    holds: dict[str, Hold] = field(default_factory=dict)
+    orders: list[PlannedOrder] = field(default_factory=list)
+    filled: dict[str, Decimal] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
+    realised_cost: Decimal | None = None
+    unpriced: tuple[str, ...] = ()
+
+    @property
+    def decided(self) -> bool:
+        return self.plan is not None
+
+    @property
+    def orders_placed(self) -> int:
+        return len(self.filled)
+
+    @property
+    def orders_filled(self) -> int:
+        return sum(1 for filled in self.filled.values() if filled > 0)
+
+    @property
+    def predicted_cost(self) -> Decimal | None:
+        if not self.filled:
+            return None
+        return sum(
+            (o.predicted_cost.total for o in self.orders if o.predicted_cost is not None), ZERO
+        )
+
+
+class TradingCycle:
+    def __init__(self, port: CyclePort, request: CycleInput) -> None:
+        self.port = port
+        self.request = request
+        self.progress = CycleProgress(
+            tracking=request.tracking,
+            queued=dict(request.queued),
+            needs_reconcile=request.needs_reconcile,
+            started_at=port.now(),
+        )
+        self._decision_mids: dict[str, Decimal] = {}
+        # Free quote the buys of this cycle may still spend, fees included.
+        self._cash = ZERO
+
+    async def run(self) -> CycleProgress:
+        request, port, progress = self.request, self.port, self.progress
+        if progress.needs_reconcile:
+            await port.reconcile_open(request.cycle, self._symbols())
+            progress.needs_reconcile = False
+        sampling = samples_drift(request.trigger)
+        observation = await self._detect()
+        snapshot = self._with_tracking(observation.snapshot)
+        report = compute_drift(snapshot, sample=sampling)
+        if sampling:
+            progress.tracking = observe(
+                progress.tracking, report, observation.observed_at, request.policy, request.quote
+            )
+        plan = decide(snapshot, report)
+        progress.plan, progress.report = plan, report
+        progress.unpriced = observation.unpriced
+        assets = [row.asset for row in plan.assets if row.asset != request.quote]
+        considered = set(request.only) if request.only is not None else set(assets)
+        progress.considered = considered
+        self._decision_mids = {
+            snapshot.symbol(row.asset): row.price
+            for row in report.assets
+            if row.asset != request.quote
+        }
+        for row in plan.assets:
+            if row.asset in considered and row.verdict == "queue" and row.side is not None:
+                progress.holds[row.asset] = (row.side, row.reason, False)
+        sells = [o for o in plan.orders if o.side == "sell" and o.asset in considered]
+        buys = [o for o in plan.orders if o.side == "buy" and o.asset in considered]
+        if sells or buys:
+            progress.needs_reconcile = True
+            await port.trading()
+        for order in sells:
+            await self._work_leg(order, plan, observation)
+        if buys and sells:
+            # Buys are sized on the cash the sells actually raised, not on a forecast.
+            observation = await self._detect()
+            snapshot = self._with_tracking(observation.snapshot)
+            plan = decide(snapshot, compute_drift(snapshot, sample=False))
+            buys = buys_after_sells(plan.orders, considered, {o.asset for o in sells})
+        self._cash = observation.snapshot.free(request.quote) * (ONE - request.policy.fee_buffer)
+        for order in buys:
+            await self._work_leg(order, plan, observation)
+        if progress.filled:
+            symbols = tuple(sorted({o.symbol for o in progress.orders}))
+            progress.realised_cost = await port.reconcile_cycle(
+                request.cycle, symbols, progress.started_at, self._decision_mids
+            )
+        progress.needs_reconcile = False
+        return progress
+
+    def finish(self) -> CycleProgress:
+        """Close the books of the cycle, whether it ran through or stopped on an error: held
+        legs wait on their timers, carried-out instructions end."""
+        progress = self.progress
+        if not progress.decided:
+            return progress
+        progress.queued = requeue(
+            progress.queued,
+            progress.considered,
+            progress.holds,
+            self.port.now(),
+            self.request.policy,
+        )
+        assert progress.plan is not None
+        reached = {
+            row.asset
+            for row in progress.plan.assets
+            if row.reached and row.asset in progress.considered
+        }
+        progress.tracking = settle_instructions(progress.tracking, reached | progress.done)
+        return progress
+
+    async def _detect(self) -> Observation:
+        request = self.request
+        tracking = self.progress.tracking
+        look = Look(
+            quote=request.quote,
+            targets=dict(request.targets),
+            policy=request.policy,
+            instructed=tracking.instructed,
+            last_mids=dict(tracking.last_mids),
+        )
+        return await self.port.detect(request.cycle, request.trigger, look)
+
+    def _with_tracking(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot with what the account remembers, for the assets it still has."""
+        tracking = self.progress.tracking
+        known = set(snapshot.asset_order())
+        return snapshot.model_copy(
+            update={
+                "history": {a: h for a, h in tracking.history.items() if a in known},
+                "volatility": {a: v for a, v in tracking.volatility.items() if a in known},
+                "instructed": frozenset(tracking.instructed & known) - {snapshot.quote},
+            }
+        )
+
+    def _symbols(self) -> tuple[str, ...]:
+        request = self.request
+        assets = set(request.targets) | set(request.tracking.last_mids)
+        return tuple(sorted(f"{a}/{request.quote}" for a in assets if a != request.quote))
+
+    def _hold(self, order: PlannedOrder, reason: str, progressed: bool) -> None:
+        self.progress.holds[order.asset] = (order.side, reason, progressed)
+
+    async def _work_leg(self, planned: PlannedOrder, plan: Plan, observation: Observation) -> None:
+        """Work one leg by the domain's execution rule (passive, then marketable within
+        budget; slices and unfilled remainders held on a timer). Every order gets its own
+        deterministic client id (account, cycle, leg, slice)."""
+        request, port, progress = self.request, self.port, self.progress
+        policy = request.policy
+        rules = observation.snapshot.markets[planned.symbol]
+        fee = ONE + worst_fee_rate(rules)
+        leg = start_leg(planned.amount, planned.style, plan.of(planned.asset).verdict == "slice")
+        while True:
+            if port.paused():
+                self._hold(planned, "paused mid-cycle", leg.progressed)
+                return
+            buying = planned.side == "buy"
+            assessment, order = await port.assess(
+                LegOrder(
+                    asset=planned.asset,
+                    side=planned.side,
+                    quantity=leg.remaining,
+                    rules=rules,
+                    policy=policy,
+                    style=leg.style,
+                    slice_number=leg.slice_number,
+                    cash=self._cash if buying else None,
+                )
+            )
+            if order is None:
+                self._hold(planned, assessment.reason, leg.progressed)
+                return
+            client_id = client_order_id(
+                request.account_id, request.cycle, planned.asset, leg.slice_number
+            )
+            placed = await port.place(request.cycle, client_id, order, observation)
+            if isinstance(placed, Refusal):
+                self._hold(planned, f"{REFUSED}: {placed.reason}"[:200], leg.progressed)
+                return
+            progress.orders.append(order)
+            outcome = placed
+            if not outcome.final:
+                outcome = await port.await_fill(
+                    request.cycle, order, client_id, policy.fill_timeout_seconds
+                )
+            if not outcome.final:
+                outcome = await port.cancel(request.cycle, order, client_id)
+            progress.filled[client_id] = outcome.filled
+            if buying:
+                # At the limit price: a buy never pays more, so this never overstates cash.
+                self._cash -= outcome.filled * order.price * fee
+            step = after_order(leg, order.amount, outcome.filled, assessment.verdict, policy)
+            leg = step.state
+            if step.action == "done":
+                progress.holds.pop(planned.asset, None)
+                progress.done.add(planned.asset)
+                return
+            if step.action == "hold":
+                self._hold(planned, step.reason, leg.progressed)
+                return
