@@ -251,7 +251,7 @@ def _leg(
     rules = snapshot.rules(row.asset)
     instructed = row.asset in snapshot.instructions()
     minimum = minimum_notional(rules, policy)
-    if row.target == 0 and 0 < row.quantity and row.quantity * row.price < minimum:
+    if row.target == 0 and row.quantity > 0 and row.quantity * row.price < minimum:
         return base.model_copy(
             update={
                 "reason": f"dust: {plain(row.quantity)} {row.asset} is below the minimum order"

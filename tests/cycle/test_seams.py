@@ -95,7 +95,8 @@ def test_1_a_repriced_buy_is_capped_by_the_cash_at_the_price_sent() -> None:
     policy = _policy(slippage_budget_bps="50")
     # The plan's 74.2 ETH re-priced marketable walks to 101.50: 7,538.83 > 7,500 free.
     _, uncapped = plan_order("ETH", THIN_ASKS, "buy", Decimal("74.2"), rules, policy)
-    assert uncapped is not None and uncapped.notional > Decimal("7500")
+    assert uncapped is not None
+    assert uncapped.notional > Decimal("7500")
     _, capped = plan_order(
         "ETH", THIN_ASKS, "buy", Decimal("74.2"), rules, policy, cash=Decimal("7500")
     )
@@ -105,7 +106,8 @@ def test_1_a_repriced_buy_is_capped_by_the_cash_at_the_price_sent() -> None:
     assessment, none = plan_order(
         "ETH", THIN_ASKS, "buy", Decimal("74.2"), rules, policy, cash=Decimal("3")
     )
-    assert none is None and assessment.verdict == "queue"
+    assert none is None
+    assert assessment.verdict == "queue"
     assert "not enough free USDT" in assessment.reason
 
 
@@ -181,7 +183,8 @@ def test_3_a_new_target_inside_the_band_is_bought() -> None:
     assert decide(Snapshot.model_validate(data)).of("LINK").order is None
     plan = decide(Snapshot.model_validate({**data, "instructed": ["LINK"]}))
     order = plan.of("LINK").order
-    assert order is not None and order.side == "buy"
+    assert order is not None
+    assert order.side == "buy"
 
 
 async def test_3_target_0_sells_all_but_dust_and_the_instruction_ends() -> None:
@@ -221,9 +224,12 @@ def test_4_plan_and_the_workflow_apply_the_same_rule() -> None:
     data = _seed(targets={"BTC": "0.6", "USDT": "0.4"})
     plan = decide(Snapshot.model_validate(data))
     eth = plan.of("ETH")
-    assert eth.target == 0 and eth.order is not None and eth.order.side == "sell"
+    assert eth.target == 0
+    assert eth.order is not None
+    assert eth.order.side == "sell"
     # All of it, in slices the book absorbs (the seed's 1% of top-10 depth).
-    assert eth.desired_quantity == Decimal("25.0") and eth.verdict == "slice"
+    assert eth.desired_quantity == Decimal("25.0")
+    assert eth.verdict == "slice"
 
 
 # 5 -------------------------------------------------------------------------------------
@@ -341,6 +347,7 @@ async def test_8_a_refused_order_holds_its_leg_with_the_reason() -> None:
     venue.place_limit_order = refuse_eth  # type: ignore[method-assign,assignment]
     progress = await _cycle(port, {"BTC": "0.4", "ETH": "0.3", "USDT": "0.3"}, _policy())
     side, reason, _ = progress.holds["ETH"]
-    assert side == "buy" and reason.startswith("refused by the venue: InvalidOrder: LOT_SIZE")
+    assert side == "buy"
+    assert reason.startswith("refused by the venue: InvalidOrder: LOT_SIZE")
     assert progress.queued["ETH"].retry_at > port.now() - timedelta(seconds=1)
     assert any("-BTC-" in c for c in venue.placements)
