@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rebalancer.domain.numbers import ZERO
     from rebalancer.domain.policy_settings import PolicySettings
-    from rebalancer.domain.tracking import retarget
+    from rebalancer.domain.tracking import opened, retarget
     from rebalancer.pipeline import search_attributes as sa
     from rebalancer.pipeline.messages import (
         AccountConfig,
@@ -56,7 +56,10 @@ def workflow_id(account_id: str) -> str:
 class AccountWorkflow:
     @workflow.init
     def __init__(self, request: AccountWorkflowInput) -> None:
-        self._state = request.state or AccountState(config=request.config)
+        self._state = request.state or AccountState(
+            config=request.config,
+            tracking=opened(request.config.targets, request.config.quote),
+        )
         self._force: ForceRequest | None = None
         self._wake = False
         self._activity = "idle"

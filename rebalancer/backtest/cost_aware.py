@@ -19,14 +19,14 @@ from typing import Any, TypeVar
 from rebalancer.backtest.desk import Desk
 from rebalancer.cycle.port import CyclePort, LegOrder, Look, Observation, OrderState, Refusal
 from rebalancer.cycle.trading_cycle import CycleInput, TradingCycle, samples_drift
-from rebalancer.domain.decide import assets_needing_books
+from rebalancer.domain.decide import Plan, assets_needing_books
 from rebalancer.domain.drift import compute_drift
 from rebalancer.domain.execution import QueuedLeg
 from rebalancer.domain.liquidity import LiquidityAssessment
 from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.placement import plan_order
 from rebalancer.domain.policy_settings import PolicySettings
-from rebalancer.domain.tracking import Tracking
+from rebalancer.domain.tracking import opened
 from rebalancer.paper.orders import OrderRequest, PaperOrder
 from rebalancer.venue.binance_weights import book_limit
 
@@ -163,7 +163,8 @@ class CostAware:
         self.policy = policy
         self.next_check_at = start
         self.cycle = 0
-        self.tracking = Tracking()
+        self.tracking = opened(self.targets, quote)
+        self.last_plan: Plan | None = None
         self.queued: dict[str, QueuedLeg] = {}
         self.needs_reconcile = True
         self.account_id = ACCOUNT
@@ -212,6 +213,7 @@ class CostAware:
         await cycle.run()
         progress = cycle.finish()
         self.tracking = progress.tracking
+        self.last_plan = progress.plan
         self.queued = progress.queued
         self.needs_reconcile = progress.needs_reconcile
         if progress.report is not None:

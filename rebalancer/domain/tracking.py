@@ -32,6 +32,12 @@ class Tracking(Frozen):
     instructed: frozenset[str] = frozenset()
 
 
+def opened(targets: Collection[str], quote: str) -> Tracking:
+    """A new account: its targets are the operator's first instruction, so its first cycles
+    trade to them (not merely back inside the band)."""
+    return Tracking(instructed=frozenset(a for a in targets if a != quote))
+
+
 @exact
 def observe(
     tracking: Tracking,

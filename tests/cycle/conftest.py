@@ -1,0 +1,3 @@
+from tests.workflows.conftest import time_skipping_env
+
+__all__ = ["time_skipping_env"]
