@@ -24,6 +24,7 @@ RECORDED = frozenset(
         "policy-update",
         "queued-leg",
         "sliced-leg",
+        "refused-leg",
     }
 )
 

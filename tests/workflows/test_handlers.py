@@ -101,8 +101,11 @@ async def test_new_targets_trade_at_once(time_skipping_env: WorkflowEnvironment)
             TargetsUpdate(targets={"BTC": "0.25", "USDT": "0.75"}),
         )
         assert status.targets == {"BTC": Decimal("0.25"), "USDT": Decimal("0.75")}
+        # The change is an instruction until the account has traded to it.
+        assert "BTC" in status.instructed
         traded = await eventually(
-            lambda: h.status(handle), lambda s: s.totals.get("orders_filled", 0) >= 1
+            lambda: h.status(handle),
+            lambda s: s.totals.get("orders_filled", 0) >= 1 and "BTC" not in s.instructed,
         )
         assert traded.last_cycle is not None
         assert traded.last_cycle.verdicts["BTC"] == "execute"
