@@ -73,6 +73,7 @@ class CycleProgress:
     holds: dict[str, Hold] = field(default_factory=dict)
     orders: list[PlannedOrder] = field(default_factory=list)
     filled: dict[str, Decimal] = field(default_factory=dict)
+    # Legs traded all the way to their goal in this cycle.
     done: set[str] = field(default_factory=set)
     realised_cost: Decimal | None = None
     unpriced: tuple[str, ...] = ()
@@ -269,7 +270,11 @@ class TradingCycle:
             leg = step.state
             if step.action == "done":
                 progress.holds.pop(planned.asset, None)
-                progress.done.add(planned.asset)
+                # All the way to the goal, not a leg the cash or the free balance cut short:
+                # only then is an instruction carried out.
+                goal = plan.of(planned.asset).desired_quantity
+                if leg.remaining <= 0 and planned.amount >= goal:
+                    progress.done.add(planned.asset)
                 return
             if step.action == "hold":
                 self._hold(planned, step.reason, leg.progressed)
