@@ -58,6 +58,10 @@ async def place_limit_order(deps: Deps, request: PlaceRequest) -> VenueOrder:
     telemetry.order_acknowledged(account.venue, order.symbol, since_detect)
     if placed.filled > 0 and since_detect is not None:
         telemetry.first_fill(account.venue, since_detect)
+    if placed.is_final:
+        # Done at once (a marketable order that filled): the cycle waits for no fill, so
+        # its outcome is counted here rather than by await-fill or cancel.
+        telemetry.order_outcome(account.venue, order.symbol, placed.amount, placed.filled)
     log.info(
         "order acknowledged",
         symbol=order.symbol,
