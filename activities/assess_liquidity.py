@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from activities.deps import Deps
-from rebalancer.domain.placement import plan_order
+from rebalancer.cycle.port import plan_leg
 from rebalancer.pipeline.messages import AssessRequest, AssessResult
 from rebalancer.venue.binance_weights import book_limit
 
@@ -12,15 +12,5 @@ async def assess_liquidity(deps: Deps, request: AssessRequest) -> AssessResult:
     leg = request.leg
     gateway = await deps.gateway(request.account)
     book = await gateway.order_book(leg.rules.symbol, book_limit(leg.policy.depth_levels))
-    assessment, order = plan_order(
-        leg.asset,
-        book,
-        leg.side,
-        leg.quantity,
-        leg.rules,
-        leg.policy,
-        leg.style,
-        leg.slice_number,
-        cash=leg.cash,
-    )
+    assessment, order = plan_leg(leg, book)
     return AssessResult(assessment=assessment, order=order, mid=book.mid)

@@ -23,7 +23,7 @@ from workflows.activity_port import ActivityPort
 
 with workflow.unsafe.imports_passed_through():
     from rebalancer.cycle.trading_cycle import (
-        CycleInput,
+        CycleMemory,
         CycleProgress,
         TradingCycle,
         samples_drift,
@@ -58,7 +58,7 @@ class AccountWorkflow:
     def __init__(self, request: AccountWorkflowInput) -> None:
         self._state = request.state or AccountState(
             config=request.config,
-            tracking=opened(request.config.targets, request.config.quote),
+            memory=CycleMemory(tracking=opened(request.config.targets, request.config.quote)),
         )
         self._force: ForceRequest | None = None
         self._wake = False
@@ -90,9 +90,10 @@ class AccountWorkflow:
         state.config = self._with_targets(update)
         # The drift history is re-based on the new targets (no step read as a trend), and the
         # change is an instruction the next cycles carry out.
-        state.tracking = retarget(
-            state.tracking, before.targets, state.config.targets, state.config.quote
+        tracking = retarget(
+            state.memory.tracking, before.targets, state.config.targets, state.config.quote
         )
+        state.memory = state.memory.model_copy(update={"tracking": tracking})
         # New targets deserve a check now, not at the next tick.
         self._force = ForceRequest(reason="targets changed", trigger="force")
         self._wake = True
@@ -120,15 +121,15 @@ class AccountWorkflow:
             venue=state.config.venue,
             state=self._public_state(),
             paused=state.paused,
-            cycle=state.cycle,
+            cycle=state.memory.cycle,
             targets=dict(state.config.targets),
             policy=state.config.policy,
             next_check_at=state.next_check_at,
-            queued=tuple(state.queued.values()),
+            queued=tuple(state.memory.queued.values()),
             drift=dict(state.last_drift),
             last_cycle=state.last_cycle,
             totals=dict(state.totals),
-            instructed=tuple(sorted(state.tracking.instructed)),
+            instructed=tuple(sorted(state.memory.tracking.instructed)),
         )
 
     def _with_targets(self, update: TargetsUpdate) -> AccountConfig:
@@ -193,7 +194,7 @@ class AccountWorkflow:
             if state.next_check_at is None or state.next_check_at <= now:
                 self._scheduled_at = state.next_check_at
                 return "timer", None
-            due = frozenset(a for a, leg in state.queued.items() if leg.retry_at <= now)
+            due = frozenset(a for a, leg in state.memory.queued.items() if leg.retry_at <= now)
             if due:
                 return "requeue", due
         elif self._force is not None:
@@ -219,7 +220,7 @@ class AccountWorkflow:
         wakes: list[tuple[datetime, str]] = []
         if state.next_check_at is not None:
             wakes.append((state.next_check_at, "next drift check"))
-        for asset, leg in sorted(state.queued.items()):
+        for asset, leg in sorted(state.memory.queued.items()):
             wakes.append((leg.retry_at, f"queued {leg.side} {asset}: {leg.reason}"[:200]))
         if not wakes:
             return None, "idle"
@@ -231,37 +232,20 @@ class AccountWorkflow:
     async def _run_cycle(self, trigger: str, only: frozenset[str] | None) -> None:
         state = self._state
         config = state.config
-        state.cycle += 1
         account = AccountRef(account_id=config.account_id, venue=config.venue)
         lag_ms = self._lag_ms(trigger)
         self._activity = "trading"
         port = ActivityPort(account, config.policy, lambda: self._state.paused, self._trading)
-        cycle = TradingCycle(
-            port,
-            CycleInput(
-                account_id=config.account_id,
-                cycle=state.cycle,
-                trigger=trigger,
-                only=only,
-                quote=config.quote,
-                targets=dict(config.targets),
-                policy=config.policy,
-                tracking=state.tracking,
-                queued=dict(state.queued),
-                needs_reconcile=state.needs_reconcile,
-            ),
-        )
+        cycle = TradingCycle(port, config.mandate(), state.memory, trigger, only)
         status: Literal["completed", "failed"] = "completed"
         note = ""
         try:
             await cycle.run()
         except ActivityError as error:
-            workflow.logger.warning("cycle %s failed: %s", state.cycle, _cause(error))
+            workflow.logger.warning("cycle %s failed: %s", cycle.number, _cause(error))
             status, note = "failed", _cause(error)[:500]
         progress = cycle.finish()
-        state.tracking = progress.tracking
-        state.queued = progress.queued
-        state.needs_reconcile = progress.needs_reconcile
+        state.memory = progress.memory
         if progress.report is not None:
             state.last_drift = {row.asset: row.drift for row in progress.report.assets}
         if progress.unpriced:
@@ -271,7 +255,7 @@ class AccountWorkflow:
         if samples_drift(trigger):
             interval = timedelta(seconds=config.policy.check_interval_seconds)
             state.next_check_at = summary.started_at + interval
-            if state.cycle == 1:
+            if state.memory.cycle == 1:
                 state.next_check_at += self._spread_offset()
         state.last_cycle = summary
         self._count("cycles")
@@ -284,7 +268,7 @@ class AccountWorkflow:
                 CycleRecord(account=account, summary=summary, plan=progress.plan)
             )
         except ActivityError as error:
-            workflow.logger.warning("cycle %s not recorded: %s", state.cycle, _cause(error))
+            workflow.logger.warning("cycle %s not recorded: %s", cycle.number, _cause(error))
         self._publish()
 
     async def _trading(self) -> None:
@@ -303,7 +287,7 @@ class AccountWorkflow:
         plan, report = progress.plan, progress.report
         return CycleSummary.model_validate(
             {
-                "cycle": self._state.cycle,
+                "cycle": progress.number,
                 "trigger": trigger,
                 "started_at": progress.started_at,
                 "ended_at": workflow.now(),
@@ -321,7 +305,7 @@ class AccountWorkflow:
                 "orders_filled": progress.orders_filled,
                 "predicted_cost": progress.predicted_cost,
                 "realised_cost": progress.realised_cost,
-                "legs_queued": len(self._state.queued),
+                "legs_queued": len(progress.queued),
             }
         )
 
@@ -351,7 +335,7 @@ class AccountWorkflow:
             return "trading"
         if self._state.paused:
             return "paused"
-        return "waiting" if self._state.queued else "idle"
+        return "waiting" if self._state.memory.queued else "idle"
 
     def _count(self, name: str, amount: int = 1) -> None:
         totals = self._state.totals
@@ -377,14 +361,14 @@ class AccountWorkflow:
         last = state.last_cycle
         details = [
             f"**{state.config.account_id}** on {state.config.venue}: {current[0]}",
-            f"cycle {state.cycle}, max |drift| {round(drift, 6)}",
+            f"cycle {state.memory.cycle}, max |drift| {round(drift, 6)}",
         ]
         if last is not None:
             details.append(
                 f"last cycle {last.cycle} ({last.trigger}): {last.status}, "
                 f"{last.orders_placed} orders, {last.orders_filled} filled"
             )
-        for asset, leg in sorted(state.queued.items()):
+        for asset, leg in sorted(state.memory.queued.items()):
             details.append(f"queued {leg.side} {asset} until {leg.retry_at:%H:%M:%S}: {leg.reason}")
         workflow.set_current_details("\n\n".join(details))
 

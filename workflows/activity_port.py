@@ -6,7 +6,7 @@ classified it (activities/errors.py), so no list of error names is kept here.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows import steps
 
 with workflow.unsafe.imports_passed_through():
-    from rebalancer.cycle.port import LegOrder, Look, Observation, OrderState, Refusal
+    from rebalancer.cycle.port import Closing, LegOrder, Look, Observation, OrderState, Refusal
     from rebalancer.domain.liquidity import LiquidityAssessment
     from rebalancer.domain.orders import PlannedOrder
     from rebalancer.domain.policy_settings import PolicySettings
@@ -128,20 +128,14 @@ class ActivityPort:
         )
         return _state(outcome)
 
-    async def reconcile_cycle(
-        self,
-        cycle: int,
-        symbols: tuple[str, ...],
-        since: datetime,
-        decision_mids: Mapping[str, Decimal],
-    ) -> Decimal | None:
+    async def reconcile_cycle(self, closing: Closing) -> Decimal | None:
         result = await steps.reconcile(
             ReconcileRequest(
                 account=self.account,
-                cycle=cycle,
-                symbols=symbols,
-                since=since,
-                decision_mids=dict(decision_mids),
+                cycle=closing.cycle,
+                symbols=closing.symbols,
+                since=closing.since,
+                decision_mids=closing.decision_mids,
                 record_balances=True,
                 observed_at=workflow.now(),
                 slippage_budget_bps=self.policy.slippage_budget_bps,

@@ -11,20 +11,28 @@ live, because ``decide`` never reads another leg's book.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from rebalancer.backtest.desk import Desk
-from rebalancer.cycle.port import CyclePort, LegOrder, Look, Observation, OrderState, Refusal
-from rebalancer.cycle.trading_cycle import CycleInput, TradingCycle, samples_drift
+from rebalancer.cycle.port import (
+    Closing,
+    CyclePort,
+    LegOrder,
+    Look,
+    Observation,
+    OrderState,
+    Refusal,
+    plan_leg,
+)
+from rebalancer.cycle.trading_cycle import CycleMemory, Mandate, TradingCycle, samples_drift
 from rebalancer.domain.decide import Plan, assets_needing_books
 from rebalancer.domain.drift import compute_drift
 from rebalancer.domain.execution import QueuedLeg
 from rebalancer.domain.liquidity import LiquidityAssessment
 from rebalancer.domain.orders import PlannedOrder
-from rebalancer.domain.placement import plan_order
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.tracking import opened
 from rebalancer.paper.orders import OrderRequest, PaperOrder
@@ -88,18 +96,7 @@ class DeskPort:
         )
 
     async def assess(self, leg: LegOrder) -> tuple[LiquidityAssessment, PlannedOrder | None]:
-        book = self.desk.book(leg.asset, book_limit(leg.policy.depth_levels))
-        return plan_order(
-            leg.asset,
-            book,
-            leg.side,
-            leg.quantity,
-            leg.rules,
-            leg.policy,
-            leg.style,
-            leg.slice_number,
-            cash=leg.cash,
-        )
+        return plan_leg(leg, self.desk.book(leg.asset, book_limit(leg.policy.depth_levels)))
 
     async def place(
         self, cycle: int, client_order_id: str, order: PlannedOrder, observation: Observation
@@ -132,13 +129,7 @@ class DeskPort:
         placed = self.desk.cancel(self._orders.pop(client_order_id))
         return _state(client_order_id, placed)
 
-    async def reconcile_cycle(
-        self,
-        cycle: int,
-        symbols: tuple[str, ...],
-        since: datetime,
-        decision_mids: Mapping[str, Decimal],
-    ) -> Decimal | None:
+    async def reconcile_cycle(self, closing: Closing) -> Decimal | None:
         # Fills are the desk's own records: the simulator costs them when the run ends.
         self._orders.clear()
         return None
@@ -162,16 +153,21 @@ class CostAware:
         self.quote = quote
         self.policy = policy
         self.next_check_at = start
-        self.cycle = 0
-        self.tracking = opened(self.targets, quote)
-        self.last_plan: Plan | None = None
-        self.queued: dict[str, QueuedLeg] = {}
-        self.needs_reconcile = True
         self.account_id = ACCOUNT
+        self.memory = CycleMemory(tracking=opened(self.targets, quote))
+        self.last_plan: Plan | None = None
         # How often the rule ran past the band, and how often the band settled every leg.
         self.decisions = 0
         self.inside_band = 0
         self._port: DeskPort | None = None
+
+    @property
+    def cycle(self) -> int:
+        return self.memory.cycle
+
+    @property
+    def queued(self) -> dict[str, QueuedLeg]:
+        return self.memory.queued
 
     def next_wake(self) -> datetime:
         return min([self.next_check_at, *(leg.retry_at for leg in self.queued.values())])
@@ -194,34 +190,20 @@ class CostAware:
             await self._run_cycle(port, "requeue", due)
 
     async def _run_cycle(self, port: CyclePort, trigger: str, only: frozenset[str] | None) -> None:
-        self.cycle += 1
-        cycle = TradingCycle(
-            port,
-            CycleInput(
-                account_id=self.account_id,
-                cycle=self.cycle,
-                trigger=trigger,
-                only=only,
-                quote=self.quote,
-                targets=self.targets,
-                policy=self.policy,
-                tracking=self.tracking,
-                queued=self.queued,
-                needs_reconcile=self.needs_reconcile,
-            ),
+        mandate = Mandate(
+            account_id=self.account_id, quote=self.quote, targets=self.targets, policy=self.policy
         )
+        cycle = TradingCycle(port, mandate, self.memory, trigger, only)
         await cycle.run()
         progress = cycle.finish()
-        self.tracking = progress.tracking
+        self.memory = progress.memory
         self.last_plan = progress.plan
-        self.queued = progress.queued
-        self.needs_reconcile = progress.needs_reconcile
         if progress.report is not None:
             band = self.policy.band
             inside = all(
                 abs(r.drift) <= band for r in progress.report.assets if r.asset != self.quote
             )
-            if inside and not self.tracking.instructed:
+            if inside and not self.memory.tracking.instructed:
                 self.inside_band += 1
             else:
                 self.decisions += 1

@@ -5,7 +5,6 @@ the cycle itself never knows which.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -13,9 +12,10 @@ from typing import Protocol
 from pydantic import AwareDatetime, Field
 
 from rebalancer.domain.liquidity import LiquidityAssessment
-from rebalancer.domain.market import Frozen, MarketRules, Side
+from rebalancer.domain.market import Frozen, MarketRules, OrderBook, Side
 from rebalancer.domain.numbers import Dec, Fraction, PosDec
 from rebalancer.domain.orders import PlannedOrder
+from rebalancer.domain.placement import plan_order
 from rebalancer.domain.policy_settings import ExecutionStyle, PolicySettings
 from rebalancer.domain.snapshot import Snapshot
 
@@ -58,6 +58,30 @@ class LegOrder(Frozen):
     cash: Dec | None = None
 
 
+def plan_leg(leg: LegOrder, book: OrderBook) -> tuple[LiquidityAssessment, PlannedOrder | None]:
+    """The one way a port assesses a leg on the fresh ``book`` it read."""
+    return plan_order(
+        leg.asset,
+        book,
+        leg.side,
+        leg.quantity,
+        leg.rules,
+        leg.policy,
+        leg.style,
+        leg.slice_number,
+        cash=leg.cash,
+    )
+
+
+class Closing(Frozen):
+    """A cycle's closing reconcile: its fills since it began, costed at the decision mids."""
+
+    cycle: int = Field(ge=0)
+    symbols: tuple[str, ...]
+    since: AwareDatetime
+    decision_mids: dict[str, Dec]
+
+
 class OrderState(Frozen):
     client_order_id: str
     filled: Dec
@@ -96,11 +120,5 @@ class CyclePort(Protocol):
 
     async def cancel(self, cycle: int, order: PlannedOrder, client_order_id: str) -> OrderState: ...
 
-    async def reconcile_cycle(
-        self,
-        cycle: int,
-        symbols: tuple[str, ...],
-        since: datetime,
-        decision_mids: Mapping[str, Decimal],
-    ) -> Decimal | None:
+    async def reconcile_cycle(self, closing: Closing) -> Decimal | None:
         """Fills of this cycle into the ledger; the realised cost against the decision mids."""

@@ -12,12 +12,13 @@ is the order of the steps and the bookkeeping between them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from rebalancer.cycle.port import CyclePort, LegOrder, Look, Observation, Refusal
+from pydantic import Field
+
+from rebalancer.cycle.port import Closing, CyclePort, LegOrder, Look, Observation, Refusal
 from rebalancer.domain.costs import worst_fee_rate
 from rebalancer.domain.decide import Plan, decide
 from rebalancer.domain.drift import DriftReport, compute_drift
@@ -29,7 +30,8 @@ from rebalancer.domain.execution import (
     requeue,
     start_leg,
 )
-from rebalancer.domain.numbers import ONE, ZERO
+from rebalancer.domain.market import Frozen
+from rebalancer.domain.numbers import ONE, ZERO, Fraction
 from rebalancer.domain.orders import PlannedOrder, client_order_id
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import Snapshot
@@ -43,19 +45,24 @@ def samples_drift(trigger: str) -> bool:
     return trigger != "requeue"
 
 
-@dataclass(frozen=True)
-class CycleInput:
+class Mandate(Frozen):
+    """What the operator set for the account: the cycle's fixed inputs."""
+
     account_id: str
-    cycle: int
-    trigger: str
-    # Only these legs (a held leg's retry); None: every asset.
-    only: frozenset[str] | None
     quote: str
-    targets: Mapping[str, Decimal]
+    targets: dict[str, Fraction]
     policy: PolicySettings
-    tracking: Tracking
-    queued: Mapping[str, QueuedLeg]
-    needs_reconcile: bool
+
+
+class CycleMemory(Frozen):
+    """What one cycle hands the next; a host keeps it durable (the workflow's state)."""
+
+    # The last cycle's number: client order ids carry it.
+    cycle: int = Field(default=0, ge=0)
+    tracking: Tracking = Field(default_factory=Tracking)
+    queued: dict[str, QueuedLeg] = Field(default_factory=dict)
+    # Set while orders may be unaccounted (a cycle ended before its closing reconcile).
+    needs_reconcile: bool = True
 
 
 @dataclass
@@ -63,6 +70,7 @@ class CycleProgress:
     """What the cycle has done so far. A host reads it after the cycle, also when a step
     failed part way (then ``decided`` tells whether legs were considered at all)."""
 
+    number: int
     tracking: Tracking
     queued: dict[str, QueuedLeg]
     needs_reconcile: bool
@@ -83,6 +91,15 @@ class CycleProgress:
         return self.plan is not None
 
     @property
+    def memory(self) -> CycleMemory:
+        return CycleMemory(
+            cycle=self.number,
+            tracking=self.tracking,
+            queued=self.queued,
+            needs_reconcile=self.needs_reconcile,
+        )
+
+    @property
     def orders_placed(self) -> int:
         return len(self.filled)
 
@@ -100,13 +117,27 @@ class CycleProgress:
 
 
 class TradingCycle:
-    def __init__(self, port: CyclePort, request: CycleInput) -> None:
+    """The cycle after ``memory.cycle``, for ``trigger``; ``only`` these legs (a held leg's
+    retry), or every asset when None."""
+
+    def __init__(
+        self,
+        port: CyclePort,
+        mandate: Mandate,
+        memory: CycleMemory,
+        trigger: str,
+        only: frozenset[str] | None = None,
+    ) -> None:
         self.port = port
-        self.request = request
+        self.mandate = mandate
+        self.trigger = trigger
+        self.only = only
+        self.number = memory.cycle + 1
         self.progress = CycleProgress(
-            tracking=request.tracking,
-            queued=dict(request.queued),
-            needs_reconcile=request.needs_reconcile,
+            number=self.number,
+            tracking=memory.tracking,
+            queued=dict(memory.queued),
+            needs_reconcile=memory.needs_reconcile,
             started_at=port.now(),
         )
         self._decision_mids: dict[str, Decimal] = {}
@@ -114,28 +145,28 @@ class TradingCycle:
         self._cash = ZERO
 
     async def run(self) -> CycleProgress:
-        request, port, progress = self.request, self.port, self.progress
+        mandate, port, progress = self.mandate, self.port, self.progress
         if progress.needs_reconcile:
-            await port.reconcile_open(request.cycle, self._symbols())
+            await port.reconcile_open(self.number, self._symbols())
             progress.needs_reconcile = False
-        sampling = samples_drift(request.trigger)
+        sampling = samples_drift(self.trigger)
         observation = await self._detect()
         snapshot = self._with_tracking(observation.snapshot)
         report = compute_drift(snapshot, sample=sampling)
         if sampling:
             progress.tracking = observe(
-                progress.tracking, report, observation.observed_at, request.policy, request.quote
+                progress.tracking, report, observation.observed_at, mandate.policy, mandate.quote
             )
         plan = decide(snapshot, report)
         progress.plan, progress.report = plan, report
         progress.unpriced = observation.unpriced
-        assets = [row.asset for row in plan.assets if row.asset != request.quote]
-        considered = set(request.only) if request.only is not None else set(assets)
+        assets = [row.asset for row in plan.assets if row.asset != mandate.quote]
+        considered = set(self.only) if self.only is not None else set(assets)
         progress.considered = considered
         self._decision_mids = {
             snapshot.symbol(row.asset): row.price
             for row in report.assets
-            if row.asset != request.quote
+            if row.asset != mandate.quote
         }
         for row in plan.assets:
             if row.asset in considered and row.verdict == "queue" and row.side is not None:
@@ -153,13 +184,18 @@ class TradingCycle:
             snapshot = self._with_tracking(observation.snapshot)
             plan = decide(snapshot, compute_drift(snapshot, sample=False))
             buys = buys_after_sells(plan.orders, considered, {o.asset for o in sells})
-        self._cash = observation.snapshot.free(request.quote) * (ONE - request.policy.fee_buffer)
+        self._cash = observation.snapshot.free(mandate.quote) * (ONE - mandate.policy.fee_buffer)
         for order in buys:
             await self._work_leg(order, plan, observation)
         if progress.filled:
             symbols = tuple(sorted({o.symbol for o in progress.orders}))
             progress.realised_cost = await port.reconcile_cycle(
-                request.cycle, symbols, progress.started_at, self._decision_mids
+                Closing(
+                    cycle=self.number,
+                    symbols=symbols,
+                    since=progress.started_at,
+                    decision_mids=self._decision_mids,
+                )
             )
         progress.needs_reconcile = False
         return progress
@@ -175,7 +211,7 @@ class TradingCycle:
             progress.considered,
             progress.holds,
             self.port.now(),
-            self.request.policy,
+            self.mandate.policy,
         )
         assert progress.plan is not None
         reached = {
@@ -187,16 +223,16 @@ class TradingCycle:
         return progress
 
     async def _detect(self) -> Observation:
-        request = self.request
+        mandate = self.mandate
         tracking = self.progress.tracking
         look = Look(
-            quote=request.quote,
-            targets=dict(request.targets),
-            policy=request.policy,
+            quote=mandate.quote,
+            targets=dict(mandate.targets),
+            policy=mandate.policy,
             instructed=tracking.instructed,
             last_mids=dict(tracking.last_mids),
         )
-        return await self.port.detect(request.cycle, request.trigger, look)
+        return await self.port.detect(self.number, self.trigger, look)
 
     def _with_tracking(self, snapshot: Snapshot) -> Snapshot:
         """The snapshot with what the account remembers, for the assets it still has."""
@@ -211,9 +247,9 @@ class TradingCycle:
         )
 
     def _symbols(self) -> tuple[str, ...]:
-        request = self.request
-        assets = set(request.targets) | set(request.tracking.last_mids)
-        return tuple(sorted(f"{a}/{request.quote}" for a in assets if a != request.quote))
+        mandate = self.mandate
+        assets = set(mandate.targets) | set(self.progress.tracking.last_mids)
+        return tuple(sorted(f"{a}/{mandate.quote}" for a in assets if a != mandate.quote))
 
     def _hold(self, order: PlannedOrder, reason: str, progressed: bool) -> None:
         self.progress.holds[order.asset] = (order.side, reason, progressed)
@@ -222,8 +258,8 @@ class TradingCycle:
         """Work one leg by the domain's execution rule (passive, then marketable within
         budget; slices and unfilled remainders held on a timer). Every order gets its own
         deterministic client id (account, cycle, leg, slice)."""
-        request, port, progress = self.request, self.port, self.progress
-        policy = request.policy
+        mandate, port, progress = self.mandate, self.port, self.progress
+        policy = mandate.policy
         rules = observation.snapshot.markets[planned.symbol]
         fee = ONE + worst_fee_rate(rules)
         leg = start_leg(planned.amount, planned.style, plan.of(planned.asset).verdict == "slice")
@@ -248,9 +284,9 @@ class TradingCycle:
                 self._hold(planned, assessment.reason, leg.progressed)
                 return
             client_id = client_order_id(
-                request.account_id, request.cycle, planned.asset, leg.slice_number
+                mandate.account_id, self.number, planned.asset, leg.slice_number
             )
-            placed = await port.place(request.cycle, client_id, order, observation)
+            placed = await port.place(self.number, client_id, order, observation)
             if isinstance(placed, Refusal):
                 self._hold(planned, f"{REFUSED}: {placed.reason}"[:200], leg.progressed)
                 return
@@ -258,10 +294,10 @@ class TradingCycle:
             outcome = placed
             if not outcome.final:
                 outcome = await port.await_fill(
-                    request.cycle, order, client_id, policy.fill_timeout_seconds
+                    self.number, order, client_id, policy.fill_timeout_seconds
                 )
             if not outcome.final:
-                outcome = await port.cancel(request.cycle, order, client_id)
+                outcome = await port.cancel(self.number, order, client_id)
             progress.filled[client_id] = outcome.filled
             if buying:
                 # At the limit price: a buy never pays more, so this never overstates cash.

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from rebalancer.cycle.port import LegOrder, Look
+from rebalancer.cycle.trading_cycle import Mandate
 from rebalancer.domain.decide import Plan
 from rebalancer.domain.execution import QueuedLeg
 from rebalancer.domain.liquidity import LiquidityAssessment, Verdict
@@ -44,6 +45,11 @@ class AccountConfig(Frozen):
     def _targets_sum_to_one(self) -> AccountConfig:
         validate_targets(dict(self.targets), self.quote)
         return self
+
+    def mandate(self) -> Mandate:
+        return Mandate(
+            account_id=self.account_id, quote=self.quote, targets=self.targets, policy=self.policy
+        )
 
 
 class TargetsUpdate(Frozen):

@@ -9,7 +9,7 @@ activity would poll the venue for real seconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -19,7 +19,7 @@ from activities.deps import Deps
 from activities.detect_drift import detect_drift
 from activities.place_limit_order import place_limit_order
 from activities.reconcile import reconcile
-from rebalancer.cycle.port import LegOrder, Look, Observation, OrderState, Refusal
+from rebalancer.cycle.port import Closing, LegOrder, Look, Observation, OrderState, Refusal
 from rebalancer.domain.liquidity import LiquidityAssessment
 from rebalancer.domain.orders import PlannedOrder
 from rebalancer.pipeline.messages import (
@@ -114,23 +114,13 @@ class InProcessPort:
         done = await cancel_order(self.deps, request)
         return OrderState(client_order_id=client_order_id, filled=done.filled, final=done.is_final)
 
-    async def reconcile_cycle(
-        self,
-        cycle: int,
-        symbols: tuple[str, ...],
-        since: datetime,
-        decision_mids: Mapping[str, Decimal],
-    ) -> Decimal | None:
-        result = await reconcile(
-            self.deps,
-            ReconcileRequest(
-                account=self.account,
-                cycle=cycle,
-                symbols=symbols,
-                since=since,
-                decision_mids=dict(decision_mids),
-                record_balances=True,
-                observed_at=self.clock,
-            ),
+    async def reconcile_cycle(self, closing: Closing) -> Decimal | None:
+        request = ReconcileRequest.model_validate(
+            {
+                "account": self.account,
+                **closing.model_dump(),
+                "record_balances": True,
+                "observed_at": self.clock,
+            }
         )
-        return result.realised_cost
+        return (await reconcile(self.deps, request)).realised_cost

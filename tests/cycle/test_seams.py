@@ -16,7 +16,7 @@ from pathlib import Path
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 from rebalancer.cycle.port import Refusal
-from rebalancer.cycle.trading_cycle import CycleInput, CycleProgress, TradingCycle
+from rebalancer.cycle.trading_cycle import CycleMemory, CycleProgress, Mandate, TradingCycle
 from rebalancer.domain.decide import decide
 from rebalancer.domain.drift import compute_drift
 from rebalancer.domain.market import OrderBook
@@ -53,21 +53,16 @@ async def _cycle(
     number: int = 1,
     tracking: Tracking | None = None,
 ) -> CycleProgress:
-    cycle = TradingCycle(
-        port,
-        CycleInput(
-            account_id="acct",
-            cycle=number,
-            trigger="timer",
-            only=None,
-            quote="USDT",
-            targets={a: Decimal(w) for a, w in targets.items()},
-            policy=policy,
-            tracking=tracking or Tracking(),
-            queued={},
-            needs_reconcile=number == 1,
-        ),
+    mandate = Mandate(
+        account_id="acct",
+        quote="USDT",
+        targets={a: Decimal(w) for a, w in targets.items()},
+        policy=policy,
     )
+    memory = CycleMemory(
+        cycle=number - 1, tracking=tracking or Tracking(), needs_reconcile=number == 1
+    )
+    cycle = TradingCycle(port, mandate, memory, "timer")
     await cycle.run()
     return cycle.finish()
 
