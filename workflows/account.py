@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         TradingCycle,
         samples_drift,
     )
+    from rebalancer.domain.execution import hold_seconds
     from rebalancer.domain.numbers import ZERO
     from rebalancer.domain.policy_settings import PolicySettings
     from rebalancer.domain.tracking import opened, retarget
@@ -46,6 +47,9 @@ with workflow.unsafe.imports_passed_through():
     from rebalancer.pipeline.state import AccountState, AccountWorkflowInput
 
 HISTORY_EVENTS_LIMIT = 8_000
+# How a step's failure reaches the workflow: an activity's as ActivityError, a local
+# activity's (the reads, the cycle record) as the ApplicationError it raised.
+STEP_FAILURES = (ActivityError, ApplicationError)
 
 
 def workflow_id(account_id: str) -> str:
@@ -130,6 +134,7 @@ class AccountWorkflow:
             last_cycle=state.last_cycle,
             totals=dict(state.totals),
             instructed=tuple(sorted(state.memory.tracking.instructed)),
+            attention=state.attention,
         )
 
     def _with_targets(self, update: TargetsUpdate) -> AccountConfig:
@@ -161,10 +166,17 @@ class AccountWorkflow:
     @workflow.run
     async def run(self, request: AccountWorkflowInput) -> None:
         state = self._state
-        if not state.registered:
-            await steps.register(RegisterRequest(config=state.config, registered_at=workflow.now()))
+        while not state.registered:
+            try:
+                await steps.register(
+                    RegisterRequest(config=state.config, registered_at=workflow.now())
+                )
+            except STEP_FAILURES as error:
+                await self._needs_attention(f"registration: {_cause(error)}")
+                continue
             state.registered = True
             state.next_check_at = workflow.now()
+            self._attended()
         self._publish()
         while True:
             if self._should_continue_as_new():
@@ -175,6 +187,39 @@ class AccountWorkflow:
                 continue
             trigger, only = work
             await self._run_cycle(trigger, only)
+
+    @workflow.update
+    async def await_registration(self) -> AccountStatus:
+        """Returns once the account is registered; fails with the cause when it needs
+        attention first (``account add`` waits on this to fail fast, in one line)."""
+        state = self._state
+        await workflow.wait_condition(lambda: state.registered or state.attention is not None)
+        if not state.registered:
+            raise ApplicationError(
+                f"needs attention: {state.attention}", type="NeedsAttention", non_retryable=True
+            )
+        return self.status()
+
+    async def _needs_attention(self, cause: str) -> None:
+        """Hold on a durable timer (backing off) until a retry is due, or an operator's
+        signal or update wakes the account: a fixable problem never ends the workflow."""
+        state = self._state
+        state.attention = cause[:500]
+        state.attention_attempts += 1
+        workflow.logger.warning("needs attention: %s", state.attention)
+        self._publish()
+        self._wake = False
+        delay = timedelta(seconds=hold_seconds(state.attention_attempts, state.config.policy))
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._wake,
+                timeout=delay,
+                timeout_summary=f"needs attention, retry: {state.attention}"[:200],
+            )
+
+    def _attended(self) -> None:
+        self._state.attention = None
+        self._state.attention_attempts = 0
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -241,7 +286,7 @@ class AccountWorkflow:
         note = ""
         try:
             await cycle.run()
-        except ActivityError as error:
+        except STEP_FAILURES as error:
             workflow.logger.warning("cycle %s failed: %s", cycle.number, _cause(error))
             status, note = "failed", _cause(error)[:500]
         progress = cycle.finish()
@@ -257,6 +302,17 @@ class AccountWorkflow:
             state.next_check_at = summary.started_at + interval
             if state.memory.cycle == 1:
                 state.next_check_at += self._spread_offset()
+        if status == "failed":
+            # The cause (venue down, a key revoked, a market gone) shows, and the account
+            # looks again on a backoff no longer than its own check interval.
+            state.attention = note or "cycle failed"
+            state.attention_attempts += 1
+            retry = timedelta(seconds=hold_seconds(state.attention_attempts, config.policy))
+            soonest = workflow.now() + retry
+            if state.next_check_at is None or soonest < state.next_check_at:
+                state.next_check_at = soonest
+        elif progress.decided:
+            self._attended()
         state.last_cycle = summary
         self._count("cycles")
         self._count("orders_placed", progress.orders_placed)
@@ -267,7 +323,7 @@ class AccountWorkflow:
             await steps.record_cycle(
                 CycleRecord(account=account, summary=summary, plan=progress.plan)
             )
-        except ActivityError as error:
+        except STEP_FAILURES as error:
             workflow.logger.warning("cycle %s not recorded: %s", cycle.number, _cause(error))
         self._publish()
 
@@ -329,6 +385,11 @@ class AccountWorkflow:
         return int((workflow.now() - self._scheduled_at).total_seconds() * 1000)
 
     def _public_state(self) -> str:
+        if self._activity != "trading" and self._state.attention is not None:
+            return "needs_attention"
+        return self._running_state()
+
+    def _running_state(self) -> str:
         # A cycle in flight reads "trading" even once paused: operators waiting for a quiet
         # account (and the demo's audit) must not see "paused" while an order is still open.
         if self._activity == "trading":
@@ -363,6 +424,8 @@ class AccountWorkflow:
             f"**{state.config.account_id}** on {state.config.venue}: {current[0]}",
             f"cycle {state.memory.cycle}, max |drift| {round(drift, 6)}",
         ]
+        if state.attention is not None:
+            details.append(f"needs attention: {state.attention}")
         if last is not None:
             details.append(
                 f"last cycle {last.cycle} ({last.trigger}): {last.status}, "

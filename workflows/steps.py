@@ -50,12 +50,22 @@ ORDER_RETRY = RetryPolicy(
 )
 
 
+# Registration gives up soon: an operator waits on `account add`, and a venue that is down
+# or a missing key is reported to them (the account then retries on its own timer).
+REGISTER_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=4),
+    maximum_attempts=5,
+)
+
+
 async def register(request: RegisterRequest) -> None:
     await workflow.execute_activity(
         names.REGISTER,
         request,
         start_to_close_timeout=timedelta(seconds=20),
-        retry_policy=ORDER_RETRY,
+        retry_policy=REGISTER_RETRY,
         summary=f"register {request.config.account_id} on {request.config.venue}",
     )
 

@@ -95,7 +95,7 @@ class CycleSummary(Frozen):
 class AccountStatus(Frozen):
     account_id: str
     venue: str
-    state: Literal["idle", "trading", "waiting", "paused"]
+    state: Literal["idle", "trading", "waiting", "paused", "needs_attention"]
     paused: bool
     cycle: int
     targets: dict[str, Dec]
@@ -107,6 +107,9 @@ class AccountStatus(Frozen):
     totals: dict[str, int]
     # Targets the operator set that the account has not traded to yet.
     instructed: tuple[str, ...] = ()
+    # Why the account cannot trade now (missing credentials, venue down, unknown market):
+    # it retries on a durable timer and resumes by itself once the cause is fixed.
+    attention: str | None = None
 
 
 # Activity messages ---------------------------------------------------------------------

@@ -19,6 +19,10 @@ class AccountState(BaseModel):
     last_drift: dict[str, Dec] = Field(default_factory=dict)
     next_check_at: AwareDatetime | None = None
     last_cycle: CycleSummary | None = None
+    # A fixable problem stops trading, not the workflow: the cause, and how many retries in
+    # a row have met it (the backoff of the next).
+    attention: str | None = None
+    attention_attempts: int = 0
     totals: dict[str, int] = Field(default_factory=dict)
 
 
