@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from rebalancer.pipeline.state import AccountState, AccountWorkflowInput
 
 HISTORY_EVENTS_LIMIT = 8_000
+ATTENTION_GAUGE = "rebalance_account_needs_attention"
 # How a step's failure reaches the workflow: an activity's as ActivityError, a local
 # activity's (the reads, the cycle record) as the ApplicationError it raised.
 STEP_FAILURES = (ActivityError, ApplicationError)
@@ -68,6 +69,11 @@ class AccountWorkflow:
         self._wake = False
         self._activity = "idle"
         self._published: tuple[str, float] | None = None
+        # For alerting (deploy/alerts.yml): 1 while the account needs attention. The SDK
+        # exports it with the worker's metrics and never emits it during replay.
+        self._attention_gauge = workflow.metric_meter().create_gauge(
+            ATTENTION_GAUGE, "1 while the account needs attention, else 0"
+        )
         self._scheduled_at: datetime | None = None
 
     # Handlers ---------------------------------------------------------------------------
@@ -419,6 +425,9 @@ class AccountWorkflow:
             updates.append(sa.ACCOUNT.value_set(state.config.account_id))
         workflow.upsert_search_attributes(updates)
         self._published = current
+        self._attention_gauge.set(
+            int(state.attention is not None), {"account": state.config.account_id}
+        )
         last = state.last_cycle
         details = [
             f"**{state.config.account_id}** on {state.config.venue}: {current[0]}",

@@ -40,6 +40,7 @@ EXPECTED_SERVICES = {
     "paper-venue",
     "worker",
     "prometheus",
+    "alertmanager",
     "grafana",
 }
 
