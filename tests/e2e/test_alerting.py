@@ -64,6 +64,33 @@ def test_rules_load_and_pass_their_unit_tests() -> None:
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
+def test_alertmanager_routes_to_pagerduty() -> None:
+    amtool = shutil.which("amtool")
+    if amtool is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI must install amtool (Debian package prometheus-alertmanager)")
+        pytest.skip("amtool is not installed (apt-get install prometheus-alertmanager)")
+    checked = subprocess.run(
+        [amtool, "check-config", "alertmanager.yml"], cwd=DEPLOY, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    routed = subprocess.run(
+        [
+            amtool,
+            "config",
+            "routes",
+            "test",
+            "--config.file=alertmanager.yml",
+            "alertname=RebalancerDriftOutsideBand",
+            "severity=ticket",
+        ],
+        cwd=DEPLOY,
+        capture_output=True,
+        text=True,
+    )
+    assert routed.stdout.strip() == "pagerduty-low", routed.stdout + routed.stderr
+
+
 def _get(port: int, path: str, **query: str) -> Any:
     url = f"http://127.0.0.1:{port}{path}"
     if query:
