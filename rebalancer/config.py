@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     credentials_file: Path | None = None
     # Telemetry
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
-    metrics_host: str = "0.0.0.0"
+    # Loopback unless told: /metrics has no authentication, and a port set for a local
+    # Prometheus should not open it to the network. Containers set 0.0.0.0 explicitly.
+    metrics_host: str = "127.0.0.1"
     log_format: Literal["json", "pretty"] = "pretty"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     otlp_endpoint: str | None = None
@@ -93,6 +95,32 @@ class Settings(BaseSettings):
             env_settings,
             InitSettingsSource(settings_cls, init_kwargs=file_values),
         )
+
+
+# REBALANCER_* variables read outside Settings: they are settings all the same, and no
+# account's credential variables may take their names.
+OTHER_ENV_NAMES = frozenset(
+    {
+        "REBALANCER_CONFIG_FILE",
+        "REBALANCER_STATE_DIR",
+        "REBALANCER_METRICS_ACCOUNT_LABELS",
+        # The paper venue's own API secret (rebalancer/cli/paper_venue.py).
+        "REBALANCER_PAPER_API_SECRET",
+    }
+)
+
+
+def setting_env_names() -> frozenset[str]:
+    """Every environment variable name that configures rebalancer itself."""
+    names = {f"REBALANCER_{name.upper()}" for name in Settings.model_fields}
+    for info in Settings.model_fields.values():
+        if isinstance(info.validation_alias, AliasChoices):
+            names |= {
+                choice.upper()
+                for choice in info.validation_alias.choices
+                if isinstance(choice, str) and choice.upper().startswith("REBALANCER_")
+            }
+    return frozenset(names | OTHER_ENV_NAMES)
 
 
 def _read_config_file(name: str | None) -> dict[str, Any]:

@@ -23,8 +23,11 @@ from typing import Any
 import psutil
 
 from rebalancer.domain.errors import RebalancerError
-from rebalancer.ledger.embedded import ensure_database, stop_embedded
+from rebalancer.ledger.connection import redact
+from rebalancer.ledger.embedded import configured_database_url, ensure_database, stop_embedded
+from rebalancer.logging_setup import redact_text
 from rebalancer.pipeline.search_attributes import dev_server_flags
+from rebalancer.secret_files import write_secret_file
 
 # The dev server's history queue processors poll 20 times a second by default, which adds
 # ~50 ms to every activity hop. Raising the poll rates takes a hop to a few milliseconds.
@@ -57,32 +60,63 @@ class ProcessRecord:
     log: str
     # Variables set on top of the parent's environment (paths and addresses, no secrets).
     env: dict[str, str] = field(default_factory=dict)
+    # The process's start time (psutil's create_time) when recorded: a pid alone may be
+    # reused by any process once ours exits, and `down` must not signal that one.
+    create_time: float | None = None
 
 
 @dataclass
 class StackRecord:
     state_dir: str
     ports: dict[str, int]
+    # The full DSN in memory; on disk without its password (see to_json).
     database_url: str
     processes: list[ProcessRecord] = field(default_factory=list)
+    # The variable the DSN came from (DATABASE_URL, REBALANCER_DATABASE_URL), if any: the file
+    # points there for the password instead of holding it.
+    database_url_from: str | None = None
 
     def to_json(self) -> str:
+        redacted = redact(self.database_url)
+
+        def scrub(value: str) -> str:
+            return redacted if value == self.database_url else redact_text(value)
+
         data: dict[str, Any] = {
             "state_dir": self.state_dir,
             "ports": self.ports,
-            "database_url": self.database_url,
-            "processes": [vars(p) for p in self.processes],
+            "database_url": redacted,
+            "database_url_from": self.database_url_from,
+            "processes": [
+                {**vars(p), "env": {k: scrub(v) for k, v in p.env.items()}} for p in self.processes
+            ],
         }
         return json.dumps(data, indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> StackRecord:
         data = json.loads(text)
+        stored: str = data["database_url"]
+        variable = data.get("database_url_from")
+        database_url = stored
+        if variable:
+            # The password comes back from the variable it was read from, if that still
+            # names the same server; else the record keeps the DSN without it.
+            current = os.environ.get(variable, "").strip()
+            if current and redact(current) == stored:
+                database_url = current
+
+        def restore(env: dict[str, str]) -> dict[str, str]:
+            return {k: database_url if v == stored else v for k, v in env.items()}
+
         return cls(
             state_dir=data["state_dir"],
             ports=data["ports"],
-            database_url=data["database_url"],
-            processes=[ProcessRecord(**p) for p in data["processes"]],
+            database_url=database_url,
+            processes=[
+                ProcessRecord(**{**p, "env": restore(p.get("env", {}))}) for p in data["processes"]
+            ],
+            database_url_from=variable,
         )
 
     @property
@@ -169,11 +203,32 @@ def spawn(
 
 
 def alive(record: ProcessRecord) -> bool:
+    """The recorded process is running, and is still the one we started (not a reused pid)."""
     try:
         process = psutil.Process(record.pid)
-        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
+        if not process.is_running() or process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return is_recorded_process(process, record)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        # A process we may not inspect belongs to another user: not ours to signal.
         return False
+
+
+def is_recorded_process(process: psutil.Process, record: ProcessRecord) -> bool:
+    if record.create_time is not None:
+        # Exact to the clock tick: the same process reads back the same value.
+        return bool(abs(process.create_time() - record.create_time) < 0.05)
+    # A record from before start times were kept: the command line must match what we ran
+    # (an exec'ing wrapper keeps the arguments, so compare those, not the program).
+    arguments, cmdline = record.argv[1:], process.cmdline()
+    return bool(cmdline[-len(arguments) :] == arguments if arguments else cmdline == record.argv)
+
+
+def stamp(record: ProcessRecord) -> None:
+    """Record the process's start time, right after we spawned it."""
+    if record.create_time is None:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            record.create_time = psutil.Process(record.pid).create_time()
 
 
 def terminate(record: ProcessRecord, timeout: float = 10.0) -> None:
@@ -232,7 +287,7 @@ def write_paper_accounts(state: Path, accounts: list[PaperAccount]) -> Path:
         ]
     }
     state.mkdir(parents=True, exist_ok=True)
-    (state / "venue-accounts.json").write_text(json.dumps(venue))
+    write_secret_file(state / "venue-accounts.json", json.dumps(venue))
     path = state / "credentials.json"
     write_credentials(path, accounts)
     return path
@@ -246,8 +301,7 @@ def write_credentials(path: Path, accounts: list[PaperAccount]) -> None:
             for a in accounts
         }
     }
-    path.touch(mode=0o600, exist_ok=True)
-    path.write_text(json.dumps(credentials))
+    write_secret_file(path, json.dumps(credentials))
 
 
 def worker_env(
@@ -300,10 +354,12 @@ class DevStack:
         if not accounts.exists():
             accounts.write_text(json.dumps({"accounts": []}))
         database_url = ensure_database(self.state)
+        configured = configured_database_url()
         record = StackRecord(
             state_dir=str(self.state),
             ports={"temporal": ports.temporal, "ui": ports.ui, "venue": ports.venue},
             database_url=database_url,
+            database_url_from=configured[0] if configured else None,
         )
         try:
             temporal = spawn(
@@ -316,7 +372,7 @@ class DevStack:
                 self.state / "paper-venue.log",
             )
             record.processes.append(venue)
-            self.record_path.write_text(record.to_json())
+            self.save(record)
             wait_for_port(ports.temporal, temporal, temporal_timeout)
             wait_for_port(ports.venue, venue, 30)
         except BaseException:
@@ -341,7 +397,7 @@ class DevStack:
         if record is None:
             raise DevStackError("the dev stack is not up")
         old = next(p for p in reversed(record.processes) if p.name == name)
-        if hard:
+        if hard and alive(old):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(old.pid, signal.SIGKILL)
             with contextlib.suppress(psutil.NoSuchProcess, ChildProcessError):
@@ -350,7 +406,7 @@ class DevStack:
             terminate(old)
         new = spawn(name, old.argv, Path(old.log), old.env)
         record.processes = [new if p is old else p for p in record.processes]
-        self.record_path.write_text(record.to_json())
+        self.save(record)
         return new
 
     def add_process(self, process: ProcessRecord) -> None:
@@ -358,7 +414,13 @@ class DevStack:
         if record is None:
             raise DevStackError("the dev stack is not up")
         record.processes.append(process)
-        self.record_path.write_text(record.to_json())
+        self.save(record)
+
+    def save(self, record: StackRecord) -> None:
+        """Write dev-stack.json: private (0600), atomically, with start times stamped."""
+        for process in record.processes:
+            stamp(process)
+        write_secret_file(self.record_path, record.to_json())
 
     def down(self) -> list[str]:
         stopped: list[str] = []
@@ -386,6 +448,6 @@ class DevStack:
             "temporal_address": record.temporal_address,
             "ui_url": record.ui_url,
             "venue_url": record.venue_url,
-            "database_url": record.database_url,
+            "database_url": redact(record.database_url),
             "processes": processes,
         }

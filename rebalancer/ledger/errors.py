@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rebalancer.domain.errors import RebalancerError
+from rebalancer.logging_setup import redact_text
 
 
 class LedgerError(RebalancerError):
-    """Anything the ledger refused or could not do."""
+    """Anything the ledger refused or could not do.
+
+    The message is redacted on the way in: these errors quote DSNs and driver messages, and
+    an activity's error message is stored in the workflow's history for good.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact_text(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class LedgerUnavailable(LedgerError):

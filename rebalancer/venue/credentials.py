@@ -4,7 +4,13 @@ Sources, first match wins:
 
 1. Environment: ``REBALANCER_<ID>_API_KEY`` and ``REBALANCER_<ID>_API_SECRET`` (and
    optionally ``REBALANCER_<ID>_VENUE``, default ``paper``), where ``<ID>`` is the account
-   id upper-cased with every character that is not a letter or digit replaced by ``_``.
+   id upper-cased with ``_`` written ``__`` and ``-`` written ``_H``: ``alice_main`` reads
+   ``REBALANCER_ALICE__MAIN_API_KEY``, ``alice-main`` reads ``REBALANCER_ALICE_HMAIN_API_KEY``.
+   Every ``_`` in ``<ID>`` starts a two-character escape, so the name decodes back to exactly
+   one id (``account_id_of``) and two accounts never read each other's keys. (Writing ``-``
+   as a single ``_`` cannot work: with ``_`` as ``__``, ``a-_b`` and ``a_-b`` would both be
+   ``A___B``.) Ids whose variables would fall among rebalancer's own settings (``temporal``
+   would read ``REBALANCER_TEMPORAL_API_KEY``) are refused.
 2. The JSON file ``$REBALANCER_CREDENTIALS_FILE`` (default ``<state dir>/credentials.json``)::
 
        {"accounts": {"alice": {"venue": "paper", "api_key": "...", "api_secret": "..."}}}
@@ -21,6 +27,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError
 
+from rebalancer.config import setting_env_names
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen
 from rebalancer.paths import state_dir
@@ -45,8 +52,52 @@ class MissingCredentials(InvalidInput):
     pass
 
 
+ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+ENV_PREFIX = "REBALANCER_"
+_ESCAPES = {"_": "__", "-": "_H"}
+# The variables an account reads: REBALANCER_<ID> followed by one of these.
+SUFFIXES = ("_API_KEY", "_API_SECRET", "_VENUE")
+_UNESCAPES = {code: char for char, code in _ESCAPES.items()}
+
+
+def _encode(account_id: str) -> str:
+    return "".join(_ESCAPES.get(char, char.upper()) for char in account_id)
+
+
+def account_id_of(prefix: str) -> str:
+    """The account id whose env prefix is ``prefix``: ``env_prefix`` reversed."""
+    if not prefix.startswith(ENV_PREFIX):
+        raise InvalidInput("prefix", f"must start with {ENV_PREFIX}")
+    encoded, decoded, index = prefix.removeprefix(ENV_PREFIX), [], 0
+    while index < len(encoded):
+        if encoded[index] == "_":
+            code = encoded[index : index + 2]
+            if code not in _UNESCAPES:
+                raise InvalidInput("prefix", f"{prefix} is not an account's env prefix")
+            decoded.append(_UNESCAPES[code])
+            index += 2
+        else:
+            decoded.append(encoded[index].lower())
+            index += 1
+    account_id = "".join(decoded)
+    if not ACCOUNT_ID.fullmatch(account_id) or _encode(account_id) != encoded:
+        raise InvalidInput("prefix", f"{prefix} is not an account's env prefix")
+    return account_id
+
+
 def env_prefix(account_id: str) -> str:
-    return "REBALANCER_" + re.sub(r"[^A-Za-z0-9]", "_", account_id).upper()
+    """``REBALANCER_<ID>``: one prefix per account id, never a setting's name (module doc)."""
+    if not ACCOUNT_ID.fullmatch(account_id):
+        raise InvalidInput("account_id", f"{account_id!r} must match {ACCOUNT_ID.pattern}")
+    prefix = ENV_PREFIX + _encode(account_id)
+    taken = sorted({prefix, *(prefix + suffix for suffix in SUFFIXES)} & setting_env_names())
+    if taken:
+        raise InvalidInput(
+            "account_id",
+            f"{account_id!r} is reserved: its credentials would be read from "
+            f"{', '.join(taken)}, which configures rebalancer itself; choose another id",
+        )
+    return prefix
 
 
 def credentials_path() -> Path:
@@ -110,10 +161,18 @@ def resolve_credentials(account_id: str, *, credentials_file: Path | None = None
     found = _from_file(account_id, path)
     if found is None:
         prefix = env_prefix(account_id)
+        # Names from before the escaped scheme are not read (alice-main and alice_main
+        # shared them); say so rather than let a set variable look ignored for no reason.
+        legacy = ENV_PREFIX + re.sub(r"[^a-z0-9]", "_", account_id).upper()
+        note = (
+            f" ({legacy}_API_KEY is set but no longer read: ids are escaped, see docs)"
+            if legacy != prefix and f"{legacy}_API_KEY" in os.environ
+            else ""
+        )
         raise MissingCredentials(
             "credentials",
             f"no credentials for account {account_id!r}: set {prefix}_API_KEY and "
-            f"{prefix}_API_SECRET, or add it to {path}",
+            f"{prefix}_API_SECRET, or add it to {path}{note}",
         )
     return found
 

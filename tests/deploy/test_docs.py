@@ -18,6 +18,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import yaml
 
 from rebalancer.cli import build_parser
 from rebalancer.cli.account import config_from_args
@@ -34,6 +35,7 @@ from tests.deploy.markdown_code import argv, commands_of, fenced, inline, shell_
 from tests.deploy.promql import SUFFIXES, exported_series
 from tests.deploy.stack_files import (
     COMPOSE_FILE,
+    REPO,
     DOCS,
     Variable,
     compose,
@@ -129,7 +131,10 @@ def test_set_policy_inputs_validate() -> None:
 
 
 def test_workflow_ids_and_queries_name_real_things() -> None:
-    attributes = {key.name for key in search_attributes.ALL}
+    alerts = yaml.safe_load((REPO / "deploy" / "alerts.yml").read_text())
+    attributes = {key.name for key in search_attributes.ALL} | {
+        rule["alert"] for group in alerts["groups"] for rule in group["rules"]
+    }
     texts = [t for page in PAGES for t in [page.read_text(encoding="utf-8")]]
     named = {name for text in texts for name in re.findall(r"\bRebalancer[A-Z]\w+", text)}
     assert named <= attributes

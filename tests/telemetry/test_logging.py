@@ -64,3 +64,45 @@ def test_context_is_carried(capsys: pytest.CaptureFixture[str]) -> None:
         assert line["client_order_id"] == "rb-x-7-BTC-0"
     assert first["event"] == "order acknowledged"
     assert "timestamp" in first
+
+
+DSN = f"postgresql://ledger:{SECRET}@db:5432/ledger"
+
+
+def fail_with_secrets() -> None:
+    raise ConnectionError(
+        f"cannot reach {DSN} or postgresql://ledger@db/ledger?password={SECRET} "
+        f"(host=db password={SECRET}); GET /api/v3/account?apiKey={SECRET}&secret={SECRET}"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["json", "pretty"])
+def test_tracebacks_are_redacted_after_formatting(
+    capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    configure_logging(fmt, "DEBUG")
+    try:
+        fail_with_secrets()
+    except ConnectionError:
+        structlog.get_logger("test").exception("ledger call failed")
+        logging.getLogger("asyncpg").exception("from the stdlib")
+    err = capsys.readouterr().err
+    assert "ConnectionError" in err, "the traceback is still there"
+    assert err.count("fail_with_secrets") >= 2
+    assert SECRET not in err
+
+
+def test_structlog_exc_info_of_a_chained_error_is_redacted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("json", "DEBUG")
+    try:
+        try:
+            fail_with_secrets()
+        except ConnectionError as error:
+            raise RuntimeError(f"wrapped: {{'password': '{SECRET}'}}") from error
+    except RuntimeError:
+        structlog.get_logger("test").error("boom", exc_info=True)
+    output = lines(capsys)
+    assert "RuntimeError" in str(output[0]["exception"])
+    assert SECRET not in json.dumps(output)

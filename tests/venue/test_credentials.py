@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from rebalancer.config import setting_env_names
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.venue.ccxt_gateway import CcxtGateway
 from rebalancer.venue.credentials import (
+    ACCOUNT_ID,
+    SUFFIXES,
     MissingCredentials,
+    account_id_of,
     env_prefix,
     open_gateway,
     resolve_credentials,
@@ -28,17 +36,87 @@ def write(path: Path, accounts: dict[str, object]) -> Path:
     return path
 
 
-def test_the_environment_names_the_account_in_upper_case_with_underscores(
+def test_the_environment_names_the_account_in_upper_case_with_escapes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert env_prefix("desk-7.alpha") == "REBALANCER_DESK_7_ALPHA"
-    monkeypatch.setenv("REBALANCER_DESK_7_ALPHA_API_KEY", "k-env")
-    monkeypatch.setenv("REBALANCER_DESK_7_ALPHA_API_SECRET", "s-env-secret")
-    found = resolve_credentials("desk-7.alpha")
+    assert env_prefix("desk-7_alpha") == "REBALANCER_DESK_H7__ALPHA"
+    monkeypatch.setenv("REBALANCER_DESK_H7__ALPHA_API_KEY", "k-env")
+    monkeypatch.setenv("REBALANCER_DESK_H7__ALPHA_API_SECRET", "s-env-secret")
+    found = resolve_credentials("desk-7_alpha")
     assert found.venue == "paper"
     assert found.api_key.get_secret_value() == "k-env"
     assert "s-env-secret" not in repr(found)
     assert "s-env-secret" not in str(found)
+
+
+def test_hyphen_and_underscore_never_share_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: both read REBALANCER_ALICE_MAIN_*, so one account traded with the other's keys.
+    assert env_prefix("alice-main") != env_prefix("alice_main")
+    monkeypatch.setenv(f"{env_prefix('alice_main')}_API_KEY", "k-underscore")
+    monkeypatch.setenv(f"{env_prefix('alice_main')}_API_SECRET", "s-underscore")
+    assert resolve_credentials("alice_main").api_key.get_secret_value() == "k-underscore"
+    with pytest.raises(MissingCredentials):
+        resolve_credentials("alice-main")
+
+
+def test_a_variable_under_the_old_name_is_pointed_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REBALANCER_ALICE_MAIN_API_KEY", "k-old")
+    with pytest.raises(MissingCredentials, match="REBALANCER_ALICE_MAIN_API_KEY is set but no"):
+        resolve_credentials("alice-main")
+
+
+def test_mixed_runs_of_separators_stay_apart() -> None:
+    # Writing "-" as "_" and "_" as "__" would give A___B for both.
+    assert env_prefix("a-_b") != env_prefix("a_-b")
+    assert env_prefix("a--b") != env_prefix("a_b")
+
+
+@given(st.from_regex(ACCOUNT_ID, fullmatch=True), st.from_regex(ACCOUNT_ID, fullmatch=True))
+def test_the_env_prefix_is_injective_and_reversible(first: str, second: str) -> None:
+    try:
+        prefix = env_prefix(first)
+    except InvalidInput:
+        return  # reserved
+    assert account_id_of(prefix) == first
+    assert re.fullmatch(r"[A-Z0-9_]+", prefix)
+    with contextlib.suppress(InvalidInput):
+        assert (env_prefix(second) == prefix) == (first == second)
+
+
+@pytest.mark.parametrize(
+    ("account_id", "setting"),
+    [("temporal", "REBALANCER_TEMPORAL_API_KEY"), ("paper", "REBALANCER_PAPER_API_SECRET")],
+)
+def test_an_id_whose_variables_are_settings_is_refused(
+    monkeypatch: pytest.MonkeyPatch, account_id: str, setting: str
+) -> None:
+    monkeypatch.setenv("REBALANCER_TEMPORAL_API_KEY", "temporal-cloud-key")
+    monkeypatch.setenv("REBALANCER_TEMPORAL_API_SECRET", "x")
+    with pytest.raises(InvalidInput, match=rf"'{account_id}' is reserved.*{setting}") as refused:
+        resolve_credentials(account_id)
+    assert "temporal-cloud-key" not in str(refused.value)
+
+
+def test_no_account_reads_a_setting() -> None:
+    refused = 0
+    for name in setting_env_names():
+        for suffix in ("", *SUFFIXES):
+            if not name.endswith(suffix):
+                continue
+            try:
+                account_id = account_id_of(name.removesuffix(suffix) if suffix else name)
+            except InvalidInput:
+                continue  # no account id has variables of that name
+            with pytest.raises(InvalidInput, match="reserved"):
+                env_prefix(account_id)
+            refused += 1
+    assert refused >= 2  # temporal and paper, at least
+
+
+def test_an_id_outside_the_pattern_is_refused() -> None:
+    for bad in ("Alice", "desk.7", "-x", "", "a" * 49, "alice\n"):
+        with pytest.raises(InvalidInput, match="must match"):
+            env_prefix(bad)
 
 
 def test_half_a_pair_in_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
