@@ -84,7 +84,11 @@ async def detect_drift(deps: Deps, request: DetectRequest) -> Observation:
             "instructed": frozenset(),
         }
     )
-    telemetry.drift(request.account.account_id, {row.asset: row.drift for row in report.assets})
+    telemetry.drift(
+        request.account.account_id,
+        {row.asset: row.drift for row in report.assets},
+        look.policy.band,
+    )
     await deps.ledger.start_cycle(
         CycleStart(
             account_id=request.account.account_id,

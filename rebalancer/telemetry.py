@@ -32,6 +32,7 @@ RATIO_BUCKETS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.5, 2.0, 5.0)
 COST_BUCKETS = (0.0, 1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0)
 
 DRIFT = "rebalance_drift_gauge"
+DRIFT_BAND = "rebalance_drift_band"
 LATENCY = "execution_latency_seconds"
 FIRST_FILL = "execution_first_fill_seconds"
 ORDERS = "rebalance_orders"
@@ -45,6 +46,12 @@ ERRORS = "rebalance_errors"
 REGISTRY = CollectorRegistry()
 _drift = Gauge(
     DRIFT, "Weight minus target, per account and asset", ["account", "asset"], registry=REGISTRY
+)
+_drift_band = Gauge(
+    DRIFT_BAND,
+    "The account's no-trade band: drift beyond it for long is an alert",
+    ["account"],
+    registry=REGISTRY,
 )
 _latency = Histogram(
     LATENCY,
@@ -102,9 +109,10 @@ def _account(account_id: str) -> str:
     return account_id
 
 
-def drift(account_id: str, drifts: Mapping[str, Decimal]) -> None:
+def drift(account_id: str, drifts: Mapping[str, Decimal], band: Decimal) -> None:
     for asset, value in drifts.items():
         _drift.labels(_account(account_id), asset).set(float(value))
+    _drift_band.labels(_account(account_id)).set(float(band))
 
 
 def order_acknowledged(venue: str, symbol: str, since_detect: timedelta | None) -> None:

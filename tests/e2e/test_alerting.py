@@ -205,6 +205,10 @@ async def test_alerts_fire_on_a_live_worker(
                     _get, prom, "/api/v1/query", query='rebalance_drift_gauge{account="alert-ok"}'
                 )
                 assert drift["data"]["result"], "the worker's drift was not scraped"
+                band = await asyncio.to_thread(
+                    _get, prom, "/api/v1/query", query='rebalance_drift_band{account="alert-ok"}'
+                )
+                assert band["data"]["result"], "the band the drift alert compares with is missing"
             await healthy.terminate()
             await stuck.terminate()
     finally:
