@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,11 +22,17 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from rebalancer.account_workflows import start_account
 from rebalancer.cli import Subparsers
-from rebalancer.cli.arguments import parse_duration, parse_targets
+from rebalancer.cli.arguments import (
+    check_account_id,
+    parse_duration,
+    parse_target_weights,
+    parse_targets,
+)
 from rebalancer.config import load_settings
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.domain.numbers import plain
-from rebalancer.domain.snapshot_json import describe
+from rebalancer.domain.snapshot import ASSET_PATTERN
+from rebalancer.domain.snapshot_json import describe, load_json_exact
 from rebalancer.pipeline import search_attributes as sa
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus, ForceRequest, TargetsUpdate
 from rebalancer.temporal_connection import connect
@@ -79,13 +86,12 @@ async def _client() -> tuple[Client, str]:
 
 
 def config_from_args(args: argparse.Namespace) -> AccountConfig:
+    check_account_id("account_id", args.account_id)
     quote, weights = parse_targets("--targets", args.targets)
     policy: dict[str, Any] = {}
     if args.policy:
-        try:
-            policy = json.loads(args.policy)
-        except json.JSONDecodeError as error:
-            raise InvalidInput("--policy", f"not valid JSON: {error.msg}") from None
+        # Exact numbers, duplicate keys refused, nesting bounded: as a snapshot's policy.
+        policy = load_json_exact(args.policy, field="--policy", root="policy")
         if not isinstance(policy, dict):
             raise InvalidInput("--policy", "must be a JSON object of settings")
     policy["check_interval_seconds"] = parse_duration("--check-every", args.check_every)
@@ -116,8 +122,30 @@ async def _add(args: argparse.Namespace) -> int:
     return 0
 
 
+def targets_from_args(args: argparse.Namespace) -> dict[str, str]:
+    """The new weights, checked by the rules the workflow's update validator applies.
+
+    Only the account's quote is unknown here: the workflow holds it. When a BASE/QUOTE
+    symbol names it, it is checked; otherwise a listed asset stands in for it, so every
+    other rule (each weight a fraction, the exact sum of 1, asset names) is still checked
+    before anything is sent, and the workflow checks the quote itself.
+    """
+    account_id = check_account_id("account_id", args.account_id)
+    quote, weights = parse_target_weights("targets", args.targets)
+    if quote is None:
+        listed = [asset for asset in weights if re.fullmatch(ASSET_PATTERN, asset)]
+        quote = "USDT" if "USDT" in listed or not listed else listed[-1]
+    try:
+        AccountConfig.model_validate(
+            {"account_id": account_id, "venue": "paper", "quote": quote, "targets": weights}
+        )
+    except ValidationError as error:
+        raise describe(error) from None
+    return weights
+
+
 async def _targets(args: argparse.Namespace) -> int:
-    _, weights = parse_targets("targets", args.targets)
+    weights = targets_from_args(args)
     client, _ = await _client()
     handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
     try:
@@ -133,6 +161,7 @@ async def _targets(args: argparse.Namespace) -> int:
 
 
 async def _signal(args: argparse.Namespace, name: str) -> int:
+    check_account_id("account_id", args.account_id)
     client, _ = await _client()
     handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
     try:
@@ -149,6 +178,7 @@ async def _signal(args: argparse.Namespace, name: str) -> int:
 
 
 async def _status(args: argparse.Namespace) -> int:
+    check_account_id("account_id", args.account_id)
     client, _ = await _client()
     handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
     try:

@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from rebalancer.cli import Subparsers
+from rebalancer.cli.arguments import read_text_file
 from rebalancer.domain.decide import AssetDecision, Plan, decide
-from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.numbers import plain, to_places
 from rebalancer.domain.orders import PlannedOrder
-from rebalancer.domain.snapshot_json import parse_snapshot
+from rebalancer.domain.snapshot_json import MAX_TEXT_CHARS, parse_snapshot
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -31,13 +31,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    path: Path = args.snapshot
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InvalidInput("--snapshot", f"cannot read {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise InvalidInput("--snapshot", f"{path} is not UTF-8 text") from None
+    text = read_text_file("--snapshot", args.snapshot, MAX_TEXT_CHARS)
     plan = decide(parse_snapshot(text))
     if args.json:
         print(json.dumps(plan_json(plan), separators=(",", ":")))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 from typing import Any
 
 from rich.console import Console
@@ -26,9 +25,9 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from rebalancer.cli import Subparsers
+from rebalancer.cli.arguments import check_account_id, check_schedule_id, parse_cron
 from rebalancer.config import load_settings
 from rebalancer.domain.errors import InvalidInput, RebalancerError
-from rebalancer.pipeline.messages import ACCOUNT_ID_PATTERN
 from rebalancer.temporal_connection import connect
 from workflows.review import ScheduledReviewWorkflow
 
@@ -63,11 +62,11 @@ def _run(coroutine: Any) -> int:
 
 
 async def _create(args: argparse.Namespace) -> int:
-    if not re.match(ACCOUNT_ID_PATTERN, args.account_id):
-        raise InvalidInput("account_id", "lower-case letters, digits, - and _, up to 48")
+    check_account_id("account_id", args.account_id)
+    parse_cron("--cron", args.cron)
+    schedule_id = check_schedule_id("--id", args.id or f"review-{args.account_id}")
     settings = load_settings()
     client = await connect(settings)
-    schedule_id = args.id or f"review-{args.account_id}"
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
             ScheduledReviewWorkflow.run,
@@ -118,6 +117,7 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _manage(args: argparse.Namespace, action: str) -> int:
+    check_schedule_id("schedule_id", args.schedule_id)
     client = await connect(load_settings())
     handle = client.get_schedule_handle(args.schedule_id)
     try:

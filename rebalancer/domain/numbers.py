@@ -5,7 +5,11 @@ decimal128) and banker's rounding. 34 digits carry a 1e-18 quantity step on a 1e
 with room to spare, so no weight or amount is ever rounded by the context itself; rounding
 to an instrument's tick or step is always explicit (``floor_to_step``, ``round_to_tick``).
 
-Floats are refused at the edge: a float has already lost the value the user typed.
+Floats are refused at the edge: a float has already lost the value the user typed. Sizes
+are refused at the types: every ``Dec`` has at most 400 digits and an exponent within +-1000,
+and every typed-in number (``Fraction``, ``BoundedPosDec``, ``BoundedNonNegDec``) at most 40
+digits and 80 decimal places, so no literal such as ``1E-999999999`` reaches an exact
+operation that would need as many digits as its exponent.
 """
 
 from __future__ import annotations
@@ -44,20 +48,93 @@ def _finite(value: Decimal) -> Decimal:
     return value
 
 
-# Decimals serialise as strings so they survive JSON, Temporal payloads and logs exactly.
-Dec = Annotated[
+# Every Dec, computed or typed in, is bounded in its representation: a Decimal literal may
+# carry any exponent (``1E-999999999`` is 12 characters), and an exact operation on it, such as
+# a sum or its fixed-point text, would then need as many digits as the exponent is large. The
+# bounds are far beyond anything computed from bounded inputs (products of a few numbers in
+# 1e-30..1e30 under the 34-digit context, grids of 1e-30 steps) and keep the fixed-point text
+# of any Dec within a few kilobytes.
+DEC_MAX_DIGITS = 400
+DEC_MAX_EXPONENT = 1000
+
+# Typed-in numbers (weights, quantities, prices, settings: every Bounded type and Fraction)
+# are bounded tighter: no weight, quantity or price needs more than 40 digits, or a digit
+# finer than 1e-80 (40 digits below the smallest 1e-30 price).
+INPUT_DIGITS = 40
+INPUT_PLACES = 80
+
+
+def _probe(digits: int) -> decimal.Context:
+    """A context that only counts: its ``plus`` raises ``Rounded`` past ``digits`` digits."""
+    return decimal.Context(
+        prec=digits, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[decimal.Rounded]
+    )
+
+
+_DEC_PROBE = _probe(DEC_MAX_DIGITS)
+_INPUT_PROBE = _probe(INPUT_DIGITS)
+
+
+def _sized(value: Decimal, probe: decimal.Context, lowest: int, highest: int, rule: str) -> Decimal:
+    if value.is_zero():
+        # A zero's exponent carries no value (an underflowed product can have any): keep
+        # the zero, drop the exponent, so its text stays one digit.
+        exponent = value.adjusted()
+        return value if lowest <= exponent <= highest else ZERO.copy_sign(value)
+    # adjusted() is free; counting digits through as_tuple() would first copy a coefficient
+    # of any length, so the probe refuses a long one before that.
+    if not lowest <= value.adjusted() <= highest:
+        raise ValueError(rule)
+    try:
+        probe.plus(value)
+    except decimal.Rounded:
+        raise ValueError(rule) from None
+    if not lowest <= int(value.as_tuple().exponent) <= highest:
+        raise ValueError(rule)
+    return value
+
+
+def _representable(value: Decimal) -> Decimal:
+    return _sized(
+        value,
+        _DEC_PROBE,
+        -DEC_MAX_EXPONENT,
+        DEC_MAX_EXPONENT,
+        f"must have at most {DEC_MAX_DIGITS} digits and an exponent within +-{DEC_MAX_EXPONENT}",
+    )
+
+
+def _input_sized(value: Decimal) -> Decimal:
+    return _sized(
+        value,
+        _INPUT_PROBE,
+        -INPUT_PLACES,
+        DEC_MAX_EXPONENT,
+        f"must have at most {INPUT_DIGITS} digits and {INPUT_PLACES} decimal places",
+    )
+
+
+def _json_text(value: Decimal) -> str:
+    return format(value, "f")
+
+
+# The parsing common to every Dec: floats refused, NaN and infinities too.
+_Number = Annotated[
     Decimal,
     BeforeValidator(_refuse_float),
     AfterValidator(_finite),
-    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+    # Decimals serialise as strings so they survive JSON, Temporal payloads and logs exactly.
+    PlainSerializer(_json_text, return_type=str, when_used="json"),
 ]
+
+Dec = Annotated[_Number, AfterValidator(_representable)]
 NonNegDec = Annotated[Dec, Field(ge=0)]
 PosDec = Annotated[Dec, Field(gt=0)]
-Fraction = Annotated[Dec, Field(ge=0, le=1)]
 
 # Inputs (quantities, prices, filters, settings) are bounded so that no computation on them
 # can leave the context's exponent range or need an absurd precision: 1e30 is far above any
-# balance or price, 1e-30 far below any tick, step or price.
+# balance or price, 1e-30 far below any tick, step or price. The range is checked before the
+# digits, so a value far out of range is told the range it missed.
 INPUT_MAX = Decimal("1e30")
 INPUT_MIN_POSITIVE = Decimal("1e-30")
 
@@ -74,8 +151,13 @@ def _within_positive_range(value: Decimal) -> Decimal:
     return value
 
 
-BoundedNonNegDec = Annotated[NonNegDec, AfterValidator(_at_most_input_max)]
-BoundedPosDec = Annotated[PosDec, AfterValidator(_within_positive_range)]
+Fraction = Annotated[_Number, Field(ge=0, le=1), AfterValidator(_input_sized)]
+BoundedNonNegDec = Annotated[
+    _Number, Field(ge=0), AfterValidator(_at_most_input_max), AfterValidator(_input_sized)
+]
+BoundedPosDec = Annotated[
+    _Number, Field(gt=0), AfterValidator(_within_positive_range), AfterValidator(_input_sized)
+]
 
 
 P = ParamSpec("P")
@@ -158,18 +240,38 @@ def round_to_tick(price: Decimal, tick: Decimal, *, side: str) -> Decimal:
     return _grid(price, tick, up=side != "buy")
 
 
+# The widest exact sum: Decs span at most 2 x 1000 exponents and 400 digits. Terms further
+# apart come from no validated model, and summing them exactly could take gigabytes.
+EXACT_SUM_MAX_DIGITS = 2 * DEC_MAX_EXPONENT + DEC_MAX_DIGITS + 100
+_SUM_PROBE = _probe(EXACT_SUM_MAX_DIGITS)
+
+
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
     """The sum with no rounding at all, however many digits the terms carry.
 
     For rules that say "exactly", such as targets summing to 1: a 34-digit sum could round
-    a total of 1 + 1e-40 to 1.
+    a total of 1 + 1e-40 to 1. Terms too far apart to sum in ``EXACT_SUM_MAX_DIGITS`` digits
+    raise ``ValueError`` rather than exhaust memory.
     """
-    terms = list(values)
+    # A zero adds no value, whatever its exponent (``0E-100000000`` is a zero).
+    terms = [term for term in values if not term.is_zero()]
     if not terms:
         return ZERO
+    too_wide = f"terms span more than {EXACT_SUM_MAX_DIGITS} digits: too wide to sum exactly"
+    for term in terms:
+        if not term.is_finite():
+            raise ValueError("cannot sum a non-finite number")
+        # Before as_tuple(), which copies a coefficient of any length.
+        try:
+            _SUM_PROBE.plus(term)
+        except decimal.Rounded:
+            raise ValueError(too_wide) from None
     high = max(max(term.adjusted(), 0) for term in terms)
     low = min(min(int(term.as_tuple().exponent), 0) for term in terms)
-    context = _wide(high - low + 2 + len(str(len(terms))))
+    digits = high - low + 2 + len(str(len(terms)))
+    if digits > EXACT_SUM_MAX_DIGITS:
+        raise ValueError(too_wide)
+    context = _wide(digits)
     total = ZERO
     for term in terms:
         total = context.add(total, term)

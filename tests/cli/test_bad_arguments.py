@@ -124,11 +124,21 @@ CASES = [
     (["demo", "--minutes", "-1"], "--minutes"),
     (["dev", "up", "--temporal-port", "notaport"], "--temporal-port"),
     (["plan", "--snapshot", "/nonexistent.json"], "--snapshot"),
+    # Hostile input (the issue's own cases): each used to dial Temporal, or worse.
+    (["account", "targets", "x", "BTC/USDT=1.5,USDT=-0.5"], "targets.BTC"),
+    (["account", "targets", "x", "BTC/USDT=NaN,USDT=1"], "targets.BTC"),
+    (["account", "targets", "x", "BTC/USDT=0.6,USDT=0.6"], "sum to exactly 1"),
+    (["account", "targets", "x y", "BTC/USDT=0.5,USDT=0.5"], "account_id"),
+    (["account", "targets", "../x", "BTC/USDT=0.5,USDT=0.5"], "account_id"),
+    (["account", "targets", "a" * 500, "BTC/USDT=0.5,USDT=0.5"], "account_id"),
+    (["account", "pause", "a/../b"], "account_id"),
+    (["schedule", "create", "a1", "--cron", "not a cron"], "--cron"),
+    (["plan", "--snapshot", "/dev/zero"], "--snapshot"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("argv", "named"), CASES, ids=[" ".join(c[0][:3]) + f" [{c[1]}]" for c in CASES]
+    ("argv", "named"), CASES, ids=[" ".join(a[:20] for a in c[0][:3]) + f" [{c[1]}]" for c in CASES]
 )
 def test_bad_argument_is_refused_in_one_line(argv: list[str], named: str) -> None:
     # Temporal is unreachable on purpose: none of these may get as far as connecting.

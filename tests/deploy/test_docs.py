@@ -35,8 +35,8 @@ from tests.deploy.markdown_code import argv, commands_of, fenced, inline, shell_
 from tests.deploy.promql import SUFFIXES, exported_series
 from tests.deploy.stack_files import (
     COMPOSE_FILE,
-    REPO,
     DOCS,
+    REPO,
     Variable,
     compose,
     raw_compose,
