@@ -24,6 +24,7 @@ COMMANDS = [
     "db",
     "worker",
     "account",
+    "paper",
     "schedule",
     "dev",
     "paper_venue",

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from rebalancer.account_workflows import start_account
@@ -37,6 +37,10 @@ from rebalancer.pipeline import search_attributes as sa
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus, ForceRequest, TargetsUpdate
 from rebalancer.temporal_connection import connect
 from workflows.account import AccountWorkflow, workflow_id
+
+# Registration retries a handful of times within seconds (workflows/steps.py REGISTER_RETRY);
+# beyond this the worker is not there.
+REGISTRATION_WAIT_SECONDS = 60
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -113,12 +117,32 @@ async def _add(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     client, task_queue = await _client()
     try:
-        await start_account(client, config, task_queue)
+        handle = await start_account(client, config, task_queue)
     except WorkflowAlreadyStartedError:
         raise InvalidInput(
             "account_id", f"{config.account_id} already runs; change it with `account targets`"
         ) from None
-    print(f"account {config.account_id} started as workflow {workflow_id(config.account_id)}")
+    # Return once the account is registered (its venue answered, its markets exist, its
+    # keys work), or fail with the cause: not 300 ms later in a worker's log.
+    try:
+        async with asyncio.timeout(REGISTRATION_WAIT_SECONDS):
+            await handle.execute_update(AccountWorkflow.await_registration)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause.message if isinstance(error.cause, ApplicationError) else error
+        raise RebalancerError(
+            f"account {config.account_id} {cause}; it retries by itself once that is fixed "
+            f"(`rebalancer account status {config.account_id}`)"
+        ) from None
+    except TimeoutError:
+        raise RebalancerError(
+            f"account {config.account_id} was started but no worker registered it within "
+            f"{REGISTRATION_WAIT_SECONDS} s: is `rebalancer worker` running on task queue "
+            f"{task_queue!r}?"
+        ) from None
+    print(
+        f"account {config.account_id} registered and started as workflow "
+        f"{workflow_id(config.account_id)}"
+    )
     return 0
 
 
@@ -194,29 +218,59 @@ async def _status(args: argparse.Namespace) -> int:
 
 async def _list(args: argparse.Namespace) -> int:
     client, _ = await _client()
-    rows = []
-    async for execution in client.list_workflows(
-        "WorkflowType = 'AccountWorkflow' AND ExecutionStatus = 'Running'"
-    ):
-        attributes = execution.typed_search_attributes
-        rows.append(
-            {
-                "account_id": attributes.get(sa.ACCOUNT) or execution.id.removeprefix("account-"),
-                "workflow_id": execution.id,
-                "state": attributes.get(sa.STATE),
-                "max_drift": attributes.get(sa.MAX_DRIFT),
-                "started": execution.start_time.isoformat() if execution.start_time else None,
-            }
+    executions = [
+        execution
+        async for execution in client.list_workflows(
+            "WorkflowType = 'AccountWorkflow' AND ExecutionStatus = 'Running'"
         )
+    ]
+    # Each account's own status adds its last cycle and, when it needs attention, the cause;
+    # a few at a time, so a large fleet does not flood the server.
+    gate = asyncio.Semaphore(16)
+
+    async def row(execution: Any) -> dict[str, Any]:
+        attributes = execution.typed_search_attributes
+        found: dict[str, Any] = {
+            "account_id": attributes.get(sa.ACCOUNT) or execution.id.removeprefix("account-"),
+            "workflow_id": execution.id,
+            "state": attributes.get(sa.STATE),
+            "max_drift": attributes.get(sa.MAX_DRIFT),
+            "started": execution.start_time.isoformat() if execution.start_time else None,
+            "last_cycle": None,
+            "attention": None,
+        }
+        handle = client.get_workflow_handle_for(AccountWorkflow.run, execution.id)
+        try:
+            async with gate, asyncio.timeout(10):
+                status = await handle.query(AccountWorkflow.status)
+        except (RPCError, TimeoutError):
+            return found  # the search attributes still tell its state
+        last = status.last_cycle
+        found["state"] = status.state
+        found["attention"] = status.attention
+        if last is not None:
+            found["last_cycle"] = {
+                "cycle": last.cycle,
+                "status": last.status,
+                "ended_at": last.ended_at.isoformat() if last.ended_at else None,
+            }
+        return found
+
+    rows = await asyncio.gather(*(row(execution) for execution in executions))
     if args.json:
         print(json.dumps({"accounts": rows}))
         return 0
     table = Table(title="Accounts")
-    for column in ("account", "state", "max |drift|", "started"):
+    for column in ("account", "state", "max |drift|", "last cycle", "cause"):
         table.add_column(column)
-    for row in sorted(rows, key=lambda r: str(r["account_id"])):
+    for found in sorted(rows, key=lambda r: str(r["account_id"])):
+        last = found["last_cycle"]
         table.add_row(
-            str(row["account_id"]), str(row["state"]), str(row["max_drift"]), str(row["started"])
+            str(found["account_id"]),
+            str(found["state"]),
+            str(found["max_drift"]),
+            f"{last['cycle']} {last['status']} {last['ended_at'] or ''}" if last else "-",
+            str(found["attention"] or ""),
         )
     Console().print(table)
     return 0
@@ -237,6 +291,8 @@ def render_status(status: AccountStatus) -> None:
     console.print(
         f"[bold]{status.account_id}[/bold] on {status.venue}: {status.state}, cycle {status.cycle}"
     )
+    if status.attention is not None:
+        console.print(f"[bold red]needs attention:[/bold red] {status.attention}")
     console.print(f"targets: {_weights(status.targets)}")
     table = Table()
     for column in ("asset", "target", "drift"):
