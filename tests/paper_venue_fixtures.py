@@ -7,6 +7,10 @@ the calm scenario and two accounts, waits until ``/admin/health`` answers, yield
 Limits are generous by default so that unrelated tests sharing the venue never trip them;
 a test that changes faults or limits uses ``paper_faults`` (restores the defaults after).
 Tests that need clean balances create their own account with ``new_account``.
+
+The venue's admin token is passed in ``REBALANCER_PAPER_ADMIN_TOKEN`` (never on argv), and
+the session fixture sets that variable in this process too, so a ``PaperAdmin`` built from
+the venue's URL alone finds it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,11 +26,13 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from rebalancer.paper.admin_token import TOKEN_ENV
 
 SEED = 42
 SCENARIO = "calm"
@@ -81,6 +88,7 @@ class PaperVenueProcess:
     base_url: str
     accounts: list[PaperAccount]
     process: subprocess.Popen[str]
+    admin_token: str = field(default="", repr=False)
 
     def __iter__(self) -> Iterator[Any]:
         """Unpacks as ``base_url, accounts``."""
@@ -93,7 +101,10 @@ class PaperVenueProcess:
             f"{self.base_url}/admin/{path.lstrip('/')}",
             data=data,
             method="POST" if data is not None else "GET",
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.admin_token}",
+            },
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
@@ -141,11 +152,14 @@ def _wait_for_url(process: subprocess.Popen[str], timeout: float) -> str:
     raise RuntimeError("paper venue did not start listening in time")
 
 
-def _wait_for_health(url: str, timeout: float) -> None:
+def _wait_for_health(url: str, token: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
+    request = urllib.request.Request(
+        f"{url}/admin/health", headers={"Authorization": f"Bearer {token}"}
+    )
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/admin/health", timeout=2) as response:
+            with urllib.request.urlopen(request, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -160,6 +174,7 @@ def start_paper_venue(
     """Start ``rebalancer paper-venue`` on a free port; the caller stops it."""
     accounts_file = workdir / f"paper-accounts-{uuid.uuid4().hex[:8]}.json"
     chosen = accounts if accounts is not None else ACCOUNTS
+    token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
     accounts_file.write_text(json.dumps({"accounts": chosen}), encoding="utf-8")
     command = [
         sys.executable,
@@ -178,6 +193,9 @@ def start_paper_venue(
         str(WEIGHT_LIMIT),
         "--orders-limit",
         str(ORDERS_LIMIT),
+        # Here rather than in the user's state directory.
+        "--admin-token-file",
+        str(workdir / f"{accounts_file.stem}.token"),
         *extra,
     ]
     # stderr goes to a file: a pipe nobody drains could fill up and stall the server.
@@ -187,12 +205,12 @@ def start_paper_venue(
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", TOKEN_ENV: token},
     )
     log.close()
     try:
         url = _wait_for_url(process, 30)
-        _wait_for_health(url, 10)
+        _wait_for_health(url, token, 10)
     except Exception:
         stop_paper_venue(process)
         raise
@@ -203,6 +221,7 @@ def start_paper_venue(
             for a in chosen
         ],
         process=process,
+        admin_token=token,
     )
 
 
@@ -222,9 +241,12 @@ def stop_paper_venue(process: subprocess.Popen[str]) -> int:
 @pytest.fixture(scope="session")
 def paper_venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperVenueProcess]:
     venue = start_paper_venue(tmp_path_factory.mktemp("paper-venue"))
+    environment = pytest.MonkeyPatch()
+    environment.setenv(TOKEN_ENV, venue.admin_token)
     try:
         yield venue
     finally:
+        environment.undo()
         stop_paper_venue(venue.process)
 
 

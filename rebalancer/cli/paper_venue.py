@@ -1,4 +1,10 @@
-"""``rebalancer paper-venue``: the Binance-dialect exchange simulator, as its own process."""
+"""``rebalancer paper-venue``: the Binance-dialect exchange simulator, as its own process.
+
+Secrets never come from the command line, where ``ps`` shows them to every user: the API
+secret of ``--api-key`` comes from ``REBALANCER_PAPER_API_SECRET`` or ``--api-secret-file``,
+the admin token from ``REBALANCER_PAPER_ADMIN_TOKEN`` (else a fresh one), and the venue
+writes the admin token to a file only its user can read (see rebalancer.paper.admin_token).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +16,25 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rebalancer.cli import Subparsers
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.paper.account_specs import AccountSpec, load_accounts_file, parse_balances
+from rebalancer.paper.admin_token import (
+    default_token_file,
+    remove_token_file,
+    token_from_env,
+    write_token_file,
+)
 from rebalancer.paper.daily_bars import bars_file
 from rebalancer.paper.faults import FaultSettings
 from rebalancer.paper.instruments import DEFAULT_INSTRUMENTS
 from rebalancer.paper.scenarios import SCENARIOS, scenario_named
 from rebalancer.paper.server.state import ServerSettings, VenueServer
+
+SECRET_ENV = "REBALANCER_PAPER_API_SECRET"
+TOKEN_ENV_HELP = "$REBALANCER_PAPER_ADMIN_TOKEN, else a fresh random one"
 
 
 def _positive_float(text: str) -> float:
@@ -75,7 +91,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
         description=(
             "Serve a simulated exchange over HTTP in Binance's spot REST dialect: stock "
             "ccxt.binance with its URLs pointed here trades against it. Accounts come from "
-            "--api-key/--api-secret/--balances and/or --accounts-file."
+            "--api-key/--api-secret-file/--balances and/or --accounts-file."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
@@ -100,7 +116,14 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
         help="market seconds per wall second (default 1)",
     )
     parser.add_argument("--api-key", help="API key of one account")
-    parser.add_argument("--api-secret", help="API secret of that account")
+    parser.add_argument(
+        "--api-secret-file",
+        type=Path,
+        help=f"file holding the API secret of that account (or set {SECRET_ENV})",
+    )
+    # Kept only to refuse it by name: argparse would otherwise take --api-secret as an
+    # abbreviation of --api-secret-file.
+    parser.add_argument("--api-secret", help=argparse.SUPPRESS)
     parser.add_argument("--balances", help="its balances, e.g. USDT=100000,BTC=1")
     parser.add_argument("--accounts-file", type=Path, help="JSON file of accounts")
     parser.add_argument(
@@ -112,7 +135,36 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--latency-ms", type=_non_negative_float, help="added latency per request (ms)"
     )
+    parser.add_argument(
+        "--admin-token-file",
+        type=Path,
+        help=(
+            "where to write the /admin token (mode 0600; default: one per port in the state "
+            f"directory); the token is {TOKEN_ENV_HELP}"
+        ),
+    )
     parser.set_defaults(handler=handle)
+
+
+def _api_secret(args: argparse.Namespace) -> str | None:
+    if args.api_secret is not None:
+        raise InvalidInput(
+            "--api-secret",
+            f"a secret on the command line is visible to every user (ps); set {SECRET_ENV} "
+            "or use --api-secret-file (and change the secret you just exposed)",
+        )
+    if args.api_secret_file is not None:
+        try:
+            secret: str = args.api_secret_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or "not UTF-8 text"
+            raise InvalidInput(
+                "--api-secret-file", f"cannot read {args.api_secret_file}: {reason}"
+            ) from None
+        if not secret:
+            raise InvalidInput("--api-secret-file", f"{args.api_secret_file} is empty")
+        return secret
+    return os.environ.get(SECRET_ENV) or None
 
 
 def settings_from(args: argparse.Namespace) -> ServerSettings:
@@ -120,16 +172,22 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
     accounts: list[AccountSpec] = []
     if args.accounts_file is not None:
         accounts += load_accounts_file(args.accounts_file)
-    if (args.api_key is None) != (args.api_secret is None):
-        raise InvalidInput("--api-key", "--api-key and --api-secret come together")
+    secret = _api_secret(args)
+    if args.api_secret_file is not None and args.api_key is None:
+        raise InvalidInput("--api-secret-file", "needs --api-key")
     if args.balances is not None and args.api_key is None:
-        raise InvalidInput("--balances", "needs --api-key and --api-secret")
+        raise InvalidInput("--balances", "needs --api-key")
     if args.api_key is not None:
+        if secret is None:
+            raise InvalidInput(
+                "--api-key", f"needs its secret in {SECRET_ENV} or --api-secret-file"
+            )
+        balances = parse_balances(args.balances) if args.balances else {}
         try:
             spec = AccountSpec(
                 api_key=args.api_key,
-                api_secret=args.api_secret,
-                balances=parse_balances(args.balances) if args.balances else {},
+                api_secret=secret,
+                balances=balances,
             )
         except ValueError as error:
             raise InvalidInput("--api-key", str(error).splitlines()[0]) from None
@@ -160,16 +218,17 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         weight_limit=args.weight_limit,
         orders_limit=args.orders_limit,
         faults=faults,
+        admin_token=token_from_env(),
     )
 
 
 def handle(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    asyncio.run(_run(settings))
+    asyncio.run(_run(settings, args.admin_token_file))
     return 0
 
 
-async def _run(settings: ServerSettings) -> None:
+async def _run(settings: ServerSettings, token_file: Path | None) -> None:
     # Imported here: the rest of the CLI never needs aiohttp's server side.
     from rebalancer.paper.server.app import serve
 
@@ -178,10 +237,22 @@ async def _run(settings: ServerSettings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
+    written: list[tuple[Path, str]] = []
+
     def ready(url: str, server: VenueServer) -> None:
+        # Only now: the port is known (--port 0), and a venue that failed to bind must not
+        # overwrite the token file of the one already listening there.
+        path = token_file or default_token_file(urlsplit(url).port or settings.port)
+        try:
+            write_token_file(path, server.admin_token)
+            written.append((path, server.admin_token))
+            where = f"admin token in {path}"
+        except OSError as error:
+            where = f"admin token NOT written to {path}: {error.strerror}"
         print(
             f"paper-venue listening on {url} (scenario {settings.scenario}, seed "
-            f"{settings.seed}, speed {settings.speed:g}, {len(settings.accounts)} accounts)",
+            f"{settings.seed}, speed {settings.speed:g}, {len(settings.accounts)} accounts; "
+            f"{where})",
             flush=True,
         )
 
@@ -192,4 +263,7 @@ async def _run(settings: ServerSettings) -> None:
         raise InvalidInput(
             "--port", f"cannot listen on {settings.host}:{settings.port}: {reason}"
         ) from None
+    finally:
+        for path, token in written:
+            remove_token_file(path, token)
     print("paper-venue stopped", file=sys.stderr, flush=True)

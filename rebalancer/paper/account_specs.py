@@ -12,17 +12,21 @@ Accounts file (``--accounts-file``)::
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError
 
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen
-from rebalancer.domain.numbers import Dec, NonNegDec
+from rebalancer.domain.numbers import INPUT_MAX, BoundedNonNegDec, Dec
 from rebalancer.domain.snapshot_json import describe
 
 KEY_PATTERN = r"^[A-Za-z0-9_\-]{1,128}$"
+ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"
+Asset = Annotated[str, Field(pattern=ASSET_PATTERN)]
 
 
 class AccountSpec(Frozen):
@@ -30,7 +34,8 @@ class AccountSpec(Frozen):
     # SecretStr keeps the secret out of every repr, log line and error message.
     api_secret: SecretStr = Field(min_length=1)
     account_id: str | None = Field(default=None, pattern=KEY_PATTERN)
-    balances: dict[str, NonNegDec] = Field(default_factory=dict)
+    # Bounded: a balance of 1e20 already overflowed the 28-digit arithmetic of the answers.
+    balances: dict[Asset, BoundedNonNegDec] = Field(default_factory=dict)
     maker_fee: Dec | None = Field(default=None, ge=0, le=1)
     taker_fee: Dec | None = Field(default=None, ge=0, le=1)
 
@@ -51,7 +56,7 @@ def parse_balances(text: str, field: str = "--balances") -> dict[str, Decimal]:
             continue
         asset, sep, amount = part.partition("=")
         asset = asset.strip().upper()
-        if not sep or not asset.isalnum():
+        if not sep or not re.fullmatch(ASSET_PATTERN, asset):
             raise InvalidInput(field, f"{part!r} is not ASSET=AMOUNT (e.g. USDT=100000,BTC=1)")
         try:
             value = Decimal(amount.strip())
@@ -59,6 +64,8 @@ def parse_balances(text: str, field: str = "--balances") -> dict[str, Decimal]:
             raise InvalidInput(field, f"amount of {asset} must be a decimal number") from None
         if not value.is_finite() or value < 0:
             raise InvalidInput(field, f"amount of {asset} must be a non-negative number")
+        if value > INPUT_MAX:
+            raise InvalidInput(field, f"amount of {asset} must be at most 1e30")
         balances[asset] = value
     if not balances:
         raise InvalidInput(field, "needs at least one ASSET=AMOUNT")

@@ -1,8 +1,13 @@
-"""A client for the paper venue's /admin endpoints (the venue's own records, not ccxt's)."""
+"""A client for the paper venue's /admin endpoints (the venue's own records, not ccxt's).
+
+The admin token comes from ``token``, else ``REBALANCER_PAPER_ADMIN_TOKEN``, else the token
+file the venue wrote (``token_file``, else the default one for the URL's port).
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -10,6 +15,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from rebalancer.domain.errors import RebalancerError
+from rebalancer.paper.admin_token import HEADER, SCHEME, TOKEN_ENV, resolve_token, token_file_for
 from rebalancer.venue.models import Balance
 
 
@@ -18,12 +24,25 @@ class PaperAdminError(RebalancerError):
 
 
 class PaperAdmin:
-    def __init__(self, base_url: str) -> None:
+    def __init__(
+        self, base_url: str, *, token: str | None = None, token_file: Path | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._token_file = token_file
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> PaperAdmin:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        token = self._token or resolve_token(self.base_url, self._token_file)
+        if token is None:
+            where = self._token_file or token_file_for(self.base_url)
+            raise PaperAdminError(
+                f"no admin token for the paper venue at {self.base_url}: set {TOKEN_ENV} "
+                f"or start the venue so that it writes {where}"
+            )
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=30), headers={HEADER: f"{SCHEME} {token}"}
+        )
         return self
 
     async def __aexit__(

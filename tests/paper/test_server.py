@@ -50,7 +50,8 @@ async def venue_server(clock: Clock) -> VenueServer:
 
 @pytest.fixture
 async def client(venue_server: VenueServer) -> AsyncIterator[TestClient[Any, Any]]:
-    async with TestClient(TestServer(create_app(venue_server))) as test_client:
+    headers = {"Authorization": f"Bearer {venue_server.admin_token}"}
+    async with TestClient(TestServer(create_app(venue_server)), headers=headers) as test_client:
         yield test_client
 
 

@@ -1,7 +1,11 @@
 """Admin endpoints outside the Binance dialect, for the demo and the chaos tests.
 
-No signing; only loopback clients are served. JSON in, JSON out; a refused request gets
-400 with ``{"error": "<field>: <rule>"}``.
+Only loopback clients are served, and only with ``Authorization: Bearer <admin token>``
+(see rebalancer.paper.admin_token), a Host header naming a loopback address or the bound
+host, and ``Content-Type: application/json`` on a POST. Being on loopback is not enough: any
+web page the user has open can send a "simple" text/plain POST to 127.0.0.1, and a page
+behind a rebound DNS name can even read the answers. JSON in, JSON out; a refused request
+gets a 4xx with ``{"error": "<field>: <rule>"}``.
 
     GET  /admin/health                          liveness, scenario, seed, clocks
     GET  /admin/market                          mid, volatility, best bid/ask per symbol
@@ -19,11 +23,12 @@ No signing; only loopback clients are served. JSON in, JSON out; a refused reque
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -31,14 +36,14 @@ from pydantic import ValidationError
 from rebalancer.domain.numbers import plain
 from rebalancer.domain.snapshot_json import describe
 from rebalancer.paper.account_specs import AccountSpec
+from rebalancer.paper.admin_token import HEADER, SCHEME
 from rebalancer.paper.faults import AMBIGUOUS_MODES
 from rebalancer.paper.orders import OrderRejected, PaperOrder
 from rebalancer.paper.server.dialect import millis
-
-if TYPE_CHECKING:
-    from rebalancer.paper.server.state import VenueServer
+from rebalancer.paper.server.state import VenueServer
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ADMIN_SERVER: web.AppKey[VenueServer] = web.AppKey("paper_venue_admin", VenueServer)
 
 FAULT_FIELDS = {
     "latency_ms": float,
@@ -62,19 +67,29 @@ ACTION_FIELDS = {
     "ambiguous_next_orders": int,
     "reset_limits": bool,
 }
+# Every numeric setting lies in [0, MAX_SETTING]: 1e9 (31 years of seconds, a billion orders)
+# is far past any real setting, and the bound keeps floats finite and datetimes in range.
+# Latency has a tighter one: over a minute per request only hangs the venue's own clients.
+MAX_SETTING = Decimal(10**9)
+MAX_LATENCY_MS = Decimal(60_000)
 
 
 class AdminError(Exception):
-    def __init__(self, field: str, rule: str, status: int = 400) -> None:
+    def __init__(
+        self, field: str, rule: str, status: int = 400, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(f"{field}: {rule}")
         self.status = status
+        self.headers = headers
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
-        text=json.dumps(data, separators=(",", ":")),
+        # allow_nan=False: a NaN would reach the client as invalid JSON; better a loud 500.
+        text=json.dumps(data, separators=(",", ":"), allow_nan=False),
         status=status,
         content_type="application/json",
+        headers=headers,
     )
 
 
@@ -87,23 +102,83 @@ def _loopback(remote: str | None) -> bool:
         return False
 
 
+def _host_name(host: str) -> str:
+    """The name or address in a Host header, without its port."""
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    name, _, _ = host.partition(":") if host.count(":") == 1 else (host, "", "")
+    return name.rstrip(".").lower()
+
+
+def host_allowed(host: str | None, bound: str) -> bool:
+    """Loopback names and addresses, or the address the venue was told to listen on.
+
+    A DNS-rebinding page reaches 127.0.0.1 under its own name, which it cannot make
+    ``localhost`` or an IP literal: refusing every other name is what stops it.
+    """
+    if not host:
+        return False
+    name = _host_name(host)
+    if name == "localhost" or _loopback(name):
+        return True
+    wildcard = bound in ("", "0.0.0.0", "::")
+    return not wildcard and name == _host_name(bound)
+
+
+def check_request(request: web.Request, token: str, bound_host: str) -> None:
+    """Refuse an admin request that a web page, rather than the venue's user, could send."""
+    if not host_allowed(request.headers.get("Host"), bound_host):
+        raise AdminError("Host", "must be a loopback address or the venue's own host", 403)
+    scheme, _, given = request.headers.get(HEADER, "").partition(" ")
+    expected = token.encode()
+    # Constant time: the token must not leak a byte at a time through response timing.
+    if scheme.lower() != SCHEME.lower() or not hmac.compare_digest(
+        given.strip().encode("utf-8", "surrogateescape"), expected
+    ):
+        raise AdminError(
+            HEADER, f"{SCHEME} <admin token> is missing or wrong", 401, {"WWW-Authenticate": SCHEME}
+        )
+    # text/plain and form posts are what a browser sends cross-site without asking first.
+    if request.method == "POST" and request.content_type != "application/json":
+        raise AdminError("Content-Type", "must be application/json", 415)
+
+
 @web.middleware
 async def admin_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/admin/"):
         return await handler(request)
     if not _loopback(request.remote):
         return _json({"error": "admin endpoints serve loopback clients only"}, 403)
+    server: VenueServer = request.app[ADMIN_SERVER]
     try:
+        check_request(request, server.admin_token, server.settings.host)
         return await handler(request)
     except AdminError as error:
-        return _json({"error": str(error)}, error.status)
+        return _json({"error": str(error)}, error.status, error.headers)
+    except web.HTTPException as error:
+        if not 400 <= error.status < 500:
+            raise
+        # 404/405/413 from aiohttp, in the same JSON shape as every other refusal.
+        return _json({"error": f"request: {error.reason}"}, error.status)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
-        data = json.loads(await request.text() or "{}", parse_float=Decimal)
+        text = (await request.read()).decode("utf-8")
+        data = json.loads(text or "{}", parse_float=Decimal, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise AdminError("body", f"not JSON: {error.msg}") from None
+    except UnicodeDecodeError:
+        raise AdminError("body", "not UTF-8") from None
+    except RecursionError:
+        raise AdminError("body", "nested too deeply") from None
+    except ValueError as error:
+        # NaN/Infinity, or an integer too long for Python to parse.
+        raise AdminError("body", f"not JSON: {error}") from None
     if not isinstance(data, dict):
         raise AdminError("body", "must be a JSON object")
     return data
@@ -300,9 +375,13 @@ def _coerce(key: str, raw: Any, kind: type) -> Any:
     if isinstance(raw, bool) or not isinstance(raw, int | Decimal | str):
         raise AdminError(key, "must be a number")
     try:
-        value = Decimal(str(raw))
-    except ArithmeticError:
+        value = Decimal(raw) if isinstance(raw, int | Decimal) else Decimal(raw.strip())
+    except (ArithmeticError, ValueError):
         raise AdminError(key, "must be a number") from None
+    # "NaN" passes Decimal() and every comparison, and came back as invalid JSON.
+    highest = MAX_LATENCY_MS if key.startswith("latency") else MAX_SETTING
+    if not value.is_finite() or not 0 <= value <= highest:
+        raise AdminError(key, f"must be a number from 0 to {highest}")
     if kind is int:
         if value != value.to_integral_value():
             raise AdminError(key, "must be a whole number")
@@ -311,6 +390,7 @@ def _coerce(key: str, raw: Any, kind: type) -> Any:
 
 
 def add_admin_routes(app: web.Application, server: VenueServer) -> None:
+    app[ADMIN_SERVER] = server
     app.middlewares.append(admin_middleware)
     api = AdminApi(server)
     routes = app.router

@@ -64,7 +64,9 @@ async def binance_middleware(request: web.Request, handler: Handler) -> web.Stre
             server.faults.count_maintenance_refusal()
             raise dialect.MAINTENANCE
         raw_query = request.rel_url.raw_query_string
-        body = await request.text() if request.can_read_body else ""
+        # Bytes that are not UTF-8 become U+FFFD and fail the parameter's legal range below
+        # (and the signature), instead of a UnicodeDecodeError and a 500.
+        body = (await request.read()).decode("utf-8", "replace") if request.can_read_body else ""
         params = dict(parse_qsl(raw_query, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))
         _PARSED.set(_Parsed(params, raw_query, body))
@@ -76,6 +78,11 @@ async def binance_middleware(request: web.Request, handler: Handler) -> web.Stre
         if used is not None:
             headers["X-MBX-USED-WEIGHT-1M"] = str(used)
         return _json(error.body(), error.status, headers)
+    except web.HTTPException as error:
+        if not 400 <= error.status < 500:
+            raise
+        # aiohttp's own 404/405/413: JSON like every other answer, so clients can parse it.
+        return _json({"code": -1000, "msg": error.reason}, error.status)
     response.headers["X-MBX-USED-WEIGHT-1M"] = str(used)
     return response
 
@@ -103,23 +110,42 @@ def _required(params: dict[str, str], name: str) -> str:
     return value
 
 
+def _client_id(params: dict[str, str], name: str) -> str | None:
+    value = params.get(name)
+    if not value:
+        return None
+    if not dialect.CLIENT_ID_PARAM.fullmatch(value):
+        raise dialect.illegal(name, dialect.CLIENT_ID_PARAM)
+    return value
+
+
 def _decimal(params: dict[str, str], name: str) -> Decimal | None:
     value = params.get(name)
     if value is None or value == "":
         return None
-    if not dialect.DECIMAL_PARAM.match(value):
+    if not dialect.DECIMAL_PARAM.fullmatch(value):
         raise dialect.illegal(name)
     return Decimal(value)
 
 
-def _integer(params: dict[str, str], name: str) -> int | None:
+def _integer(
+    params: dict[str, str], name: str, *, low: int = 0, high: int = 2**63 - 1
+) -> int | None:
+    """A Binance LONG parameter: digits only (int() would take "+1", " 1" or "1_0")."""
     value = params.get(name)
     if value is None or value == "":
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise dialect.illegal(name) from None
+    if not dialect.LONG_PARAM.fullmatch(value):
+        raise dialect.illegal(name, dialect.LONG_PARAM)
+    number = int(value)
+    if not low <= number <= high:
+        raise dialect.invalid(name)
+    return number
+
+
+def _millis(params: dict[str, str], name: str) -> datetime | None:
+    value = _integer(params, name, high=dialect.LATEST_MILLIS)
+    return from_millis(value) if value is not None else None
 
 
 class BinanceApi:
@@ -168,6 +194,8 @@ class BinanceApi:
             if required:
                 raise dialect.mandatory("symbol")
             return None
+        if not dialect.SYMBOL_PARAM.fullmatch(name):
+            raise dialect.illegal("symbol", dialect.SYMBOL_PARAM)
         try:
             return self.venue.symbol(name)
         except OrderRejected as error:
@@ -189,12 +217,15 @@ class BinanceApi:
         instruments = self.venue.instruments
         wanted: list[str] = []
         if params.get("symbol"):
+            if not dialect.SYMBOL_PARAM.fullmatch(params["symbol"]):
+                raise dialect.illegal("symbol", dialect.SYMBOL_PARAM)
             wanted = [params["symbol"]]
         elif params.get("symbols"):
-            try:
-                wanted = [str(s) for s in json.loads(params["symbols"])]
-            except (ValueError, TypeError):
-                raise dialect.illegal("symbols") from None
+            # The legal range first: it admits only a flat list of short strings, so json
+            # never meets the deep nesting that made it raise RecursionError.
+            if not dialect.SYMBOLS_PARAM.fullmatch(params["symbols"]):
+                raise dialect.illegal("symbols", dialect.SYMBOLS_PARAM)
+            wanted = json.loads(params["symbols"])
         if wanted:
             for name in wanted:
                 if name not in {i.venue_symbol for i in instruments}:
@@ -215,9 +246,7 @@ class BinanceApi:
         params = _params(request)
         symbol = self.symbol(params)
         assert symbol is not None
-        limit = _integer(params, "limit") or 100
-        if limit < 1:
-            raise dialect.illegal("limit")
+        limit = _integer(params, "limit", low=1) or 100
         book = self.venue.book(symbol, self.server.now(), min(limit, 5000))
         return _json(dialect.depth(book, millis(self.server.now())))
 
@@ -335,7 +364,7 @@ class BinanceApi:
             quantity=_decimal(params, "quantity"),
             price=_decimal(params, "price"),
             quote_quantity=_decimal(params, "quoteOrderQty"),
-            client_order_id=params.get("newClientOrderId") or None,
+            client_order_id=_client_id(params, "newClientOrderId"),
             time_in_force=time_in_force,
         )
         try:
@@ -355,7 +384,7 @@ class BinanceApi:
 
     def _order_ref(self, params: dict[str, str]) -> tuple[int | None, str | None]:
         order_id = _integer(params, "orderId")
-        client_id = params.get("origClientOrderId") or None
+        client_id = _client_id(params, "origClientOrderId")
         if order_id is None and client_id is None:
             raise ApiError(
                 400,
@@ -388,6 +417,8 @@ class BinanceApi:
         symbol = self.symbol(params)
         assert symbol is not None
         order_id, client_id = self._order_ref(params)
+        # Checked before the cancel: a refused request must leave the order alone.
+        cancel_id = _client_id(params, "newClientOrderId")
         try:
             order = self.venue.cancel_order(
                 account_id,
@@ -398,7 +429,7 @@ class BinanceApi:
             )
         except OrderRejected as error:
             raise dialect.rejection(error) from None
-        cancel_id = params.get("newClientOrderId") or f"cancel-{order.order_id}"
+        cancel_id = cancel_id or f"cancel-{order.order_id}"
         return _json(dialect.canceled_order(order, self.venue_symbol(symbol), cancel_id))
 
     async def cancel_open_orders(self, request: web.Request) -> web.Response:
@@ -429,7 +460,7 @@ class BinanceApi:
         symbol = self.symbol(params)
         assert symbol is not None
         self.venue.advance(self.server.now(), [symbol])
-        limit = min(_integer(params, "limit") or 500, 1000)
+        limit = min(_integer(params, "limit", low=1) or 500, 1000)
         orders = self.venue.orders(account_id, symbol)[-limit:]
         return _json([dialect.order(o, self.venue_symbol(symbol)) for o in orders])
 
@@ -455,16 +486,16 @@ class BinanceApi:
         symbol = self.symbol(params)
         assert symbol is not None
         self.venue.advance(self.server.now(), [symbol])
-        start, end = _integer(params, "startTime"), _integer(params, "endTime")
+        start, end = _millis(params, "startTime"), _millis(params, "endTime")
         fills = self.venue.trades(
             account_id,
             symbol,
-            start=from_millis(start) if start is not None else None,
+            start=start,
             # Binance's endTime includes its whole millisecond.
-            end=from_millis(end) + timedelta(microseconds=999) if end is not None else None,
+            end=end + timedelta(microseconds=999) if end is not None else None,
             from_id=_integer(params, "fromId"),
             order_id=_integer(params, "orderId"),
-            limit=min(_integer(params, "limit") or 500, 1000),
+            limit=min(_integer(params, "limit", low=1) or 500, 1000),
         )
         return _json([dialect.trade(f, self.venue_symbol(symbol)) for f in fills])
 

@@ -10,6 +10,7 @@ for the PRICE_FILTER and LOT_SIZE failures (whose text ccxt matches).
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -23,7 +24,17 @@ from rebalancer.venue import binance_weights as weights
 from rebalancer.venue.models import Balance
 
 EIGHT = Decimal("0.00000001")
+# Binance's own legal ranges, quoted back in its -1100 messages.
 DECIMAL_PARAM = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+LONG_PARAM = re.compile(r"^[0-9]{1,20}$")
+SYMBOL_PARAM = re.compile(r"^[A-Z0-9-_.]{1,20}$")
+SYMBOLS_PARAM = re.compile(r'^\["[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}\]$')
+CLIENT_ID_PARAM = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
+# Milliseconds a datetime can hold (year 1970 to 9999): a time outside it is refused.
+LATEST_MILLIS = 253_402_300_799_000
+# Wide enough to write any balance or amount the venue accepts (at most 1e30, see
+# rebalancer.domain.numbers.INPUT_MAX) with eight decimals; the default 28 digits are not.
+_WIDE = decimal.Context(prec=80, traps=[decimal.InvalidOperation, decimal.Overflow])
 
 
 class ApiError(Exception):
@@ -52,7 +63,7 @@ def from_millis(value: int) -> datetime:
 
 def number(value: Decimal) -> str:
     """Binance writes amounts as strings with eight decimals."""
-    return format(value.quantize(EIGHT), "f")
+    return format(value.quantize(EIGHT, context=_WIDE), "f")
 
 
 # --------------------------------------------------------------------------- errors
@@ -84,13 +95,17 @@ def mandatory(name: str) -> ApiError:
     )
 
 
-def illegal(name: str) -> ApiError:
+def illegal(name: str, legal: re.Pattern[str] = DECIMAL_PARAM) -> ApiError:
     return ApiError(
         400,
         -1100,
-        f"Illegal characters found in parameter '{name}'; legal range is "
-        f"'{DECIMAL_PARAM.pattern}'.",
+        f"Illegal characters found in parameter '{name}'; legal range is '{legal.pattern}'.",
     )
+
+
+def invalid(name: str) -> ApiError:
+    """Well-formed but out of range: Binance's INVALID_PARAMETER."""
+    return ApiError(400, -1130, f"Data sent for parameter '{name}' is not valid.")
 
 
 def invalid_api_key() -> ApiError:

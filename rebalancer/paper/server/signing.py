@@ -31,4 +31,7 @@ def sign(secret: str, payload: str) -> str:
 
 
 def signature_valid(secret: str, payload: str, signature: str) -> bool:
-    return hmac.compare_digest(sign(secret, payload), signature.lower())
+    # As bytes: compare_digest raises TypeError for a str with non-ASCII characters, and a
+    # raw (unencoded) body can carry any.
+    given = signature.lower().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(sign(secret, payload).encode(), given)

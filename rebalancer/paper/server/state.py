@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.paper.account_specs import AccountSpec
+from rebalancer.paper.admin_token import new_token
 from rebalancer.paper.clock import SpeedClock
 from rebalancer.paper.daily_bars import load_asset_bars
 from rebalancer.paper.faults import Faults, FaultSettings
@@ -43,6 +44,8 @@ class ServerSettings:
     faults: FaultSettings | None = None
     # Wall seconds between background advances of every symbol.
     tick_seconds: float = 1.0
+    # What /admin requests must carry (None: a fresh random token, see admin_token).
+    admin_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class VenueServer:
             seed=derive_seed(settings.seed, "faults"),
             origin=self.started_at,
         )
+        self.admin_token = settings.admin_token or new_token()
         self.credentials: dict[str, Credential] = {}
         self._uids: dict[str, int] = {}
         for spec in settings.accounts:
