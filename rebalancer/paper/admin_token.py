@@ -27,7 +27,8 @@ def new_token() -> str:
 
 
 def token_from_env() -> str | None:
-    return os.environ.get(TOKEN_ENV, "").strip() or None
+    # Spelled out (not TOKEN_ENV) so the settings audit (tests/deploy) sees the name.
+    return os.environ.get("REBALANCER_PAPER_ADMIN_TOKEN", "").strip() or None
 
 
 def default_token_file(port: int) -> Path:

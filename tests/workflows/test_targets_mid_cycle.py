@@ -54,11 +54,14 @@ async def test_an_asset_sold_in_a_cycle_is_bought_back_only_in_the_next(
         )
         venue.fill(sell)
 
+        # The cycle's BTC buy rests its 5 s fill timeout in real time before the next cycle
+        # buys ETH: allow for a loaded machine.
         await eventually(
             lambda: h.status(handle),
             lambda s: any(
                 venue.orders[p].side == "buy" and p.endswith("-ETH-0") for p in venue.placements
             ),
+            attempts=600,
         )
         cycle = sell.split("-")[2]
         eth = [p for p in venue.placements if "-ETH-" in p]
