@@ -10,11 +10,14 @@ a target. Both must place the identical sequence of orders: client id, side, amo
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
 from rebalancer.backtest.cost_aware import CostAware
@@ -66,7 +69,9 @@ def _orders(venue: MemoryVenue) -> list[Order]:
     return out
 
 
-async def _backtest_host(script: Script, account_id: str, cycles: int) -> list[Order]:
+async def _backtest_host(
+    script: Script, account_id: str, cycles: int, refusals: list[str] | None = None
+) -> list[Order]:
     venue = script.venue()
     port = InProcessPort(venue, account_id=account_id)
     policy = CostAware(
@@ -79,6 +84,8 @@ async def _backtest_host(script: Script, account_id: str, cycles: int) -> list[O
     while policy.cycle < cycles:
         port.clock = max(port.clock, policy.next_wake())
         await policy.run_due(port)
+    if refusals is not None:
+        refusals.extend(port.refusals)
     return _orders(venue)
 
 
@@ -99,7 +106,7 @@ async def _workflow_host(
         status = await h.status(handle)
         for _ in range(400):
             status = await h.status(handle)
-            if status.cycle >= 2 and not status.queued and status.state == "idle":
+            if status.cycle >= 1 and not status.queued and status.state == "idle":
                 break
             if status.queued and status.state == "waiting":
                 # Held legs wait on timers: skip to them (the worker runs in real time).
@@ -122,3 +129,53 @@ async def test_the_workflow_and_the_backtest_place_the_same_orders(
     replayed = await _backtest_host(script, account_id, cycles)
     assert len(live) >= 3, live
     assert live == replayed
+
+
+# Random scripted markets: parity, and the cycle's invariants, through the workflow itself.
+
+
+@st.composite
+def scripts(draw: st.DrawFn) -> Script:
+    btc = draw(st.integers(0, 20))
+    eth = draw(st.integers(0, 20 - btc))
+    return Script(
+        "generated",
+        {
+            "BTC": str(Decimal(btc) / 20),
+            "ETH": str(Decimal(eth) / 20),
+            "USDT": str(Decimal(20 - btc - eth) / 20),
+        },
+        {
+            "USDT": str(draw(st.integers(1_000, 60_000))),
+            "BTC": str(Decimal(draw(st.integers(0, 60))) / 100),
+            "ETH": str(Decimal(draw(st.integers(0, 100))) / 10),
+        },
+        {
+            "BTC/USDT": draw(st.sampled_from(["2", "30", "300"])),
+            "ETH/USDT": draw(st.sampled_from(["20", "300", "3000"])),
+        },
+    )
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(script=scripts())
+async def test_random_scripted_markets_keep_parity_and_the_invariants(
+    time_skipping_env: WorkflowEnvironment, script: Script
+) -> None:
+    account_id = f"parity-g{uuid.uuid4().hex[:8]}"
+    live, cycles = await _workflow_host(time_skipping_env, script, account_id)
+    refusals: list[str] = []
+    replayed = await _backtest_host(script, account_id, cycles, refusals)
+    assert live == replayed
+    assert refusals == [], "an order beyond the free balance"
+    ids = [order[0] for order in live]
+    assert len(set(ids)) == len(ids)
+    sides: dict[str, list[str]] = {}
+    for client_id, side, _, _ in live:
+        sides.setdefault(client_id.split("-")[2], []).append(side)
+    for cycle, seen in sides.items():
+        assert seen == sorted(seen, key=lambda s: s != "sell"), (cycle, seen)

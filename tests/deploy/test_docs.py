@@ -7,7 +7,6 @@ runs against a migrated ledger; the runbook covers each row of the seed's table.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Iterator
@@ -326,4 +325,3 @@ def test_argparse_errors_are_caught() -> None:
     """The command check above can fail: a wrong command raises SystemExit."""
     with pytest.raises(SystemExit), redirect_stderr(StringIO()):
         build_parser().parse_args(["account", "paus", "demo-1"])
-    assert isinstance(build_parser(), argparse.ArgumentParser)

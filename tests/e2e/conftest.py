@@ -18,7 +18,8 @@ from temporalio.worker import Worker
 
 from activities import AccountActivities
 from activities.deps import Deps
-from rebalancer.dev import DEV_SERVER_DYNAMIC_CONFIG, bin_path
+from rebalancer import telemetry
+from rebalancer.dev import DEV_SERVER_DYNAMIC_CONFIG, bin_path, free_port
 from rebalancer.ledger.postgres_store import PostgresStore
 from rebalancer.pipeline import search_attributes as sa
 from rebalancer.sandbox import workflow_runner
@@ -86,3 +87,21 @@ async def pipeline(
         async with worker:
             yield Pipeline(client, task_queue, ledger, venue, credentials)
         await venues.close()
+
+
+@asynccontextmanager
+async def metrics_client(dev_server: WorkflowEnvironment) -> AsyncIterator[tuple[Client, int]]:
+    """A client whose worker metrics (ours and the SDK's) are served on a loopback port, as
+    `rebalancer worker` serves them: (client, port)."""
+    port, sdk_port = free_port(), free_port()
+    client = await Client.connect(
+        dev_server.client.service_client.config.target_host,
+        data_converter=pydantic_data_converter,
+        runtime=telemetry.sdk_runtime(sdk_port),
+    )
+    server = telemetry.MetricsServer("127.0.0.1", port, sdk_port)
+    await server.start()
+    try:
+        yield client, port
+    finally:
+        await server.stop()

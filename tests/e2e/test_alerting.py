@@ -22,15 +22,12 @@ from typing import Any
 
 import pytest
 import yaml
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from rebalancer import telemetry
 from rebalancer.dev import free_port
 from rebalancer.pipeline.messages import AccountConfig
 from rebalancer.pipeline.state import AccountWorkflowInput
-from tests.e2e.conftest import pipeline
+from tests.e2e.conftest import metrics_client, pipeline
 from tests.e2e.test_pipeline import start, until
 from tests.paper_venue_fixtures import PaperVenueProcess
 from workflows import AccountWorkflow
@@ -170,46 +167,38 @@ async def test_alerts_fire_on_a_live_worker(
     paper_venue: PaperVenueProcess,
     tmp_path: Path,
 ) -> None:
-    port, sdk_port = free_port(), free_port()
-    client = await Client.connect(
-        dev_server.client.service_client.config.target_host,
-        data_converter=pydantic_data_converter,
-        runtime=telemetry.sdk_runtime(sdk_port),
-    )
-    server = telemetry.MetricsServer("127.0.0.1", port, sdk_port)
-    await server.start()
-    try:
-        async with pipeline(client, ledger_dsn, paper_venue, tmp_path) as p:
-            healthy = await start(p, "alert-ok", {"BTC": "0.4", "USDT": "0.6"})
-            await until(healthy, lambda s: s.totals.get("orders_filled", 0) >= 1)
-            # No credentials were created for this one: it needs attention.
-            config = AccountConfig.model_validate(
-                {"account_id": "alert-keys", "venue": "paper", "targets": {"USDT": "1"}}
+    async with (
+        metrics_client(dev_server) as (client, port),
+        pipeline(client, ledger_dsn, paper_venue, tmp_path) as p,
+    ):
+        healthy = await start(p, "alert-ok", {"BTC": "0.4", "USDT": "0.6"})
+        await until(healthy, lambda s: s.totals.get("orders_filled", 0) >= 1)
+        # No credentials were created for this one: it needs attention.
+        config = AccountConfig.model_validate(
+            {"account_id": "alert-keys", "venue": "paper", "targets": {"USDT": "1"}}
+        )
+        stuck = await p.client.start_workflow(
+            AccountWorkflow.run,
+            AccountWorkflowInput(config=config),
+            id=workflow_id("alert-keys"),
+            task_queue=p.task_queue,
+        )
+        await until(stuck, lambda s: s.state == "needs_attention")
+        with prometheus(tmp_path, port) as prom:
+            attention = await _firing(prom, "RebalancerAccountNeedsAttention")
+            assert {a["labels"]["account"] for a in attention} == {"alert-keys"}
+            down = await _firing(prom, "RebalancerWorkerDown")
+            assert {a["labels"]["job"] for a in down} == {"rebalancer-worker-gone"}
+            targets = await asyncio.to_thread(_get, prom, "/api/v1/targets")
+            health = {t["labels"]["job"]: t["health"] for t in targets["data"]["activeTargets"]}
+            assert health["rebalancer-worker"] == "up"
+            drift = await asyncio.to_thread(
+                _get, prom, "/api/v1/query", query='rebalance_drift_gauge{account="alert-ok"}'
             )
-            stuck = await p.client.start_workflow(
-                AccountWorkflow.run,
-                AccountWorkflowInput(config=config),
-                id=workflow_id("alert-keys"),
-                task_queue=p.task_queue,
+            assert drift["data"]["result"], "the worker's drift was not scraped"
+            band = await asyncio.to_thread(
+                _get, prom, "/api/v1/query", query='rebalance_drift_band{account="alert-ok"}'
             )
-            await until(stuck, lambda s: s.state == "needs_attention")
-            with prometheus(tmp_path, port) as prom:
-                attention = await _firing(prom, "RebalancerAccountNeedsAttention")
-                assert {a["labels"]["account"] for a in attention} == {"alert-keys"}
-                down = await _firing(prom, "RebalancerWorkerDown")
-                assert {a["labels"]["job"] for a in down} == {"rebalancer-worker-gone"}
-                targets = await asyncio.to_thread(_get, prom, "/api/v1/targets")
-                health = {t["labels"]["job"]: t["health"] for t in targets["data"]["activeTargets"]}
-                assert health["rebalancer-worker"] == "up"
-                drift = await asyncio.to_thread(
-                    _get, prom, "/api/v1/query", query='rebalance_drift_gauge{account="alert-ok"}'
-                )
-                assert drift["data"]["result"], "the worker's drift was not scraped"
-                band = await asyncio.to_thread(
-                    _get, prom, "/api/v1/query", query='rebalance_drift_band{account="alert-ok"}'
-                )
-                assert band["data"]["result"], "the band the drift alert compares with is missing"
-            await healthy.terminate()
-            await stuck.terminate()
-    finally:
-        await server.stop()
+            assert band["data"]["result"], "the band the drift alert compares with is missing"
+        await healthy.terminate()
+        await stuck.terminate()

@@ -14,9 +14,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from rebalancer import telemetry
-from rebalancer.dev import free_port
 from rebalancer.tracing import tracing_interceptor
-from tests.e2e.conftest import pipeline
+from tests.e2e.conftest import metrics_client, pipeline
 from tests.e2e.test_pipeline import settle, start, until
 from tests.paper_venue_fixtures import PaperVenueProcess
 
@@ -46,15 +45,10 @@ async def test_metrics_from_real_cycles(
     paper_faults: PaperVenueProcess,
     tmp_path: Path,
 ) -> None:
-    port, sdk_port = free_port(), free_port()
-    client = await Client.connect(
-        dev_server.client.service_client.config.target_host,
-        data_converter=pydantic_data_converter,
-        runtime=telemetry.sdk_runtime(sdk_port),
-    )
-    server = telemetry.MetricsServer("127.0.0.1", port, sdk_port)
-    await server.start()
-    async with pipeline(client, ledger_dsn, paper_faults, tmp_path) as p:
+    async with (
+        metrics_client(dev_server) as (client, port),
+        pipeline(client, ledger_dsn, paper_faults, tmp_path) as p,
+    ):
         # A short maintenance window: the first detect fails, is counted, and retried.
         paper_faults.set_faults(maintenance=True, maintenance_seconds=1)
         handle = await start(p, "metrics-1", {"BTC": "0.4", "ETH": "0.3", "USDT": "0.3"})
@@ -69,7 +63,6 @@ async def test_metrics_from_real_cycles(
         await settle(handle)
         samples = await asyncio.to_thread(scrape, port)
         await handle.terminate()
-    await server.stop()
 
     drift = values(samples, telemetry.DRIFT, 'account="metrics-1"', 'asset="BTC"')
     assert drift, "drift gauge missing"
