@@ -40,21 +40,32 @@ async def detect_drift(deps: Deps, request: DetectRequest) -> Observation:
         symbol = symbol_for(asset, look.quote)
         if asset != look.quote and symbol not in markets:
             raise InvalidInput(f"targets.{asset}", f"{request.account.venue} has no {symbol}")
-    balances = await gateway.balances()
+    limit = book_limit(look.policy.depth_levels)
+
+    async def books(assets: list[str]) -> dict[str, OrderBook]:
+        symbols = [symbol_for(a, look.quote) for a in assets]
+        fetched = await asyncio.gather(
+            *(gateway.order_book(s, limit, max_age=BOOK_MAX_AGE_SECONDS) for s in symbols)
+        )
+        return dict(zip(symbols, fetched, strict=True))
+
+    # The targets' books and the balances at once (one round trip, not two); a held asset
+    # without a target is rare, and only then costs a second look for its book.
+    targeted = sorted(a for a in look.targets if a != look.quote)
+    balances_task = asyncio.ensure_future(gateway.balances())
+    book_by_symbol = await books(targeted)
+    balances = await balances_task
     held = {a for a, b in balances.items() if b.total > 0}
     unpriced = sorted(
         a
         for a in held - set(look.targets)
         if a != look.quote and symbol_for(a, look.quote) not in markets
     )
-    assets = sorted((set(look.targets) | held) - set(unpriced) - {look.quote})
-    symbols = [symbol_for(a, look.quote) for a in assets]
-    limit = book_limit(look.policy.depth_levels)
-    books = await asyncio.gather(
-        *(gateway.order_book(s, limit, max_age=BOOK_MAX_AGE_SECONDS) for s in symbols)
-    )
+    untargeted = sorted(held - set(look.targets) - set(unpriced) - {look.quote})
+    if untargeted:
+        book_by_symbol |= await books(untargeted)
+    assets = sorted([*targeted, *untargeted])
     observed_at = datetime.now(UTC)
-    book_by_symbol: dict[str, OrderBook] = dict(zip(symbols, books, strict=True))
     known = set(assets) | {look.quote}
     snapshot = Snapshot(
         quote=look.quote,
@@ -70,7 +81,7 @@ async def detect_drift(deps: Deps, request: DetectRequest) -> Observation:
             for a in assets
         },
         targets=dict(look.targets),
-        markets={s: markets[s] for s in symbols},
+        markets={s: markets[s] for s in book_by_symbol},
         policy=look.policy,
         instructed=look.instructed & known,
     )

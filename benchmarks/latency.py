@@ -10,6 +10,12 @@ worker logs, per acknowledged order, the time since its detect-drift activity st
 
 The last stdout line (with --json) has p50_ms, p95_ms, p99_ms and n for detect -> ack, and
 the same for detect -> first fill of marketable orders.
+
+In the same run, on the same server, it measures the floor: a workflow woken the same way
+that makes the same hops (two local activities, then a regular one) with no-op activities,
+in a worker process of its own (benchmarks/floor.py), at the same rate. `floor` holds its
+percentiles and `ratio_p95` is detect -> ack p95 over the floor's p95: an absolute figure
+does not travel between machines, a ratio to the floor does.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from temporalio.client import WorkflowHandle
 
+from benchmarks.floor_workflow import FloorWorkflow
 from benchmarks.harness import (
     Bench,
     account_configs,
@@ -35,8 +42,12 @@ from benchmarks.harness import (
     machine,
     percentile,
 )
+from rebalancer.dev import spawn
 from rebalancer.pipeline.messages import TargetsUpdate
 from workflows.account import AccountWorkflow
+
+FLOOR_WORKER = Path(__file__).resolve().parent / "floor.py"
+FLOOR_QUEUE = "rebalancer-floor"
 
 TARGETS = ({"BTC": "0.30", "USDT": "0.70"}, {"BTC": "0.32", "USDT": "0.68"})
 POLICY = {
@@ -123,8 +134,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for r in rows
             if r.get("since_detect_ms") is not None and r.get("filled") not in (None, "0")
         ]
+        floor = await measure_floor(bench, args, per_account, interval)
+        measured = summary(to_ack)
         return {
-            **summary(to_ack),
+            **measured,
+            "floor": summary(floor),
+            "floor_p95_ms": round(percentile(floor, 95), 2),
+            "ratio_p95": round(measured["p95_ms"] / percentile(floor, 95), 2),
             "first_fill": summary(to_fill),
             "cycles": cycles,
             "accounts": args.accounts,
@@ -132,6 +148,44 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "achieved_cycles_per_second": round(cycles / elapsed, 2),
             "machine": machine(),
         }
+
+
+async def measure_floor(
+    bench: Bench, args: argparse.Namespace, per_account: int, interval: float
+) -> list[float]:
+    """The same hops with nothing in them, driven the same way, on the same server."""
+    process = spawn(
+        "floor",
+        [sys.executable, str(FLOOR_WORKER)],
+        bench.state / "floor.log",
+        bench.env(REBALANCER_TASK_QUEUE=FLOOR_QUEUE),
+    )
+    bench.stack.add_process(process)
+    handles = [
+        await bench.client.start_workflow(
+            FloorWorkflow.run, id=f"floor-{n}-{time.time_ns()}", task_queue=FLOOR_QUEUE
+        )
+        for n in range(args.accounts)
+    ]
+
+    async def drive_floor(handle: WorkflowHandle[FloorWorkflow, None], n: int) -> None:
+        await handle.execute_update(FloorWorkflow.go)  # warm-up, dropped below
+        await asyncio.sleep(interval * n / args.accounts)
+        for _ in range(per_account):
+            await handle.execute_update(FloorWorkflow.go)
+            await asyncio.sleep(interval)
+
+    await asyncio.gather(*(drive_floor(h, n) for n, h in enumerate(handles)))
+    elapsed: list[float] = []
+    async with asyncio.timeout(120):
+        for handle in handles:
+            done = await handle.query(FloorWorkflow.elapsed_ms)
+            while len(done) < per_account + 1:
+                await asyncio.sleep(0.2)
+                done = await handle.query(FloorWorkflow.elapsed_ms)
+            elapsed.extend(done[1:])
+            await handle.signal(FloorWorkflow.stop)
+    return elapsed
 
 
 async def warm_up(bench: Bench) -> None:
