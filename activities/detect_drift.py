@@ -15,8 +15,7 @@ from decimal import Decimal
 from activities.deps import Deps
 from rebalancer import telemetry
 from rebalancer.cycle.port import Observation
-from rebalancer.domain.decide import assets_needing_books
-from rebalancer.domain.drift import compute_drift
+from rebalancer.domain.decide import books_to_carry
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import OrderBook, Quote, symbol_for
 from rebalancer.domain.snapshot import Position, Snapshot
@@ -83,17 +82,13 @@ async def detect_drift(deps: Deps, request: DetectRequest) -> Observation:
         targets=dict(look.targets),
         markets={s: markets[s] for s in book_by_symbol},
         policy=look.policy,
-        instructed=look.instructed & known,
     )
-    report = compute_drift(snapshot, sample=False)
     # The decision reads the books of legs past the band (or instructed) only: carry just
     # those, so a check that trades nothing moves no order books through Temporal.
-    needed = {symbol_for(a, look.quote) for a in assets_needing_books(snapshot, report)}
+    needed, report = books_to_carry(snapshot, look.instructed)
+    carried = {symbol_for(a, look.quote) for a in needed}
     snapshot = snapshot.model_copy(
-        update={
-            "books": {s: b for s, b in book_by_symbol.items() if s in needed},
-            "instructed": frozenset(),
-        }
+        update={"books": {s: b for s, b in book_by_symbol.items() if s in carried}}
     )
     telemetry.drift(
         request.account.account_id,

@@ -28,8 +28,7 @@ from rebalancer.cycle.port import (
     plan_leg,
 )
 from rebalancer.cycle.trading_cycle import CycleMemory, Mandate, TradingCycle, samples_drift
-from rebalancer.domain.decide import Plan, assets_needing_books
-from rebalancer.domain.drift import compute_drift
+from rebalancer.domain.decide import Plan, books_to_carry
 from rebalancer.domain.execution import QueuedLeg
 from rebalancer.domain.liquidity import LiquidityAssessment
 from rebalancer.domain.orders import PlannedOrder
@@ -83,14 +82,11 @@ class DeskPort:
             mids = {asset: desk.mid(asset) for asset in desk.assets}
             self._mids_of_cycle = (cycle, mids, desk.clock)
         snapshot = desk.snapshot(dict(look.targets), policy=look.policy)
-        snapshot = snapshot.model_copy(
-            update={"instructed": look.instructed & set(snapshot.asset_order())}
-        )
         depth = book_limit(look.policy.depth_levels)
-        needed = assets_needing_books(snapshot, compute_drift(snapshot, sample=False))
+        needed, _ = books_to_carry(snapshot, look.instructed)
         books = {desk.symbol(a): desk.book(a, depth) for a in needed}
         return Observation(
-            snapshot=snapshot.model_copy(update={"books": books, "instructed": frozenset()}),
+            snapshot=snapshot.model_copy(update={"books": books}),
             observed_at=desk.clock,
             started_at=desk.clock,
         )

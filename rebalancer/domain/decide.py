@@ -87,10 +87,15 @@ def assets_needing_books(snapshot: Snapshot, report: DriftReport) -> list[str]:
     ]
 
 
-def settled_by_band(snapshot: Snapshot, report: DriftReport) -> bool:
-    """Every asset inside the no-trade band and none instructed: ``decide`` skips every leg
-    at its first step."""
-    return not assets_needing_books(snapshot, report)
+def books_to_carry(snapshot: Snapshot, instructed: frozenset[str]) -> tuple[list[str], DriftReport]:
+    """What a look at the account must carry books for, on a snapshot without them:
+    ``assets_needing_books`` with the account's pending ``instructed`` assets, and the drift
+    report that decided it (without a new sample: the look is not the check's sample)."""
+    marked = snapshot.model_copy(
+        update={"instructed": instructed & (set(snapshot.asset_order()) - {snapshot.quote})}
+    )
+    report = compute_drift(marked, sample=False)
+    return assets_needing_books(marked, report), report
 
 
 def _drift_after(row: AssetDrift, side: Side, quantity: Decimal, equity: Decimal) -> Decimal:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from rebalancer.backtest.cost_aware import CostAware
 from rebalancer.backtest.desk import ACCOUNT_ID, Desk
 from rebalancer.backtest.markets import instruments_for, market_spec
-from rebalancer.domain.decide import assets_needing_books, decide, settled_by_band
+from rebalancer.domain.decide import assets_needing_books, decide
 from rebalancer.domain.drift import compute_drift
 from rebalancer.domain.market import MarketRules, OrderBook
 from rebalancer.domain.numbers import CONTEXT
@@ -86,7 +86,7 @@ def test_the_band_shortcut_is_exactly_what_decide_concludes(
     )
     report = compute_drift(snapshot)
     # The drifts were drawn at 99% of the band: the shortcut must apply to every example.
-    assert settled_by_band(snapshot, report)
+    assert assets_needing_books(snapshot, report) == []
     plan = decide(snapshot, report)
     assert plan.orders == ()
     assert all(row.verdict == "skip" for row in plan.assets)
