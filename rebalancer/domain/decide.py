@@ -121,11 +121,13 @@ def _worth_it(
     return benefit > cost.total, benefit
 
 
-def _benefit_per_cost(decision: AssetDecision) -> Decimal:
+def _funding_order(decision: AssetDecision) -> tuple[bool, Decimal, str]:
+    """Sort key for scarce cash: legs that cost nothing first (by benefit), then by benefit
+    per unit of trading cost, highest first; the asset breaks ties."""
     cost = decision.predicted_cost.total if decision.predicted_cost is not None else ZERO
     if cost <= 0:
-        return decision.benefit * Decimal(10) ** 30
-    return div(decision.benefit, cost)
+        return False, -decision.benefit, decision.asset
+    return True, -div(decision.benefit, cost), decision.asset
 
 
 @exact
@@ -169,7 +171,7 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
             buys.append((row, quantity))
 
     # Scarce cash goes first where it buys the most benefit per unit of trading cost.
-    buys.sort(key=lambda leg: (-_benefit_per_cost(decisions[leg[0].asset]), leg[0].asset))
+    buys.sort(key=lambda leg: _funding_order(decisions[leg[0].asset]))
     # Buys spend free cash plus what the sells bring in, net of fees, minus a fee buffer.
     proceeds = sum(
         (o.amount * o.price * (ONE - worst_fee_rate(snapshot.rules(o.asset))) for o in sells), ZERO
