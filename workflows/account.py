@@ -210,18 +210,23 @@ class AccountWorkflow:
         """Hold on a durable timer (backing off) until a retry is due, or an operator's
         signal or update wakes the account: a fixable problem never ends the workflow."""
         state = self._state
-        state.attention = cause[:500]
-        state.attention_attempts += 1
+        delay = self._attention(cause)
         workflow.logger.warning("needs attention: %s", state.attention)
         self._publish()
         self._wake = False
-        delay = timedelta(seconds=hold_seconds(state.attention_attempts, state.config.policy))
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self._wake,
                 timeout=delay,
                 timeout_summary=f"needs attention, retry: {state.attention}"[:200],
             )
+
+    def _attention(self, cause: str) -> timedelta:
+        """Record the cause; the delay before the next try (one more in a row, backing off)."""
+        state = self._state
+        state.attention = cause[:500]
+        state.attention_attempts += 1
+        return timedelta(seconds=hold_seconds(state.attention_attempts, state.config.policy))
 
     def _attended(self) -> None:
         self._state.attention = None
@@ -311,10 +316,7 @@ class AccountWorkflow:
         if status == "failed":
             # The cause (venue down, a key revoked, a market gone) shows, and the account
             # looks again on a backoff no longer than its own check interval.
-            state.attention = note or "cycle failed"
-            state.attention_attempts += 1
-            retry = timedelta(seconds=hold_seconds(state.attention_attempts, config.policy))
-            soonest = workflow.now() + retry
+            soonest = workflow.now() + self._attention(note or "cycle failed")
             if state.next_check_at is None or soonest < state.next_check_at:
                 state.next_check_at = soonest
         elif progress.decided:
