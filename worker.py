@@ -23,8 +23,8 @@ from rebalancer.gc_policy import manage_collections, watch_gc_pauses
 from rebalancer.ledger.embedded import ensure_database
 from rebalancer.ledger.migrate import migrate
 from rebalancer.ledger.postgres_store import PostgresStore
+from rebalancer.metrics_server import MetricsServer, sdk_runtime
 from rebalancer.sandbox import workflow_runner
-from rebalancer.telemetry import MetricsServer, sdk_runtime
 from rebalancer.temporal_connection import connect
 from rebalancer.tracing import tracing_interceptor
 from rebalancer.venue.credentials import open_gateway

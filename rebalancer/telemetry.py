@@ -1,8 +1,9 @@
-"""Metrics: one /metrics endpoint per worker with ours and the Temporal SDK's.
+"""Our metrics: the instruments activities record into, with no I/O of their own.
 
-Ours live in a prometheus_client registry (the SDK's meter has no signed gauges, and drift
-is signed). The SDK's runtime metrics are served by its own exporter on a loopback port, and
-the worker's endpoint appends them, so Prometheus scrapes one target per worker.
+They live in a prometheus_client registry (the SDK's meter has no signed gauges, and drift
+is signed); ``rebalancer.metrics_server`` serves it on the worker's /metrics endpoint, with
+the Temporal SDK's metrics appended. Nothing here opens a socket, so the workflow code can
+import the activities (for typed calls) without pulling in a web framework.
 
 Label cardinality (docs/operations.md):
 - ``account``: one value per account. Only ``rebalance_drift_gauge`` and
@@ -22,10 +23,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import aiohttp
-from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08, 0.1, 0.2, 0.4, 1.0, 2.0, 5.0)
 RATIO_BUCKETS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.5, 2.0, 5.0)
@@ -151,46 +149,3 @@ def error(kind: str, symbol: str | None) -> None:
 
 def elapsed_since(moment: datetime | None, now: datetime) -> timedelta | None:
     return None if moment is None else now - moment
-
-
-def sdk_runtime(port: int) -> Runtime:
-    """A Temporal runtime whose own Prometheus exporter listens on loopback ``port``."""
-    return Runtime(
-        telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}", counters_total_suffix=True)
-        )
-    )
-
-
-class MetricsServer:
-    """Serves /metrics: our registry, then the SDK runtime's metrics fetched from loopback."""
-
-    def __init__(self, host: str, port: int, sdk_port: int | None) -> None:
-        self.host, self.port, self.sdk_port = host, port, sdk_port
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-
-    async def _metrics(self, request: web.Request) -> web.Response:
-        body = generate_latest(REGISTRY).decode()
-        if self.sdk_port is not None and self._session is not None:
-            try:
-                url = f"http://127.0.0.1:{self.sdk_port}/metrics"
-                async with self._session.get(url) as reply:
-                    body += await reply.text()
-            except aiohttp.ClientError:
-                body += "# temporal sdk metrics unavailable\n"
-        return web.Response(text=body, content_type="text/plain", charset="utf-8")
-
-    async def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-        app = web.Application()
-        app.router.add_get("/metrics", self._metrics)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._session is not None:
-            await self._session.close()

@@ -88,7 +88,7 @@ SUFFIXES = {
 }
 
 # Temporal SDK runtime metrics the dashboard reads. The worker's /metrics appends the SDK's
-# own exporter (rebalancer/telemetry.py: MetricsServer), which names them temporal_<name>,
+# own exporter (rebalancer/metrics_server.py: MetricsServer), which names them temporal_<name>,
 # with latencies in milliseconds. Both were read off a worker's endpoint with temporalio
 # 1.35.0 (sdk-core's Prometheus exporter) while workflows and activities ran.
 SDK_SERIES = {

@@ -18,9 +18,9 @@ from temporalio.worker import Worker
 
 from activities import AccountActivities
 from activities.deps import Deps
-from rebalancer import telemetry
 from rebalancer.dev import DEV_SERVER_DYNAMIC_CONFIG, bin_path, free_port
 from rebalancer.ledger.postgres_store import PostgresStore
+from rebalancer.metrics_server import MetricsServer, sdk_runtime
 from rebalancer.pipeline import search_attributes as sa
 from rebalancer.sandbox import workflow_runner
 from rebalancer.venue.credentials import open_gateway
@@ -97,9 +97,9 @@ async def metrics_client(dev_server: WorkflowEnvironment) -> AsyncIterator[tuple
     client = await Client.connect(
         dev_server.client.service_client.config.target_host,
         data_converter=pydantic_data_converter,
-        runtime=telemetry.sdk_runtime(sdk_port),
+        runtime=sdk_runtime(sdk_port),
     )
-    server = telemetry.MetricsServer("127.0.0.1", port, sdk_port)
+    server = MetricsServer("127.0.0.1", port, sdk_port)
     await server.start()
     try:
         yield client, port

@@ -6,7 +6,7 @@ import pytest
 
 from rebalancer.config import load_settings
 from rebalancer.dev import free_port
-from rebalancer.telemetry import MetricsServer
+from rebalancer.metrics_server import MetricsServer
 
 
 @pytest.fixture(autouse=True)
