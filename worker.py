@@ -15,8 +15,7 @@ from datetime import timedelta
 import structlog
 from temporalio.worker import Worker
 
-from activities import AccountActivities
-from activities.deps import Deps
+from activities import Deps, StepContext, account_activities
 from rebalancer.config import Settings
 from rebalancer.dev import free_port
 from rebalancer.gc_policy import manage_collections, watch_gc_pauses
@@ -70,12 +69,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
     ) as ledger:
         venues = GatewayPool(gateway_factory(settings), max_open=settings.max_open_gateways)
-        activities = AccountActivities(Deps(ledger=ledger, venues=venues))
         worker = Worker(
             client,
             task_queue=settings.task_queue,
             workflows=WORKFLOWS,
-            activities=activities.all(),
+            activities=account_activities(Deps(ledger=ledger, venues=venues)),
+            interceptors=[StepContext()],
             workflow_runner=workflow_runner(settings.workflow_sandbox),
             max_concurrent_activities=settings.max_concurrent_activities,
             max_concurrent_local_activities=settings.max_concurrent_activities,

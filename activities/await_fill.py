@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 
-from activities.deps import Deps
+from activities.deps import Step
 from activities.ledger_orders import order_record
 from rebalancer import telemetry
 from rebalancer.pipeline.messages import AwaitFillRequest
@@ -22,32 +22,36 @@ from rebalancer.venue.models import VenueOrder
 MAX_POLL_SECONDS = 1.0
 
 
-async def await_fill(deps: Deps, request: AwaitFillRequest) -> VenueOrder:
-    gateway = await deps.gateway(request.account)
-    deadline = _deadline(request)
-    poll = request.poll_milliseconds / 1000
-    seen_fill = _seen_fill()
-    while True:
-        order = await gateway.fetch_order(request.symbol, request.client_order_id)
-        if order is None:
-            raise OrderNotFound(f"order {request.client_order_id} is not known to the venue")
-        now = datetime.now(UTC)
-        if order.filled > 0 and not seen_fill:
-            seen_fill = True
-            since_detect = telemetry.elapsed_since(request.detect_started_at, now)
-            if since_detect is not None:
-                telemetry.first_fill(request.account.venue, since_detect)
-        if activity.in_activity():
-            activity.heartbeat(deadline.isoformat(), str(order.filled))
-        if order.is_final or now >= deadline:
-            if order.is_final:
-                telemetry.order_outcome(
-                    request.account.venue, order.symbol, order.amount, order.filled
+class AwaitFill(Step):
+    @activity.defn(name="await_fill")
+    async def run(self, request: AwaitFillRequest) -> VenueOrder:
+        gateway = await self.deps.gateway(request.account)
+        deadline = _deadline(request)
+        poll = request.poll_milliseconds / 1000
+        seen_fill = _seen_fill()
+        while True:
+            order = await gateway.fetch_order(request.symbol, request.client_order_id)
+            if order is None:
+                raise OrderNotFound(f"order {request.client_order_id} is not known to the venue")
+            now = datetime.now(UTC)
+            if order.filled > 0 and not seen_fill:
+                seen_fill = True
+                since_detect = telemetry.elapsed_since(request.detect_started_at, now)
+                if since_detect is not None:
+                    telemetry.first_fill(request.account.venue, since_detect)
+            if activity.in_activity():
+                activity.heartbeat(deadline.isoformat(), str(order.filled))
+            if order.is_final or now >= deadline:
+                if order.is_final:
+                    telemetry.order_outcome(
+                        request.account.venue, order.symbol, order.amount, order.filled
+                    )
+                await self.deps.ledger.upsert_order(
+                    order_record(request.account, request.cycle, order)
                 )
-            await deps.ledger.upsert_order(order_record(request.account, request.cycle, order))
-            return order
-        await asyncio.sleep(poll)
-        poll = min(poll * 2, MAX_POLL_SECONDS)
+                return order
+            await asyncio.sleep(poll)
+            poll = min(poll * 2, MAX_POLL_SECONDS)
 
 
 def _seen_fill() -> bool:

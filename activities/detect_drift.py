@@ -12,7 +12,9 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from activities.deps import Deps
+from temporalio import activity
+
+from activities.deps import Step
 from rebalancer import telemetry
 from rebalancer.cycle.port import Observation
 from rebalancer.domain.decide import books_to_carry
@@ -30,86 +32,88 @@ from rebalancer.venue.errors import VenueUnavailable
 BOOK_MAX_AGE_SECONDS = 1.0
 
 
-async def detect_drift(deps: Deps, request: DetectRequest) -> Observation:
-    started_at = datetime.now(UTC)
-    look = request.look
-    gateway = await deps.gateway(request.account)
-    markets = await gateway.markets()
-    for asset in sorted(look.targets):
-        symbol = symbol_for(asset, look.quote)
-        if asset != look.quote and symbol not in markets:
-            raise InvalidInput(f"targets.{asset}", f"{request.account.venue} has no {symbol}")
-    limit = book_limit(look.policy.depth_levels)
+class DetectDrift(Step):
+    @activity.defn(name="detect_drift")
+    async def run(self, request: DetectRequest) -> Observation:
+        started_at = datetime.now(UTC)
+        look = request.look
+        gateway = await self.deps.gateway(request.account)
+        markets = await gateway.markets()
+        for asset in sorted(look.targets):
+            symbol = symbol_for(asset, look.quote)
+            if asset != look.quote and symbol not in markets:
+                raise InvalidInput(f"targets.{asset}", f"{request.account.venue} has no {symbol}")
+        limit = book_limit(look.policy.depth_levels)
 
-    async def books(assets: list[str]) -> dict[str, OrderBook]:
-        symbols = [symbol_for(a, look.quote) for a in assets]
-        fetched = await asyncio.gather(
-            *(gateway.order_book(s, limit, max_age=BOOK_MAX_AGE_SECONDS) for s in symbols)
-        )
-        return dict(zip(symbols, fetched, strict=True))
-
-    # The targets' books and the balances at once (one round trip, not two); a held asset
-    # without a target is rare, and only then costs a second look for its book.
-    targeted = sorted(a for a in look.targets if a != look.quote)
-    balances_task = asyncio.ensure_future(gateway.balances())
-    book_by_symbol = await books(targeted)
-    balances = await balances_task
-    held = {a for a, b in balances.items() if b.total > 0}
-    unpriced = sorted(
-        a
-        for a in held - set(look.targets)
-        if a != look.quote and symbol_for(a, look.quote) not in markets
-    )
-    untargeted = sorted(held - set(look.targets) - set(unpriced) - {look.quote})
-    if untargeted:
-        book_by_symbol |= await books(untargeted)
-    assets = sorted([*targeted, *untargeted])
-    observed_at = datetime.now(UTC)
-    known = set(assets) | {look.quote}
-    snapshot = Snapshot(
-        quote=look.quote,
-        positions=tuple(
-            Position(asset=a, quantity=balances[a].total, free=balances[a].free)
-            for a in sorted(known)
-            if a in balances
-        ),
-        prices={
-            symbol_for(a, look.quote): _quote(
-                book_by_symbol[symbol_for(a, look.quote)], look.last_mids.get(a)
+        async def books(assets: list[str]) -> dict[str, OrderBook]:
+            symbols = [symbol_for(a, look.quote) for a in assets]
+            fetched = await asyncio.gather(
+                *(gateway.order_book(s, limit, max_age=BOOK_MAX_AGE_SECONDS) for s in symbols)
             )
-            for a in assets
-        },
-        targets=dict(look.targets),
-        markets={s: markets[s] for s in book_by_symbol},
-        policy=look.policy,
-    )
-    # The decision reads the books of legs past the band (or instructed) only: carry just
-    # those, so a check that trades nothing moves no order books through Temporal.
-    needed, report = books_to_carry(snapshot, look.instructed)
-    carried = {symbol_for(a, look.quote) for a in needed}
-    snapshot = snapshot.model_copy(
-        update={"books": {s: b for s, b in book_by_symbol.items() if s in carried}}
-    )
-    telemetry.drift(
-        request.account.account_id,
-        {row.asset: row.drift for row in report.assets},
-        look.policy.band,
-    )
-    await deps.ledger.start_cycle(
-        CycleStart(
-            account_id=request.account.account_id,
-            cycle=request.cycle,
-            trigger=request.trigger,
-            started_at=observed_at,
-            drift_snapshot=report.model_dump(mode="json"),
+            return dict(zip(symbols, fetched, strict=True))
+
+        # The targets' books and the balances at once (one round trip, not two); a held asset
+        # without a target is rare, and only then costs a second look for its book.
+        targeted = sorted(a for a in look.targets if a != look.quote)
+        balances_task = asyncio.ensure_future(gateway.balances())
+        book_by_symbol = await books(targeted)
+        balances = await balances_task
+        held = {a for a, b in balances.items() if b.total > 0}
+        unpriced = sorted(
+            a
+            for a in held - set(look.targets)
+            if a != look.quote and symbol_for(a, look.quote) not in markets
         )
-    )
-    return Observation(
-        snapshot=snapshot,
-        observed_at=observed_at,
-        started_at=started_at,
-        unpriced=tuple(unpriced),
-    )
+        untargeted = sorted(held - set(look.targets) - set(unpriced) - {look.quote})
+        if untargeted:
+            book_by_symbol |= await books(untargeted)
+        assets = sorted([*targeted, *untargeted])
+        observed_at = datetime.now(UTC)
+        known = set(assets) | {look.quote}
+        snapshot = Snapshot(
+            quote=look.quote,
+            positions=tuple(
+                Position(asset=a, quantity=balances[a].total, free=balances[a].free)
+                for a in sorted(known)
+                if a in balances
+            ),
+            prices={
+                symbol_for(a, look.quote): _quote(
+                    book_by_symbol[symbol_for(a, look.quote)], look.last_mids.get(a)
+                )
+                for a in assets
+            },
+            targets=dict(look.targets),
+            markets={s: markets[s] for s in book_by_symbol},
+            policy=look.policy,
+        )
+        # The decision reads the books of legs past the band (or instructed) only: carry just
+        # those, so a check that trades nothing moves no order books through Temporal.
+        needed, report = books_to_carry(snapshot, look.instructed)
+        carried = {symbol_for(a, look.quote) for a in needed}
+        snapshot = snapshot.model_copy(
+            update={"books": {s: b for s, b in book_by_symbol.items() if s in carried}}
+        )
+        telemetry.drift(
+            request.account.account_id,
+            {row.asset: row.drift for row in report.assets},
+            look.policy.band,
+        )
+        await self.deps.ledger.start_cycle(
+            CycleStart(
+                account_id=request.account.account_id,
+                cycle=request.cycle,
+                trigger=request.trigger,
+                started_at=observed_at,
+                drift_snapshot=report.model_dump(mode="json"),
+            )
+        )
+        return Observation(
+            snapshot=snapshot,
+            observed_at=observed_at,
+            started_at=started_at,
+            unpriced=tuple(unpriced),
+        )
 
 
 def _quote(book: OrderBook, last_mid: Decimal | None) -> Quote:

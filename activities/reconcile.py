@@ -12,7 +12,9 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from activities.deps import Deps
+from temporalio import activity
+
+from activities.deps import Deps, Step
 from activities.ledger_orders import order_record
 from rebalancer import telemetry
 from rebalancer.domain.numbers import ZERO
@@ -22,54 +24,61 @@ from rebalancer.venue.gateway import VenueGateway
 from rebalancer.venue.models import VenueOrder, VenueTrade
 
 
-async def reconcile(deps: Deps, request: ReconcileRequest) -> ReconcileResult:
-    account = request.account
-    gateway = await deps.gateway(account)
-    ledger_open = await deps.ledger.open_orders(account.account_id)
-    for row in ledger_open:
-        await _refresh(deps, gateway, request, row)
-    symbols = set(request.symbols) | {row.symbol for row in ledger_open}
-    since = request.since or min((row.created_at for row in ledger_open), default=None)
-    trades_per_symbol = await asyncio.gather(*(gateway.trades(s, since) for s in sorted(symbols)))
-    trades = [t for batch in trades_per_symbol for t in batch]
-    orders = {
-        row.venue_order_id: row
-        for row in await deps.ledger.orders_for_account(account.account_id)
-        if row.venue_order_id is not None
-    }
-    fills = [
-        _fill(account.account_id, account.venue, t, orders.get(t.venue_order_id)) for t in trades
-    ]
-    new_fills = await deps.ledger.record_fills(fills)
-    cycle_trades = [
-        t
-        for t in trades
-        if (o := orders.get(t.venue_order_id)) is not None and o.cycle == request.cycle
-    ]
-    realised = (
-        _realised_cost(cycle_trades, request.decision_mids) if request.decision_mids else None
-    )
-    if request.slippage_budget_bps:
-        _record_slippage(
-            account.venue, cycle_trades, request.decision_mids, request.slippage_budget_bps
+class Reconcile(Step):
+    @activity.defn(name="reconcile")
+    async def run(self, request: ReconcileRequest) -> ReconcileResult:
+        account = request.account
+        gateway = await self.deps.gateway(account)
+        ledger_open = await self.deps.ledger.open_orders(account.account_id)
+        for row in ledger_open:
+            await _refresh(self.deps, gateway, request, row)
+        symbols = set(request.symbols) | {row.symbol for row in ledger_open}
+        since = request.since or min((row.created_at for row in ledger_open), default=None)
+        trades_per_symbol = await asyncio.gather(
+            *(gateway.trades(s, since) for s in sorted(symbols))
         )
-    if request.record_balances:
-        balances = await gateway.balances()
-        await deps.ledger.record_balances(
-            BalanceSnapshot(
-                account_id=account.account_id,
-                taken_at=request.observed_at or datetime.now(UTC),
-                source="reconcile",
-                balances={a: BalanceRow(free=b.free, locked=b.locked) for a, b in balances.items()},
+        trades = [t for batch in trades_per_symbol for t in batch]
+        orders = {
+            row.venue_order_id: row
+            for row in await self.deps.ledger.orders_for_account(account.account_id)
+            if row.venue_order_id is not None
+        }
+        fills = [
+            _fill(account.account_id, account.venue, t, orders.get(t.venue_order_id))
+            for t in trades
+        ]
+        new_fills = await self.deps.ledger.record_fills(fills)
+        cycle_trades = [
+            t
+            for t in trades
+            if (o := orders.get(t.venue_order_id)) is not None and o.cycle == request.cycle
+        ]
+        realised = (
+            _realised_cost(cycle_trades, request.decision_mids) if request.decision_mids else None
+        )
+        if request.slippage_budget_bps:
+            _record_slippage(
+                account.venue, cycle_trades, request.decision_mids, request.slippage_budget_bps
             )
+        if request.record_balances:
+            balances = await gateway.balances()
+            await self.deps.ledger.record_balances(
+                BalanceSnapshot(
+                    account_id=account.account_id,
+                    taken_at=request.observed_at or datetime.now(UTC),
+                    source="reconcile",
+                    balances={
+                        a: BalanceRow(free=b.free, locked=b.locked) for a, b in balances.items()
+                    },
+                )
+            )
+        open_now = await asyncio.gather(*(gateway.open_orders(s) for s in sorted(symbols)))
+        return ReconcileResult(
+            open_orders=tuple(o for batch in open_now for o in batch),
+            fills=tuple(cycle_trades),
+            new_fills=new_fills,
+            realised_cost=realised,
         )
-    open_now = await asyncio.gather(*(gateway.open_orders(s) for s in sorted(symbols)))
-    return ReconcileResult(
-        open_orders=tuple(o for batch in open_now for o in batch),
-        fills=tuple(cycle_trades),
-        new_fills=new_fills,
-        realised_cost=realised,
-    )
 
 
 async def _refresh(

@@ -18,10 +18,11 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows import steps
 from workflows.activity_port import ActivityPort
+from workflows.retry_policies import ORDER_RETRY, REGISTER_RETRY
 
 with workflow.unsafe.imports_passed_through():
+    from activities import RecordCycle, RegisterAccount
     from rebalancer.cycle.trading_cycle import (
         CycleMemory,
         CycleProgress,
@@ -35,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
     from rebalancer.pipeline import search_attributes as sa
     from rebalancer.pipeline.messages import (
         AccountConfig,
-        AccountRef,
         AccountStatus,
         CycleRecord,
         CycleSummary,
@@ -174,8 +174,12 @@ class AccountWorkflow:
         state = self._state
         while not state.registered:
             try:
-                await steps.register(
-                    RegisterRequest(config=state.config, registered_at=workflow.now())
+                await workflow.execute_activity_method(
+                    RegisterAccount.run,
+                    RegisterRequest(config=state.config, registered_at=workflow.now()),
+                    start_to_close_timeout=timedelta(seconds=20),
+                    retry_policy=REGISTER_RETRY,
+                    summary=f"register {state.config.account_id} on {state.config.venue}",
                 )
             except STEP_FAILURES as error:
                 await self._needs_attention(f"registration: {_cause(error)}")
@@ -288,7 +292,7 @@ class AccountWorkflow:
     async def _run_cycle(self, trigger: str, only: frozenset[str] | None) -> None:
         state = self._state
         config = state.config
-        account = AccountRef(account_id=config.account_id, venue=config.venue)
+        account = config.ref()
         lag_ms = self._lag_ms(trigger)
         self._activity = "trading"
         port = ActivityPort(account, config.policy, lambda: self._state.paused, self._trading)
@@ -328,8 +332,13 @@ class AccountWorkflow:
         self._count("legs_queued", sum(1 for a in progress.considered if a in progress.holds))
         self._activity = "idle"
         try:
-            await steps.record_cycle(
-                CycleRecord(account=account, summary=summary, plan=progress.plan)
+            # One idempotent ledger write: run in the worker, like the reads.
+            await workflow.execute_local_activity_method(
+                RecordCycle.run,
+                CycleRecord(account=account, summary=summary, plan=progress.plan),
+                start_to_close_timeout=timedelta(seconds=15),
+                retry_policy=ORDER_RETRY,
+                summary=f"record cycle {summary.cycle} ({summary.status})",
             )
         except STEP_FAILURES as error:
             workflow.logger.warning("cycle %s not recorded: %s", cycle.number, _cause(error))

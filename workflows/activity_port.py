@@ -1,4 +1,5 @@
-"""The trading cycle's port in the workflow: each step an activity (``workflows.steps``).
+"""The trading cycle's port in the workflow: each step an activity, called by its method
+(``activities/<step>.py``) with its timeout and retry policy (``workflows.retry_policies``).
 
 A refusal is recognised by the activity error's own ``non_retryable`` flag: the activity
 classified it (activities/errors.py), so no list of error names is kept here.
@@ -7,15 +8,23 @@ classified it (activities/errors.py), so no list of error names is kept here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows import steps
+from workflows.retry_policies import ORDER_RETRY, READ_RETRY
 
 with workflow.unsafe.imports_passed_through():
+    from activities import (
+        AssessLiquidity,
+        AwaitFill,
+        CancelOrder,
+        DetectDrift,
+        PlaceLimitOrder,
+        Reconcile,
+    )
     from rebalancer.cycle.port import Closing, LegOrder, Look, Observation, OrderState, Refusal
     from rebalancer.domain.liquidity import LiquidityAssessment
     from rebalancer.domain.orders import PlannedOrder
@@ -28,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         DetectRequest,
         PlaceRequest,
         ReconcileRequest,
+        ReconcileResult,
     )
     from rebalancer.venue.models import VenueOrder
 
@@ -65,19 +75,29 @@ class ActivityPort:
         await self._trading()
 
     async def reconcile_open(self, cycle: int, symbols: tuple[str, ...]) -> None:
-        await steps.reconcile(
+        await _reconcile(
             ReconcileRequest(account=self.account, cycle=cycle, symbols=symbols, cancel_stale=True)
         )
 
     async def detect(self, cycle: int, trigger: str, look: Look) -> Observation:
-        return await steps.detect_drift(
+        return await workflow.execute_local_activity_method(
+            DetectDrift.run,
             DetectRequest.model_validate(
                 {"account": self.account, "cycle": cycle, "trigger": trigger, "look": look}
-            )
+            ),
+            start_to_close_timeout=timedelta(seconds=15),
+            retry_policy=READ_RETRY,
+            summary=f"detect drift, cycle {cycle}",
         )
 
     async def assess(self, leg: LegOrder) -> tuple[LiquidityAssessment, PlannedOrder | None]:
-        result = await steps.assess_liquidity(AssessRequest(account=self.account, leg=leg))
+        result = await workflow.execute_local_activity_method(
+            AssessLiquidity.run,
+            AssessRequest(account=self.account, leg=leg),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=READ_RETRY,
+            summary=f"assess {leg.side} {leg.quantity} {leg.asset}",
+        )
         return result.assessment, result.order
 
     async def place(
@@ -85,14 +105,21 @@ class ActivityPort:
     ) -> OrderState | Refusal:
         self._detect_started_at = observation.started_at
         try:
-            placed = await steps.place_limit_order(
+            placed = await workflow.execute_activity_method(
+                PlaceLimitOrder.run,
                 PlaceRequest(
                     account=self.account,
                     cycle=cycle,
                     client_order_id=client_order_id,
                     order=order,
                     detect_started_at=observation.started_at,
-                )
+                ),
+                start_to_close_timeout=timedelta(seconds=15),
+                retry_policy=ORDER_RETRY,
+                summary=(
+                    f"{order.side} {order.amount} {order.symbol} @ {order.price} "
+                    f"({order.style}) id {client_order_id}"
+                ),
             )
         except ActivityError as error:
             refused = refusal(error)
@@ -105,7 +132,8 @@ class ActivityPort:
     async def await_fill(
         self, cycle: int, order: PlannedOrder, client_order_id: str, timeout_seconds: int
     ) -> OrderState:
-        outcome = await steps.await_fill(
+        outcome = await workflow.execute_activity_method(
+            AwaitFill.run,
             AwaitFillRequest(
                 account=self.account,
                 cycle=cycle,
@@ -113,23 +141,31 @@ class ActivityPort:
                 client_order_id=client_order_id,
                 timeout_seconds=timeout_seconds,
                 detect_started_at=self._detect_started_at,
-            )
+            ),
+            start_to_close_timeout=timedelta(seconds=timeout_seconds + 30),
+            heartbeat_timeout=timedelta(seconds=10),
+            retry_policy=ORDER_RETRY,
+            summary=f"await fill {client_order_id} (up to {timeout_seconds}s)",
         )
         return _state(outcome)
 
     async def cancel(self, cycle: int, order: PlannedOrder, client_order_id: str) -> OrderState:
-        outcome = await steps.cancel_order(
+        outcome = await workflow.execute_activity_method(
+            CancelOrder.run,
             CancelRequest(
                 account=self.account,
                 cycle=cycle,
                 symbol=order.symbol,
                 client_order_id=client_order_id,
-            )
+            ),
+            start_to_close_timeout=timedelta(seconds=15),
+            retry_policy=ORDER_RETRY,
+            summary=f"cancel {client_order_id}",
         )
         return _state(outcome)
 
     async def reconcile_cycle(self, closing: Closing) -> Decimal | None:
-        result = await steps.reconcile(
+        result = await _reconcile(
             ReconcileRequest(
                 account=self.account,
                 cycle=closing.cycle,
@@ -142,6 +178,16 @@ class ActivityPort:
             )
         )
         return result.realised_cost
+
+
+async def _reconcile(request: ReconcileRequest) -> ReconcileResult:
+    return await workflow.execute_activity_method(
+        Reconcile.run,
+        request,
+        start_to_close_timeout=timedelta(seconds=20),
+        retry_policy=ORDER_RETRY,
+        summary=f"reconcile cycle {request.cycle}: {', '.join(request.symbols) or 'all'}",
+    )
 
 
 def _state(order: VenueOrder) -> OrderState:

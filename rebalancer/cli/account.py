@@ -38,8 +38,8 @@ from rebalancer.pipeline.messages import AccountConfig, AccountStatus, ForceRequ
 from rebalancer.temporal_connection import connect
 from workflows.account import AccountWorkflow, workflow_id
 
-# Registration retries a handful of times within seconds (workflows/steps.py REGISTER_RETRY);
-# beyond this the worker is not there.
+# Registration retries a handful of times within seconds (REGISTER_RETRY in
+# workflows/retry_policies.py); beyond this the worker is not there.
 REGISTRATION_WAIT_SECONDS = 60
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
@@ -50,6 +52,9 @@ class AccountConfig(Frozen):
         return Mandate(
             account_id=self.account_id, quote=self.quote, targets=self.targets, policy=self.policy
         )
+
+    def ref(self) -> AccountRef:
+        return AccountRef(account_id=self.account_id, venue=self.venue)
 
 
 class TargetsUpdate(Frozen):
@@ -120,21 +125,48 @@ class AccountRef(Frozen):
     venue: str = Field(pattern=VENUE_PATTERN)
 
 
-class RegisterRequest(Frozen):
+@dataclass(frozen=True)
+class Subject:
+    """What one activity call is about. The worker binds it to the call's log lines and
+    counts the call's errors by its symbol (activities/interceptor.py)."""
+
+    account: AccountRef
+    cycle: int | None = None
+    client_order_id: str | None = None
+    symbol: str | None = None
+
+
+class ActivityRequest(Frozen):
+    """An activity's input, which says what the call is about."""
+
+    @abstractmethod
+    def subject(self) -> Subject: ...
+
+
+class RegisterRequest(ActivityRequest):
     config: AccountConfig
     registered_at: AwareDatetime
 
+    def subject(self) -> Subject:
+        return Subject(self.config.ref())
 
-class DetectRequest(Frozen):
+
+class DetectRequest(ActivityRequest):
     account: AccountRef
     cycle: int = Field(ge=0)
     trigger: CycleTrigger
     look: Look
 
+    def subject(self) -> Subject:
+        return Subject(self.account, cycle=self.cycle)
 
-class AssessRequest(Frozen):
+
+class AssessRequest(ActivityRequest):
     account: AccountRef
     leg: LegOrder
+
+    def subject(self) -> Subject:
+        return Subject(self.account, symbol=self.leg.rules.symbol)
 
 
 class AssessResult(Frozen):
@@ -143,32 +175,40 @@ class AssessResult(Frozen):
     mid: Dec | None
 
 
-class PlaceRequest(Frozen):
+class PlaceRequest(ActivityRequest):
     account: AccountRef
     cycle: int = Field(ge=0)
     client_order_id: str
     order: PlannedOrder
     detect_started_at: AwareDatetime | None = None
 
+    def subject(self) -> Subject:
+        return Subject(self.account, self.cycle, self.client_order_id, self.order.symbol)
 
-class AwaitFillRequest(Frozen):
+
+class OrderRequest(ActivityRequest):
+    """A request about one order the venue already holds."""
+
     account: AccountRef
     cycle: int = Field(ge=0)
     symbol: str
     client_order_id: str
+
+    def subject(self) -> Subject:
+        return Subject(self.account, self.cycle, self.client_order_id, self.symbol)
+
+
+class AwaitFillRequest(OrderRequest):
     timeout_seconds: int = Field(ge=1, le=3600)
     poll_milliseconds: int = Field(default=50, ge=5, le=60_000)
     detect_started_at: AwareDatetime | None = None
 
 
-class CancelRequest(Frozen):
-    account: AccountRef
-    cycle: int = Field(ge=0)
-    symbol: str
-    client_order_id: str
+class CancelRequest(OrderRequest):
+    pass
 
 
-class ReconcileRequest(Frozen):
+class ReconcileRequest(ActivityRequest):
     account: AccountRef
     cycle: int = Field(ge=0)
     symbols: tuple[str, ...]
@@ -182,6 +222,9 @@ class ReconcileRequest(Frozen):
     observed_at: AwareDatetime | None = None
     slippage_budget_bps: Dec | None = None
 
+    def subject(self) -> Subject:
+        return Subject(self.account, cycle=self.cycle)
+
 
 class ReconcileResult(Frozen):
     open_orders: tuple[VenueOrder, ...]
@@ -190,7 +233,10 @@ class ReconcileResult(Frozen):
     realised_cost: Dec | None
 
 
-class CycleRecord(Frozen):
+class CycleRecord(ActivityRequest):
     account: AccountRef
     summary: CycleSummary
     plan: Plan | None = None
+
+    def subject(self) -> Subject:
+        return Subject(self.account, cycle=self.summary.cycle)

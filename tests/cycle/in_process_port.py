@@ -1,6 +1,6 @@
-"""The cycle's port in process, through the workflow's own activity functions.
+"""The cycle's port in process, through the workflow's own activities.
 
-Every step calls the function the workflow's activity calls (activities/*.py) on an
+Every step calls the activity the workflow calls (``run`` in activities/<step>.py) on an
 in-memory venue and ledger, so a test drives the real detection, assessment, placement,
 cancellation and reconciliation without a Temporal server. Only the wait for a fill is the
 test's: ``on_wait`` decides what fills while an order rests (default: nothing), where the
@@ -13,12 +13,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from activities.assess_liquidity import assess_liquidity
-from activities.cancel_order import cancel_order
-from activities.deps import Deps
-from activities.detect_drift import detect_drift
-from activities.place_limit_order import place_limit_order
-from activities.reconcile import reconcile
+from activities import (
+    AssessLiquidity,
+    CancelOrder,
+    Deps,
+    DetectDrift,
+    PlaceLimitOrder,
+    Reconcile,
+)
 from rebalancer.cycle.port import Closing, LegOrder, Look, Observation, OrderState, Refusal
 from rebalancer.domain.liquidity import LiquidityAssessment
 from rebalancer.domain.orders import PlannedOrder
@@ -64,21 +66,20 @@ class InProcessPort:
         return None
 
     async def reconcile_open(self, cycle: int, symbols: tuple[str, ...]) -> None:
-        await reconcile(
-            self.deps,
-            ReconcileRequest(account=self.account, cycle=cycle, symbols=symbols, cancel_stale=True),
+        await Reconcile(self.deps).run(
+            ReconcileRequest(account=self.account, cycle=cycle, symbols=symbols, cancel_stale=True)
         )
 
     async def detect(self, cycle: int, trigger: str, look: Look) -> Observation:
         request = DetectRequest.model_validate(
             {"account": self.account, "cycle": cycle, "trigger": trigger, "look": look}
         )
-        observation = await detect_drift(self.deps, request)
+        observation = await DetectDrift(self.deps).run(request)
         self.looks.append(observation)
         return observation
 
     async def assess(self, leg: LegOrder) -> tuple[LiquidityAssessment, PlannedOrder | None]:
-        result = await assess_liquidity(self.deps, AssessRequest(account=self.account, leg=leg))
+        result = await AssessLiquidity(self.deps).run(AssessRequest(account=self.account, leg=leg))
         return result.assessment, result.order
 
     async def place(
@@ -88,7 +89,7 @@ class InProcessPort:
             account=self.account, cycle=cycle, client_order_id=client_order_id, order=order
         )
         try:
-            placed = await place_limit_order(self.deps, request)
+            placed = await PlaceLimitOrder(self.deps).run(request)
         except FinalVenueError as error:
             self.refusals.append(client_order_id)
             return Refusal(reason=f"{type(error).__name__}: {error}")
@@ -111,7 +112,7 @@ class InProcessPort:
         request = CancelRequest(
             account=self.account, cycle=cycle, symbol=order.symbol, client_order_id=client_order_id
         )
-        done = await cancel_order(self.deps, request)
+        done = await CancelOrder(self.deps).run(request)
         return OrderState(client_order_id=client_order_id, filled=done.filled, final=done.is_final)
 
     async def reconcile_cycle(self, closing: Closing) -> Decimal | None:
@@ -123,4 +124,4 @@ class InProcessPort:
                 "observed_at": self.clock,
             }
         )
-        return (await reconcile(self.deps, request)).realised_cost
+        return (await Reconcile(self.deps).run(request)).realised_cost

@@ -19,13 +19,14 @@ import asyncpg
 import pytest
 import yaml
 
+from activities import STEPS
 from rebalancer.cli import build_parser
 from rebalancer.cli.account import config_from_args
 from rebalancer.cli.arguments import parse_targets
 from rebalancer.config import Settings
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.ledger.migrate import load_migrations
-from rebalancer.pipeline import activity_names, search_attributes
+from rebalancer.pipeline import search_attributes
 from rebalancer.pipeline.messages import PolicyUpdate
 from tests.deploy.compose_checks import read_env_names, settings_env_names
 from tests.deploy.compose_model import services
@@ -64,7 +65,7 @@ SECTION_PARTS = (
     "**Fix.**",
 )
 # Identifiers the runbook puts in backticks that are neither policy fields, ledger names nor
-# metrics: log fields (activities/__init__.py step(), the log calls in activities/),
+# metrics: log fields (activities/interceptor.py, the log calls in activities/),
 # PostgreSQL's own names, and compose keys.
 OTHER_IDENTIFIERS = {
     "account", "venue", "workflow_id", "activity", "attempt", "cycle", "client_order_id",
@@ -242,7 +243,8 @@ def test_identifiers_in_the_runbook_exist() -> None:
     """Every snake_case name in backticks is a policy field, a ledger name, a metric or a
     known log or PostgreSQL name: a renamed policy field fails here."""
     policy = set(PolicySettings.model_fields)
-    activities = {v for k, v in vars(activity_names).items() if k.isupper() and isinstance(v, str)}
+    # Each step's activity is named as its module (tests/workflows/test_activity_names.py).
+    activities = {step.__module__.rsplit(".", 1)[-1] for step in STEPS}
     known = policy | _ledger_names() | OTHER_IDENTIFIERS | activities | set(exported_series())
     known |= {name.removesuffix("_total") for name in exported_series()}
     known |= {name.rsplit("_", 1)[0] for name in exported_series() if name.endswith("_bucket")}

@@ -16,8 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities import AccountActivities
-from activities.deps import Deps
+from activities import Deps, StepContext, account_activities
 from rebalancer.dev import DEV_SERVER_DYNAMIC_CONFIG, bin_path, free_port
 from rebalancer.ledger.postgres_store import PostgresStore
 from rebalancer.metrics_server import MetricsServer, sdk_runtime
@@ -81,7 +80,8 @@ async def pipeline(
             client,
             task_queue=task_queue,
             workflows=WORKFLOWS,
-            activities=AccountActivities(Deps(ledger=ledger, venues=venues)).all(),
+            activities=account_activities(Deps(ledger=ledger, venues=venues)),
+            interceptors=[StepContext()],
             workflow_runner=workflow_runner(),
         )
         async with worker:

@@ -11,8 +11,7 @@ from decimal import Decimal
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from activities import AccountActivities
-from activities.deps import Deps
+from activities import Deps, StepContext, account_activities
 from rebalancer.domain.market import MarketRules, OrderBook
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus
@@ -99,7 +98,8 @@ async def harness(client: Client, venue: MemoryVenue) -> AsyncIterator[Harness]:
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=AccountActivities(deps).all(),
+        activities=account_activities(deps),
+        interceptors=[StepContext()],
         workflow_runner=workflow_runner(),
     ):
         yield Harness(client=client, venue=venue, ledger=ledger, task_queue=task_queue)

@@ -12,8 +12,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities import AccountActivities
-from activities.deps import Deps
+from activities import Deps, StepContext, account_activities
 from rebalancer.pipeline.messages import AccountConfig, ForceRequest, TargetsUpdate
 from rebalancer.pipeline.state import AccountWorkflowInput
 from rebalancer.sandbox import workflow_runner
@@ -56,7 +55,8 @@ async def _start(env: WorkflowEnvironment, keys: Keys, config: AccountConfig):  
         env.client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=AccountActivities(Deps(MemoryLedger(), GatewayPool(keys.gateway))).all(),
+        activities=account_activities(Deps(MemoryLedger(), GatewayPool(keys.gateway))),
+        interceptors=[StepContext()],
         workflow_runner=workflow_runner(),
     )
     handle = await env.client.start_workflow(
