@@ -33,7 +33,6 @@ class RecordCycle(Step):
             orders_placed=summary.orders_placed,
             orders_filled=summary.orders_filled,
             max_abs_drift=str(summary.max_abs_drift) if summary.max_abs_drift is not None else None,
-            lag_ms=summary.lag_ms,
         )
         telemetry.cycle_costs(record.account.venue, summary.predicted_cost, summary.realised_cost)
         telemetry.legs_held(account_id, summary.legs_queued)

@@ -5,9 +5,9 @@
 
 Accounts start on target in a calm market, so nearly every check is a no-trade check: the
 steady cost of watching a fleet. After a warm-up of --warmup intervals, the window of
---minutes is measured from the ledger (one row per check, with its timer lag), from psutil
-(worker and Temporal server CPU and memory), and from sampled workflow histories (Temporal
-actions per no-trade check).
+--minutes is measured from the ledger (one row per check), from the workflow histories
+(every timer check's lag behind its schedule; Temporal actions per no-trade check), and from
+psutil (worker and Temporal server CPU and memory).
 
 The last stdout line (with --json) has checks_per_second, lag_p50_ms, lag_p99_ms,
 worker_rss_mib, worker_cpu_percent, temporal_cpu_percent and actions_per_check.
@@ -20,6 +20,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 import psutil
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHandle, WorkflowHistory
 
 from benchmarks.harness import (
     Bench,
@@ -54,6 +57,8 @@ ACTIONS = {
     EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
 }
+# The summary the account workflow gives the timer of its next regular check.
+CHECK_TIMER = "next drift check"
 
 
 async def on_target_balances(venue_url: str) -> dict[str, str]:
@@ -101,13 +106,13 @@ class Sampler:
                     pass
 
 
-async def ledger_window(dsn: str, start: datetime, end: datetime) -> tuple[int, list[int], int]:
+async def ledger_window(dsn: str, start: datetime, end: datetime) -> tuple[int, int]:
+    """Checks recorded in the window, and how many of them traded."""
     connection = await asyncpg.connect(dsn)
     try:
         rows = await connection.fetch(
             """
-            SELECT trigger, (decision -> 'summary' ->> 'lag_ms')::int AS lag_ms,
-                   (decision -> 'summary' ->> 'orders_placed')::int AS orders
+            SELECT (decision -> 'summary' ->> 'orders_placed')::int AS orders
               FROM cycles
              WHERE started_at >= $1 AND started_at < $2 AND ended_at IS NOT NULL
             """,
@@ -116,14 +121,59 @@ async def ledger_window(dsn: str, start: datetime, end: datetime) -> tuple[int, 
         )
     finally:
         await connection.close()
-    lags = [r["lag_ms"] for r in rows if r["trigger"] == "timer" and r["lag_ms"] is not None]
+    trading = sum(1 for r in rows if (r["orders"] or 0) > 0)
+    return len(rows), trading
+
+
+async def fetch_histories(bench: Bench, concurrency: int = 32) -> list[WorkflowHistory]:
+    """Every account's history (its current run), in the order the accounts started."""
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(handle: WorkflowHandle[Any, Any]) -> WorkflowHistory:
+        async with semaphore:
+            return await handle.fetch_history()
+
+    return await asyncio.gather(*(one(h) for h in bench.handles.values()))
+
+
+def _at(event: HistoryEvent) -> float:
+    return event.event_time.ToDatetime().timestamp()
+
+
+def check_lags(histories: Sequence[WorkflowHistory], start: datetime, end: datetime) -> list[int]:
+    """How late each regular check that began in the window began, in ms: when the workflow
+    task after its timer fired started (the check's workflow time), against when the check
+    was due (the workflow time of the task that set the timer, plus the timer's duration)."""
+    lags: list[int] = []
+    for history in histories:
+        due: dict[int, float] = {}
+        task_started = 0.0
+        fired: float | None = None
+        for event in history.events:
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+                task_started = _at(event)
+                if fired is not None and start.timestamp() <= task_started < end.timestamp():
+                    lags.append(round((task_started - fired) * 1000))
+                fired = None
+            elif kind == EventType.EVENT_TYPE_TIMER_STARTED and _summary(event) == CHECK_TIMER:
+                timeout = event.timer_started_event_attributes.start_to_fire_timeout
+                due[event.event_id] = task_started + timeout.ToTimedelta().total_seconds()
+            elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
+                fired = due.get(event.timer_fired_event_attributes.started_event_id)
     late = sorted(lags)[-20:]
     console.print(f"slowest lags (ms): {late}; over 1 s: {sum(1 for x in lags if x > 1000)}")
-    trading = sum(1 for r in rows if (r["orders"] or 0) > 0)
-    return len(rows), lags, trading
+    return lags
 
 
-async def actions_per_check(bench: Bench, sample: int = 5) -> float:
+def _summary(event: HistoryEvent) -> str | None:
+    if not event.HasField("user_metadata") or not event.user_metadata.HasField("summary"):
+        return None
+    text: str = json.loads(event.user_metadata.summary.data)
+    return text
+
+
+def actions_per_check(histories: Sequence[WorkflowHistory], sample: int = 5) -> float:
     """Billable actions per steady-state check, from the histories of a few accounts.
 
     Counted between the second and the last timer firing, so registration and one-off
@@ -131,8 +181,8 @@ async def actions_per_check(bench: Bench, sample: int = 5) -> float:
     """
     actions = 0
     checks = 0
-    for handle in list(bench.handles.values())[:sample]:
-        events = (await handle.fetch_history()).events
+    for history in histories[:sample]:
+        events = history.events
         fired = [
             i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED
         ]
@@ -163,15 +213,15 @@ def recorded_cycles(
     return counts, sum(1 for owners in seen.values() if len(owners) > 1)
 
 
-async def lag_sources(bench: Bench, sample: int = 20) -> dict[str, float]:
+def lag_sources(histories: Sequence[WorkflowHistory], sample: int = 20) -> dict[str, float]:
     """Where timer lag comes from, in a sample of histories: the server firing the timer
     late, the fired timer's workflow task waiting for a worker, or the task running long
     (its local activities run inside it, and workflow time stands still meanwhile)."""
     fire_late: list[float] = []
     task_wait: list[float] = []
     task_run: list[float] = []
-    for handle in list(bench.handles.values())[:sample]:
-        events = (await handle.fetch_history()).events
+    for history in histories[:sample]:
+        events = history.events
         due: dict[int, float] = {}
         after_timer = False
         scheduled_at = started_at = 0.0
@@ -232,9 +282,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         window_end = datetime.now(UTC)
         stop.set()
         await sampling
-        checks, lags, trading = await ledger_window(
+        checks, trading = await ledger_window(
             bench.record.database_url, window_start, window_end - timedelta(seconds=1)
         )
+        histories = await fetch_histories(bench)
+        lags = check_lags(histories, window_start, window_end - timedelta(seconds=1))
         seconds = (window_end - window_start).total_seconds()
         workers = [name for name in sampler.cpu if name.startswith("worker")]
         per_worker, duplicated = recorded_cycles(bench, workers, window_start, window_end)
@@ -259,8 +311,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 / max(len(sampler.cpu.get("temporal", [])), 1),
                 1,
             ),
-            "actions_per_check": await actions_per_check(bench),
-            "lag_sources": await lag_sources(bench),
+            "actions_per_check": actions_per_check(histories),
+            "lag_sources": lag_sources(histories),
             "cycles_per_worker": per_worker,
             "cycles_recorded_by_two_workers": duplicated,
             "machine": machine(),

@@ -74,7 +74,6 @@ class AccountWorkflow:
         self._attention_gauge = workflow.metric_meter().create_gauge(
             ATTENTION_GAUGE, "1 while the account needs attention, else 0"
         )
-        self._scheduled_at: datetime | None = None
 
     # Handlers ---------------------------------------------------------------------------
 
@@ -252,7 +251,6 @@ class AccountWorkflow:
                 self._force = None
                 return trigger, None
             if state.next_check_at is None or state.next_check_at <= now:
-                self._scheduled_at = state.next_check_at
                 return "timer", None
             due = frozenset(a for a, leg in state.memory.queued.items() if leg.retry_at <= now)
             if due:
@@ -293,7 +291,6 @@ class AccountWorkflow:
         state = self._state
         config = state.config
         account = config.ref()
-        lag_ms = self._lag_ms(trigger)
         self._activity = "trading"
         port = ActivityPort(account, config.policy, lambda: self._state.paused, self._trading)
         cycle = TradingCycle(port, config.mandate(), state.memory, trigger, only)
@@ -311,7 +308,7 @@ class AccountWorkflow:
         if progress.unpriced:
             unpriced = f"held without a market: {', '.join(progress.unpriced)}"
             note = f"{note}; {unpriced}" if note else unpriced
-        summary = self._summary(trigger, lag_ms, progress, status, note)
+        summary = self._summary(trigger, progress, status, note)
         if samples_drift(trigger):
             interval = timedelta(seconds=config.policy.check_interval_seconds)
             state.next_check_at = summary.started_at + interval
@@ -352,7 +349,6 @@ class AccountWorkflow:
     def _summary(
         self,
         trigger: str,
-        lag_ms: int | None,
         progress: CycleProgress,
         status: Literal["completed", "failed"],
         note: str,
@@ -366,7 +362,6 @@ class AccountWorkflow:
                 "ended_at": workflow.now(),
                 "status": status,
                 "note": note,
-                "lag_ms": lag_ms,
                 "equity": plan.equity if plan is not None else None,
                 "max_abs_drift": report.max_abs_drift if report is not None else None,
                 "verdicts": {
@@ -394,12 +389,6 @@ class AccountWorkflow:
         interval = self._state.config.policy.check_interval_seconds
         digest = hashlib.sha256(self._state.config.account_id.encode()).digest()
         return timedelta(milliseconds=int.from_bytes(digest[:8], "big") % (interval * 1000))
-
-    def _lag_ms(self, trigger: str) -> int | None:
-        """How late a timer check starts against its schedule (the scale benchmark's lag)."""
-        if trigger != "timer" or self._scheduled_at is None:
-            return None
-        return int((workflow.now() - self._scheduled_at).total_seconds() * 1000)
 
     def _public_state(self) -> str:
         if self._activity != "trading" and self._state.attention is not None:

@@ -92,8 +92,6 @@ class CycleSummary(Frozen):
     predicted_cost: Dec | None = None
     realised_cost: Dec | None = None
     legs_queued: int = 0
-    # Timer checks: how long after its scheduled time the check started.
-    lag_ms: int | None = None
     note: str = ""
 
 
