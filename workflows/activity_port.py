@@ -1,8 +1,9 @@
 """The trading cycle's port in the workflow: each step an activity, called by its method
 (``activities/<step>.py``) with its timeout and retry policy (``workflows.retry_policies``).
 
-A refusal is recognised by the activity error's own ``non_retryable`` flag: the activity
-classified it (activities/errors.py), so no list of error names is kept here.
+A refusal is recognised by the activity error's own ``non_retryable`` flag: the worker
+classified it where it was raised (activities/errors.py), so no list of error names is kept
+here.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """How the account workflow's activities retry.
 
-What is final is the activity's to say: it raises ``ApplicationError(non_retryable=True)``
-for final venue errors (insufficient funds, invalid order, authentication), bad input and
-ledger conflicts (activities/errors.py), and the workflow reads that flag, never a list of
-names. Everything else retries with backoff, without an attempt cap for orders, because a
-cycle must not lose track of one; the venue's Retry-After hint arrives as the activity
-error's next retry delay.
+What is final is the worker's to say: its interceptor raises
+``ApplicationError(non_retryable=True)`` for final venue errors (insufficient funds, invalid
+order, authentication), bad input and ledger conflicts (activities/errors.py), and the
+workflow reads that flag, never a list of names. Everything else retries with backoff,
+without an attempt cap for orders, because a cycle must not lose track of one; the venue's
+Retry-After hint arrives as the activity error's next retry delay.
 
 Each call names its activity by method, with its timeout and one of these policies, where
 the workflow makes it (``workflows.activity_port``, ``workflows.account``). Reads and the
