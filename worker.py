@@ -3,6 +3,9 @@
 Connects to Temporal with the pydantic data converter, migrates the ledger, then serves the
 account workflows and their activities on the task queue until SIGINT or SIGTERM, finishing
 in-flight activities within the graceful-shutdown window.
+
+The ledger is the database_url setting (``DATABASE_URL``); without one the worker refuses to
+start, naming it, unless REBALANCER_EMBEDDED_DATABASE=true asks for the embedded PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,17 +19,20 @@ import structlog
 from temporalio.worker import Worker
 
 from activities import Deps, StepContext, account_activities
-from rebalancer.config import Settings
-from rebalancer.dev import free_port
-from rebalancer.gc_policy import manage_collections, watch_gc_pauses
-from rebalancer.ledger.embedded import ensure_database
+from rebalancer.ledger.embedded import ledger_url
 from rebalancer.ledger.migrate import migrate
 from rebalancer.ledger.postgres_store import PostgresStore
-from rebalancer.metrics_server import MetricsServer, sdk_runtime
-from rebalancer.sandbox import workflow_runner
-from rebalancer.temporal_connection import connect
-from rebalancer.tracing import tracing_interceptor
-from rebalancer.venue.credentials import open_gateway
+from rebalancer.runtime import telemetry
+from rebalancer.runtime.config import Settings, load_settings
+from rebalancer.runtime.entry import exit_with, reporting_errors
+from rebalancer.runtime.gc_policy import manage_collections, watch_gc_pauses
+from rebalancer.runtime.logging_setup import configure_logging
+from rebalancer.runtime.metrics_server import MetricsServer, sdk_runtime
+from rebalancer.runtime.ports import free_port
+from rebalancer.runtime.sandbox import workflow_runner
+from rebalancer.runtime.temporal_connection import connect
+from rebalancer.runtime.tracing import tracing_interceptor
+from rebalancer.venue.credentials import credentials_path, open_gateway
 from rebalancer.venue.gateway import VenueGateway
 from rebalancer.venue.pool import GatewayPool
 from workflows import WORKFLOWS
@@ -35,25 +41,24 @@ log = structlog.get_logger("rebalancer.worker")
 
 
 def gateway_factory(settings: Settings) -> Callable[[str, str], VenueGateway]:
+    credentials_file = credentials_path(settings)
+
     def factory(account_id: str, venue: str) -> VenueGateway:
         return open_gateway(
             account_id,
             venue,
             paper_url=settings.paper_venue_url,
-            credentials_file=settings.credentials_file,
+            credentials_file=credentials_file,
         )
 
     return factory
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
-    dsn = (
-        settings.database_url.get_secret_value()
-        if settings.database_url
-        else await asyncio.to_thread(ensure_database)
-    )
+    dsn = await asyncio.to_thread(ledger_url, settings)
     applied = await migrate(dsn)
     log.info("ledger migrated", applied=applied)
+    telemetry.label_accounts(settings.metrics_account_labels)
     interceptor = tracing_interceptor(settings.otlp_endpoint)
     metrics: MetricsServer | None = None
     runtime = None
@@ -119,8 +124,14 @@ async def serve(settings: Settings) -> None:
             collections.cancel()
 
 
-if __name__ == "__main__":
-    # Same entry as `rebalancer worker`: settings errors end as one line, exit code 2.
-    from rebalancer.cli import run
+def main(settings: Settings | None = None) -> int:
+    """Serve until stopped, with ``settings`` or those configured now."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(serve(settings))
+    return 0
 
-    run(["worker"])
+
+if __name__ == "__main__":
+    # As `rebalancer worker` ends: a bad setting in one line, exit code 2.
+    exit_with(reporting_errors(main))

@@ -14,8 +14,8 @@ from temporalio import activity
 
 from activities.deps import Step
 from activities.ledger_orders import order_record
-from rebalancer import telemetry
 from rebalancer.pipeline.messages import AwaitFillRequest
+from rebalancer.runtime import telemetry
 from rebalancer.venue.errors import OrderNotFound
 from rebalancer.venue.models import VenueOrder
 

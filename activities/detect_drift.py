@@ -15,7 +15,6 @@ from decimal import Decimal
 from temporalio import activity
 
 from activities.deps import Step
-from rebalancer import telemetry
 from rebalancer.cycle.port import Observation
 from rebalancer.domain.decide import books_to_carry
 from rebalancer.domain.errors import InvalidInput
@@ -23,6 +22,7 @@ from rebalancer.domain.market import OrderBook, Quote, symbol_for
 from rebalancer.domain.snapshot import Position, Snapshot
 from rebalancer.ledger.records import CycleStart
 from rebalancer.pipeline.messages import DetectRequest
+from rebalancer.runtime import telemetry
 from rebalancer.venue.binance_weights import book_limit
 from rebalancer.venue.errors import VenueUnavailable
 

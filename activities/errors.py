@@ -10,9 +10,9 @@ from datetime import timedelta
 import structlog
 from temporalio.exceptions import ApplicationError
 
-from rebalancer import telemetry
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.ledger.errors import LedgerConflict
+from rebalancer.runtime import telemetry
 from rebalancer.venue.errors import FinalVenueError, RetryableVenueError
 
 log = structlog.get_logger("rebalancer.activities")

@@ -14,9 +14,9 @@ from temporalio import activity
 
 from activities.deps import Step
 from activities.ledger_orders import order_record
-from rebalancer import telemetry
 from rebalancer.ledger.records import OrderRecord
 from rebalancer.pipeline.messages import PlaceRequest
+from rebalancer.runtime import telemetry
 from rebalancer.venue.models import VenueOrder
 
 log = structlog.get_logger("rebalancer.activities.place")

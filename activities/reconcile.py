@@ -16,10 +16,10 @@ from temporalio import activity
 
 from activities.deps import Deps, Step
 from activities.ledger_orders import order_record
-from rebalancer import telemetry
 from rebalancer.domain.numbers import ZERO
 from rebalancer.ledger.records import BalanceRow, BalanceSnapshot, FillRecord, OrderRecord
 from rebalancer.pipeline.messages import ReconcileRequest, ReconcileResult
+from rebalancer.runtime import telemetry
 from rebalancer.venue.gateway import VenueGateway
 from rebalancer.venue.models import VenueOrder, VenueTrade
 

@@ -6,9 +6,9 @@ import structlog
 from temporalio import activity
 
 from activities.deps import Step
-from rebalancer import telemetry
 from rebalancer.ledger.records import CycleEnd, CycleStart
 from rebalancer.pipeline.messages import CycleRecord
+from rebalancer.runtime import telemetry
 
 log = structlog.get_logger("rebalancer.activities.record_cycle")
 

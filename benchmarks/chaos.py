@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.client import WorkflowHandle
 
 from benchmarks.harness import Bench, account_configs, bench_stack, console, emit, machine
-from rebalancer.ledger.embedded import ensure_database, stop_embedded
+from rebalancer.ledger.embedded import start_embedded, stop_embedded
 from rebalancer.paper.admin_client import PaperAdmin
 from rebalancer.pipeline.messages import TargetsUpdate
 from workflows.account import AccountWorkflow
@@ -139,7 +139,7 @@ async def chaos(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(rng.uniform(0.5, 2.0))
                 await asyncio.to_thread(stop_embedded, bench.state)
                 await asyncio.sleep(1.0)
-                await asyncio.to_thread(ensure_database, bench.state)
+                await asyncio.to_thread(start_embedded, bench.state)
                 restarts["postgres"] += 1
                 console.print("PostgreSQL restarted")
         await asyncio.sleep(3)

@@ -30,7 +30,7 @@ from benchmarks.floor_workflow import (
     floor_detect,
     floor_place,
 )
-from rebalancer.sandbox import workflow_runner
+from rebalancer.runtime.sandbox import workflow_runner
 
 
 async def serve() -> None:

@@ -25,15 +25,13 @@ from pydantic import SecretStr
 from rich.console import Console
 from temporalio.client import Client, WorkflowHandle
 
-from rebalancer.account_workflows import start_account
-from rebalancer.audit import AccountAudit, audit_account
-from rebalancer.config import load_settings
-from rebalancer.dev import (
+from rebalancer.control.accounts import start_account
+from rebalancer.devstack.audit import AccountAudit, audit_account
+from rebalancer.devstack.stack import (
     DevStack,
     PaperAccount,
     Ports,
     StackRecord,
-    free_port,
     worker_env,
     write_credentials,
     write_paper_accounts,
@@ -41,7 +39,9 @@ from rebalancer.dev import (
 from rebalancer.ledger.postgres_store import PostgresStore
 from rebalancer.paper.admin_client import PaperAdmin
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus
-from rebalancer.temporal_connection import connect
+from rebalancer.runtime.config import load_settings
+from rebalancer.runtime.ports import free_port
+from rebalancer.runtime.temporal_connection import connect
 from workflows.account import AccountWorkflow
 
 TASK_QUEUE = "rebalancer-bench"

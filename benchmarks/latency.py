@@ -42,7 +42,7 @@ from benchmarks.harness import (
     machine,
     percentile,
 )
-from rebalancer.dev import spawn
+from rebalancer.devstack.stack import spawn
 from rebalancer.pipeline.messages import TargetsUpdate
 from workflows.account import AccountWorkflow
 

@@ -43,8 +43,8 @@ from benchmarks.harness import (
     machine,
     percentile,
 )
-from rebalancer.account_workflows import start_account
-from rebalancer.dev import alive
+from rebalancer.control.accounts import start_account
+from rebalancer.devstack.stack import alive
 from rebalancer.paper.admin_client import PaperAdmin
 
 TARGETS = {"BTC": "0.4", "ETH": "0.3", "USDT": "0.3"}

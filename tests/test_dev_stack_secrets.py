@@ -16,7 +16,7 @@ import pytest
 
 from rebalancer.cli import dev as dev_cli
 from rebalancer.cli import main
-from rebalancer.dev import DevStack, ProcessRecord, StackRecord, alive, worker_env
+from rebalancer.devstack.stack import DevStack, ProcessRecord, StackRecord, alive, worker_env
 
 PASSWORD = "Pl4nted-dev-pw"
 SLEEP = "import time; time.sleep(120)"

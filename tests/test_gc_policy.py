@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from rebalancer.gc_policy import freeze_survivors, full_collection
+from rebalancer.runtime.gc_policy import freeze_survivors, full_collection
 
 
 class Node:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rebalancer.dev import PaperAccount, write_credentials, write_paper_accounts
-from rebalancer.secret_files import SecretFileError, make_private, write_secret_file
+from rebalancer.devstack.stack import PaperAccount, write_credentials, write_paper_accounts
+from rebalancer.runtime.secret_files import SecretFileError, make_private, write_secret_file
 
 ACCOUNTS = [PaperAccount("demo-1", "key-1", "secret-0123456789abcdef", {"USDT": "1000"})]
 

@@ -53,10 +53,6 @@ ATTENTION_GAUGE = "rebalance_account_needs_attention"
 STEP_FAILURES = (ActivityError, ApplicationError)
 
 
-def workflow_id(account_id: str) -> str:
-    return f"account-{account_id}"
-
-
 @workflow.defn(name="AccountWorkflow")
 class AccountWorkflow:
     @workflow.init

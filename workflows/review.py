@@ -10,8 +10,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from rebalancer.pipeline.messages import ForceRequest
+    from rebalancer.pipeline.names import workflow_id
 
-from workflows.account import AccountWorkflow, workflow_id
+from workflows.account import AccountWorkflow
 
 
 @workflow.defn(name="ScheduledReview")

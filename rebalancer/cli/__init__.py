@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import sys
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from pydantic import ValidationError
-
-from rebalancer.domain.errors import RebalancerError
-from rebalancer.domain.snapshot_json import describe
+from rebalancer.runtime.entry import exit_with, reporting_errors
 
 # Subcommand modules under rebalancer.cli, in help order.
 COMMANDS = [
@@ -59,31 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
-    try:
-        return handler(args)
-    except ValidationError as error:
-        print(f"rebalancer: error: {one_line(str(describe(error)))}", file=sys.stderr)
-    except RebalancerError as error:
-        print(f"rebalancer: error: {one_line(str(error))}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("rebalancer: interrupted", file=sys.stderr)
-        return 130
-    return 2
-
-
-def one_line(text: str) -> str:
-    """``text`` with control characters escaped: a key in a file may hold a newline."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return reporting_errors(lambda: handler(args))
 
 
 def run(argv: Sequence[str] | None = None) -> None:
-    code = main(argv)
-    if "temporalio.bridge.temporal_sdk_bridge" in sys.modules:
-        # The Temporal client's native runtime threads can still hold the GIL machinery when
-        # the interpreter finalizes, which sporadically aborts the process (SIGABRT) after
-        # the command has finished. Everything is done and flushed here, so skip
-        # finalization: the exit code is the command's, every time.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
+    exit_with(main(argv))

@@ -20,7 +20,6 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from rebalancer.account_workflows import start_account
 from rebalancer.cli import Subparsers
 from rebalancer.cli.arguments import (
     check_account_id,
@@ -28,15 +27,17 @@ from rebalancer.cli.arguments import (
     parse_target_weights,
     parse_targets,
 )
-from rebalancer.config import load_settings
+from rebalancer.control.accounts import start_account
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.domain.numbers import plain
 from rebalancer.domain.snapshot import ASSET_PATTERN
 from rebalancer.domain.snapshot_json import describe, load_json_exact
 from rebalancer.pipeline import search_attributes as sa
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus, ForceRequest, TargetsUpdate
-from rebalancer.temporal_connection import connect
-from workflows.account import AccountWorkflow, workflow_id
+from rebalancer.pipeline.names import workflow_id
+from rebalancer.runtime.config import load_settings
+from rebalancer.runtime.temporal_connection import connect
+from workflows.account import AccountWorkflow
 
 # Registration retries a handful of times within seconds (REGISTER_RETRY in
 # workflows/retry_policies.py); beyond this the worker is not there.

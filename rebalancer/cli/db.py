@@ -1,8 +1,8 @@
 """``rebalancer db``: bring the ledger's schema up to date, or show where it stands.
 
-The database is the one the worker uses: the database_url setting (REBALANCER_DATABASE_URL,
-DATABASE_URL or the config file), else the embedded server under the state directory, started
-if it is not running.
+The database is the one ``rebalancer worker`` uses: the database_url setting
+(REBALANCER_DATABASE_URL, DATABASE_URL or the config file), else the dev stack's while it is
+up, else the embedded server when REBALANCER_EMBEDDED_DATABASE=true asks for it.
 """
 
 from __future__ import annotations
@@ -11,17 +11,18 @@ import argparse
 import asyncio
 
 from rebalancer.cli import Subparsers
-from rebalancer.config import load_settings
+from rebalancer.devstack.stack import with_dev_ledger
 from rebalancer.ledger.connection import redact
-from rebalancer.ledger.embedded import ensure_database
+from rebalancer.ledger.embedded import ledger_url
 from rebalancer.ledger.migrate import load_migrations, migrate, migration_status
+from rebalancer.runtime.config import load_settings
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "db",
         help="migrate the ledger database or show its migrations",
-        description="The ledger database: DATABASE_URL, else the embedded PostgreSQL.",
+        description="The ledger database: DATABASE_URL, else the dev stack's.",
     )
     actions = parser.add_subparsers(dest="db_command", required=True)
     migrate_parser = actions.add_parser(
@@ -33,8 +34,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 
 
 def database_url() -> str:
-    configured = load_settings().database_url
-    return configured.get_secret_value() if configured is not None else ensure_database()
+    return ledger_url(with_dev_ledger(load_settings()))
 
 
 def handle_migrate(args: argparse.Namespace) -> int:

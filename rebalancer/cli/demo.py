@@ -26,7 +26,7 @@ def handle(args: argparse.Namespace) -> int:
         raise InvalidInput("--accounts", "must be between 1 and 50")
     if not 0 < args.minutes <= 600:
         raise InvalidInput("--minutes", "must be more than 0 and at most 600")
-    from rebalancer.demo import main
+    from rebalancer.devstack.demo import main
 
     summary = main(args.accounts, args.minutes, args.json)
     if args.json:

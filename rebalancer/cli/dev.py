@@ -6,9 +6,8 @@ import argparse
 import json
 import shlex
 
-from rebalancer import paths
 from rebalancer.cli import Subparsers
-from rebalancer.dev import DevStack, Ports
+from rebalancer.devstack.stack import DevStack, Ports, default_stack
 from rebalancer.ledger.connection import redact
 
 
@@ -37,7 +36,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 
 
 def stack() -> DevStack:
-    return DevStack(paths.state_dir() / "dev")
+    return default_stack()
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -51,7 +50,9 @@ def _up(args: argparse.Namespace) -> int:
     print(f"Temporal   {record.temporal_address}  (UI {record.ui_url})")
     print(f"PostgreSQL {shown}")
     print(f"Venue      {record.venue_url}")
-    print("Next: `rebalancer worker` in another terminal, then `rebalancer account add ...`.")
+    print(
+        "Next: `rebalancer worker` (it finds this stack's ledger), then `rebalancer account add`."
+    )
     # A DSN with a password came from this shell's environment: other shells take it from
     # wherever it was set, never from our output (terminal scrollback, CI logs).
     database = (

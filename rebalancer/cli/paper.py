@@ -23,12 +23,12 @@ from rich.table import Table
 
 from rebalancer.cli import Subparsers
 from rebalancer.cli.arguments import check_account_id
-from rebalancer.config import load_settings
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.domain.numbers import plain
 from rebalancer.domain.snapshot import ASSET_PATTERN
 from rebalancer.paper.admin_client import PaperAdmin
-from rebalancer.secret_files import write_secret_file
+from rebalancer.runtime.config import load_settings
+from rebalancer.runtime.secret_files import write_secret_file
 from rebalancer.venue.credentials import PAPER, Credentials, CredentialsFile, credentials_path
 
 # A funding amount: plain decimal notation, bounded, like any quantity we accept.

@@ -26,9 +26,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from rebalancer.cli import Subparsers
 from rebalancer.cli.arguments import check_account_id, check_schedule_id, parse_cron
-from rebalancer.config import load_settings
 from rebalancer.domain.errors import InvalidInput, RebalancerError
-from rebalancer.temporal_connection import connect
+from rebalancer.runtime.config import load_settings
+from rebalancer.runtime.temporal_connection import connect
 from workflows.review import ScheduledReviewWorkflow
 
 

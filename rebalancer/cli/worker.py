@@ -1,20 +1,24 @@
-"""``rebalancer worker``: the same worker as ``python worker.py``."""
+"""``rebalancer worker``: the same worker as ``python worker.py``, which also finds the dev
+stack's ledger when no database is configured (``rebalancer dev up``, then ``rebalancer
+worker`` in the same shell)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from rebalancer.cli import Subparsers
-from rebalancer.config import load_settings
-from rebalancer.logging_setup import configure_logging
+from rebalancer.devstack.stack import with_dev_ledger
+from rebalancer.runtime.config import load_settings
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "worker",
         help="run a worker: account workflows and their activities",
-        description="Settings come from REBALANCER_* environment variables (docs/operations.md).",
+        description=(
+            "Settings come from REBALANCER_* environment variables (docs/operations.md). "
+            "The ledger is DATABASE_URL; unset, the dev stack's while `rebalancer dev up` runs."
+        ),
     )
     parser.set_defaults(handler=handle)
 
@@ -22,7 +26,4 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 def handle(args: argparse.Namespace) -> int:
     import worker
 
-    settings = load_settings()
-    configure_logging(settings.log_format, settings.log_level)
-    asyncio.run(worker.serve(settings))
-    return 0
+    return worker.main(with_dev_ledger(load_settings()))

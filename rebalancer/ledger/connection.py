@@ -14,7 +14,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from rebalancer.ledger.errors import LedgerUnavailable
-from rebalancer.logging_setup import redact_text
+from rebalancer.runtime.logging_setup import redact_text
 
 APPLICATION_NAME = "rebalancer"
 # The ledger runs short OLTP statements; JIT compilation only ever adds latency to them.

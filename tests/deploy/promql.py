@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from prometheus_client.metrics import MetricWrapperBase
 
-from rebalancer.telemetry import REGISTRY
+from rebalancer.runtime.telemetry import REGISTRY
 
 # Keywords and modifiers that look like identifiers but are not metrics.
 KEYWORDS = {
@@ -88,9 +88,9 @@ SUFFIXES = {
 }
 
 # Temporal SDK runtime metrics the dashboard reads. The worker's /metrics appends the SDK's
-# own exporter (rebalancer/metrics_server.py: MetricsServer), which names them temporal_<name>,
-# with latencies in milliseconds. Both were read off a worker's endpoint with temporalio
-# 1.35.0 (sdk-core's Prometheus exporter) while workflows and activities ran.
+# own exporter (rebalancer/runtime/metrics_server.py: MetricsServer), which names them
+# temporal_<name>, with latencies in milliseconds. Both were read off a worker's endpoint
+# with temporalio 1.35.0 (sdk-core's Prometheus exporter) while workflows and activities ran.
 SDK_SERIES = {
     "temporal_activity_schedule_to_start_latency": ("histogram", {"namespace", "task_queue"}),
     "temporal_workflow_task_schedule_to_start_latency": ("histogram", {"namespace", "task_queue"}),

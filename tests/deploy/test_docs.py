@@ -23,11 +23,11 @@ from activities import STEPS
 from rebalancer.cli import build_parser
 from rebalancer.cli.account import config_from_args
 from rebalancer.cli.arguments import parse_targets
-from rebalancer.config import Settings
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.ledger.migrate import load_migrations
 from rebalancer.pipeline import search_attributes
 from rebalancer.pipeline.messages import PolicyUpdate
+from rebalancer.runtime.config import Settings
 from tests.deploy.compose_checks import read_env_names, settings_env_names
 from tests.deploy.compose_model import services
 from tests.deploy.dashboard_checks import check_expr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rebalancer import telemetry
+from rebalancer.runtime import telemetry
 from tests.deploy.promql import (
     exported_series,
     label_values_metric,

@@ -17,11 +17,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import Deps, StepContext, account_activities
-from rebalancer.dev import DEV_SERVER_DYNAMIC_CONFIG, bin_path, free_port
+from rebalancer.devstack.stack import DEV_SERVER_DYNAMIC_CONFIG, bin_path
 from rebalancer.ledger.postgres_store import PostgresStore
-from rebalancer.metrics_server import MetricsServer, sdk_runtime
 from rebalancer.pipeline import search_attributes as sa
-from rebalancer.sandbox import workflow_runner
+from rebalancer.runtime.metrics_server import MetricsServer, sdk_runtime
+from rebalancer.runtime.ports import free_port
+from rebalancer.runtime.sandbox import workflow_runner
 from rebalancer.venue.credentials import open_gateway
 from rebalancer.venue.pool import GatewayPool
 from tests.paper_venue_fixtures import PaperAccount, PaperVenueProcess

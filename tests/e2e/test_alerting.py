@@ -24,14 +24,14 @@ import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
-from rebalancer.dev import free_port
 from rebalancer.pipeline.messages import AccountConfig
+from rebalancer.pipeline.names import workflow_id
 from rebalancer.pipeline.state import AccountWorkflowInput
+from rebalancer.runtime.ports import free_port
 from tests.e2e.conftest import metrics_client, pipeline
 from tests.e2e.test_pipeline import start, until
 from tests.paper_venue_fixtures import PaperVenueProcess
 from workflows import AccountWorkflow
-from workflows.account import workflow_id
 
 pytestmark = pytest.mark.e2e
 

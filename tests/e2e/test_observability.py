@@ -13,8 +13,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from rebalancer import telemetry
-from rebalancer.tracing import tracing_interceptor
+from rebalancer.runtime import telemetry
+from rebalancer.runtime.tracing import tracing_interceptor
 from tests.e2e.conftest import metrics_client, pipeline
 from tests.e2e.test_pipeline import settle, start, until
 from tests.paper_venue_fixtures import PaperVenueProcess

@@ -15,11 +15,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from rebalancer.paper.admin_client import PaperAdmin
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus
+from rebalancer.pipeline.names import workflow_id
 from rebalancer.pipeline.state import AccountWorkflowInput
 from tests.e2e.conftest import Pipeline, pipeline
 from tests.paper_venue_fixtures import PaperVenueProcess
 from workflows import AccountWorkflow
-from workflows.account import workflow_id
 
 pytestmark = pytest.mark.e2e
 

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from rebalancer.dev import DevStack, bin_path, free_port
+from rebalancer.devstack.stack import DevStack, bin_path
 from rebalancer.ledger.embedded import start_embedded, stop_embedded
+from rebalancer.runtime.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -15,18 +15,20 @@ import pytest
 
 from rebalancer.ledger.connection import open_connection
 from rebalancer.ledger.embedded import (
-    ensure_database,
+    ledger_url,
     pgdata_dir,
     running_embedded,
+    start_embedded,
     stop_embedded,
 )
 from rebalancer.ledger.errors import LedgerUnavailable
+from rebalancer.runtime.config import load_settings
 
 START_IN_SUBPROCESS = (
     "import sys\n"
     "from pathlib import Path\n"
-    "from rebalancer.ledger.embedded import ensure_database\n"
-    "print(ensure_database(Path(sys.argv[1])))\n"
+    "from rebalancer.ledger.embedded import start_embedded\n"
+    "print(start_embedded(Path(sys.argv[1])))\n"
 )
 
 
@@ -82,17 +84,30 @@ async def scalar(dsn: str, query: str) -> object:
         await connection.close()
 
 
-def test_database_url_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_database_url_wins_and_the_embedded_server_is_asked_for_by_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("REBALANCER_DATABASE_URL", raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://ledger@db.internal:5432/ledger")
-    assert ensure_database(tmp_path) == "postgresql://ledger@db.internal:5432/ledger"
+    settings = load_settings(state_dir=tmp_path, embedded_database=True)
+    assert ledger_url(settings) == "postgresql://ledger@db.internal:5432/ledger"
     monkeypatch.setenv("REBALANCER_DATABASE_URL", "postgresql://ledger@other:5432/ledger")
-    assert ensure_database(tmp_path) == "postgresql://ledger@other:5432/ledger"
+    assert ledger_url(load_settings(state_dir=tmp_path)) == "postgresql://ledger@other:5432/ledger"
     assert not (tmp_path / "postgres").exists()
 
 
+def test_without_a_database_url_the_ledger_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("REBALANCER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(LedgerUnavailable, match="set DATABASE_URL"):
+        ledger_url(load_settings(state_dir=tmp_path))
+    assert not (tmp_path / "postgres").exists(), "no database invented"
+
+
 async def test_embedded_server_starts_is_reused_and_stops(state: Path) -> None:
-    dsn = ensure_database(state)
+    dsn = start_embedded(state)
     assert dsn.startswith("postgresql://postgres@/rebalancer?host=")
     assert await scalar(dsn, "SELECT current_database()") == "rebalancer"
     assert str(await scalar(dsn, "SHOW server_version")).startswith("18.")
@@ -100,7 +115,7 @@ async def test_embedded_server_starts_is_reused_and_stops(state: Path) -> None:
     pid = postmaster_pid(state)
 
     # Reused in this process and from another one; that process exiting stops nothing.
-    assert ensure_database(state) == dsn
+    assert start_embedded(state) == dsn
     assert await start_in_subprocesses(state, 1) == [dsn]
     assert postmaster_pid(state) == pid
     assert running_embedded(state) == dsn
@@ -115,7 +130,7 @@ async def test_embedded_server_starts_is_reused_and_stops(state: Path) -> None:
     assert stop_embedded(state) is False
 
     # The next start reuses the data directory.
-    assert ensure_database(state) == dsn
+    assert start_embedded(state) == dsn
     assert postmaster_pid(state) != pid
     assert await scalar(dsn, "SELECT answer FROM marker") == 42
 
@@ -128,7 +143,7 @@ async def test_processes_starting_at_once_share_one_server(state: Path) -> None:
 
 
 async def test_a_stale_pid_file_does_not_pass_for_a_server(state: Path) -> None:
-    dsn = ensure_database(state)
+    dsn = start_embedded(state)
     stop_embedded(state)
     # After a reboot the recorded pid can belong to any process: here, this test's own.
     lines = [
@@ -144,7 +159,7 @@ async def test_a_stale_pid_file_does_not_pass_for_a_server(state: Path) -> None:
     (pgdata_dir(state) / "postmaster.pid").write_text("\n".join(lines) + "\n")
     assert running_embedded(state) is None
     assert stop_embedded(state) is False
-    assert ensure_database(state) == dsn
+    assert start_embedded(state) == dsn
     assert await scalar(dsn, "SELECT 1") == 1
 
 
@@ -153,7 +168,7 @@ def test_a_server_that_cannot_start_names_database_url(state: Path) -> None:
     pgdata.mkdir()
     (pgdata / "PG_VERSION").write_text("18\n")  # looks initialised, holds nothing
     with pytest.raises(LedgerUnavailable, match=r"cannot start the embedded PostgreSQL") as caught:
-        ensure_database(state)
+        start_embedded(state)
     message = str(caught.value)
     assert "DATABASE_URL" in message
     assert str(pgdata / "log") in message

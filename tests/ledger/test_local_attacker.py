@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rebalancer import paths
 from rebalancer.ledger import embedded
 from rebalancer.ledger.errors import LedgerUnavailable
+from rebalancer.runtime import paths
 
 NOBODY = 65534
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")

@@ -19,10 +19,11 @@ import pytest
 
 from rebalancer.cli import build_parser, main
 from rebalancer.cli.paper_venue import settings_from
-from rebalancer.dev import free_port, venue_argv
+from rebalancer.devstack.stack import venue_argv
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.paper.admin_client import PaperAdmin
 from rebalancer.paper.admin_token import TOKEN_ENV, default_token_file
+from rebalancer.runtime.ports import free_port
 from tests.paper_venue_fixtures import start_paper_venue, stop_paper_venue
 
 

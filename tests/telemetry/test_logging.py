@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from rebalancer.logging_setup import configure_logging
+from rebalancer.runtime.logging_setup import configure_logging
 
 SECRET = "s3cr3t-Value-42"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rebalancer.config import load_settings
-from rebalancer.dev import free_port
-from rebalancer.metrics_server import MetricsServer
+from rebalancer.runtime.config import load_settings
+from rebalancer.runtime.metrics_server import MetricsServer
+from rebalancer.runtime.ports import free_port
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rebalancer.config import load_settings
 from rebalancer.domain.errors import InvalidInput
+from rebalancer.runtime.config import load_settings
 
 
 def test_environment_and_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -66,3 +66,20 @@ def test_worker_refuses_bad_config_in_one_line(tmp_path: Path) -> None:
     assert "REBALANCER_DB_POOL_MIN" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_worker_without_a_database_url_refuses_in_one_line_naming_it(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "worker.py"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "REBALANCER_STATE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "postgres").exists(), "no embedded ledger started"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rebalancer.config import setting_env_names
 from rebalancer.domain.errors import InvalidInput
+from rebalancer.runtime.config import setting_env_names
 from rebalancer.venue.ccxt_gateway import CcxtGateway
 from rebalancer.venue.credentials import (
     ACCOUNT_ID,

@@ -8,7 +8,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from rebalancer.pipeline.search_attributes import ensure_registered
+from rebalancer.control.search_attributes import ensure_registered
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 

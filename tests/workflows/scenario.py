@@ -15,13 +15,13 @@ from activities import Deps, StepContext, account_activities
 from rebalancer.domain.market import MarketRules, OrderBook
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus
+from rebalancer.pipeline.names import workflow_id
 from rebalancer.pipeline.state import AccountWorkflowInput
-from rebalancer.sandbox import workflow_runner
+from rebalancer.runtime.sandbox import workflow_runner
 from rebalancer.venue.pool import GatewayPool
 from tests.workflows.memory_ledger import MemoryLedger
 from tests.workflows.memory_venue import MemoryVenue
 from workflows import WORKFLOWS, AccountWorkflow
-from workflows.account import workflow_id
 
 RULES = {
     "BTC/USDT": MarketRules(

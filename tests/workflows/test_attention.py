@@ -14,8 +14,9 @@ from temporalio.worker import Worker
 
 from activities import Deps, StepContext, account_activities
 from rebalancer.pipeline.messages import AccountConfig, ForceRequest, TargetsUpdate
+from rebalancer.pipeline.names import workflow_id
 from rebalancer.pipeline.state import AccountWorkflowInput
-from rebalancer.sandbox import workflow_runner
+from rebalancer.runtime.sandbox import workflow_runner
 from rebalancer.venue.credentials import MissingCredentials
 from rebalancer.venue.errors import AuthenticationFailed
 from rebalancer.venue.gateway import VenueGateway
@@ -25,7 +26,6 @@ from tests.workflows.memory_venue import MemoryVenue
 from tests.workflows.scenario import RULES, book, marketable_policy
 from tests.workflows.test_timers import eventually
 from workflows import WORKFLOWS, AccountWorkflow
-from workflows.account import workflow_id
 
 
 class Keys:

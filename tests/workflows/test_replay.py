@@ -9,7 +9,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from rebalancer.sandbox import workflow_runner
+from rebalancer.runtime.sandbox import workflow_runner
 from tests.workflows.history_recording import HISTORIES, RECORDED
 from workflows import WORKFLOWS
 

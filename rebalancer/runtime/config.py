@@ -3,6 +3,13 @@
 Sources, highest first: keyword arguments, environment (prefix ``REBALANCER_``; the database
 also reads plain ``DATABASE_URL``), then the YAML or JSON file named by
 ``REBALANCER_CONFIG_FILE``. An invalid value fails at start with the setting's name.
+
+This module is the one place rebalancer reads its own environment variables. What stays
+outside ``Settings``: ``REBALANCER_CONFIG_FILE`` (it names where the settings are), an
+account's credential variables (their names derive from the account id:
+``rebalancer.venue.credentials``), the paper venue's own secrets (a separate program:
+``rebalancer.paper.admin_token``, ``rebalancer.cli.paper_venue``), and the platform's
+``XDG_*`` directories.
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ from pydantic_settings import (
 )
 
 from rebalancer.domain.errors import InvalidInput
+from rebalancer.domain.snapshot_json import describe
+
+# The database URL's variables, in the order Settings reads them.
+DATABASE_URL_VARIABLES = ("REBALANCER_DATABASE_URL", "DATABASE_URL")
 
 
 class Settings(BaseSettings):
@@ -44,18 +55,20 @@ class Settings(BaseSettings):
     max_concurrent_workflow_tasks: int = Field(default=32, ge=1)
     max_cached_workflows: int = Field(default=10_000, ge=0)
     graceful_shutdown_seconds: int = Field(default=15, ge=0)
-    # Garbage collection (rebalancer/gc_policy.py): freeze long-lived objects at this period so
-    # full collections skip the workflow cache; 0 leaves CPython's default. Everything is
-    # unfrozen and collected once per full period.
+    # Garbage collection (rebalancer/runtime/gc_policy.py): freeze long-lived objects at this
+    # period so full collections skip the workflow cache; 0 leaves CPython's default.
+    # Everything is unfrozen and collected once per full period.
     gc_freeze_seconds: float = Field(default=60, ge=0)
     gc_full_collection_seconds: float = Field(default=3600, gt=0)
     # Temporal's workflow sandbox: on by default; off trades that safety net for memory.
     workflow_sandbox: bool = True
-    # Ledger: unset means the embedded PostgreSQL under the state directory.
+    # Ledger. A worker without a database URL refuses to start (it never invents a ledger)
+    # unless embedded_database asks for the embedded PostgreSQL under the state directory.
     database_url: SecretStr | None = Field(
         default=None,
-        validation_alias=AliasChoices("REBALANCER_DATABASE_URL", "DATABASE_URL", "database_url"),
+        validation_alias=AliasChoices(*DATABASE_URL_VARIABLES, "database_url"),
     )
+    embedded_database: bool = False
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=20, ge=1)
     # Venues
@@ -63,6 +76,9 @@ class Settings(BaseSettings):
     # Gateways kept open per worker (least recently used close first): ~0.25 MB each.
     max_open_gateways: int = Field(default=2000, ge=1)
     credentials_file: Path | None = None
+    # Local state (embedded PostgreSQL, dev stack, credentials, tokens); unset: the platform's
+    # state directory (rebalancer/runtime/paths.py).
+    state_dir: Path | None = None
     # Telemetry
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Loopback unless told: /metrics has no authentication, and a port set for a local
@@ -71,13 +87,18 @@ class Settings(BaseSettings):
     log_format: Literal["json", "pretty"] = "pretty"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     otlp_endpoint: str | None = None
+    # An account label on the per-account metrics; false folds every account into "*" for
+    # very large fleets (docs/operations.md).
+    metrics_account_labels: bool = True
 
     @model_validator(mode="after")
-    def _tls_pairs(self) -> Settings:
+    def _pairs(self) -> Settings:
         if (self.temporal_tls_client_cert is None) != (self.temporal_tls_client_key is None):
-            raise ValueError("temporal_tls_client_cert and temporal_tls_client_key come together")
+            raise InvalidInput(
+                "temporal_tls_client_key", "comes together with temporal_tls_client_cert"
+            )
         if self.db_pool_min > self.db_pool_max:
-            raise ValueError("db_pool_min must not exceed db_pool_max")
+            raise InvalidInput("db_pool_min", "must not exceed db_pool_max")
         return self
 
     @classmethod
@@ -97,15 +118,14 @@ class Settings(BaseSettings):
         )
 
 
-# REBALANCER_* variables read outside Settings: they are settings all the same, and no
-# account's credential variables may take their names.
+# REBALANCER_* variables read outside Settings (module doc): no account's credential
+# variables may take their names.
 OTHER_ENV_NAMES = frozenset(
     {
         "REBALANCER_CONFIG_FILE",
-        "REBALANCER_STATE_DIR",
-        "REBALANCER_METRICS_ACCOUNT_LABELS",
-        # The paper venue's own API secret (rebalancer/cli/paper_venue.py).
+        # The paper venue's own secrets (rebalancer/cli/paper_venue.py, paper/admin_token.py).
         "REBALANCER_PAPER_API_SECRET",
+        "REBALANCER_PAPER_ADMIN_TOKEN",
     }
 )
 
@@ -147,9 +167,14 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as error:
-        first = error.errors()[0]
-        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        problem = describe(error)
+        name = problem.field
         raise InvalidInput(
-            f"setting {name} (env REBALANCER_{name.upper()})",
-            first["msg"].removeprefix("Value error, "),
+            f"setting {name} (env REBALANCER_{name.upper()})", problem.rule
         ) from None
+
+
+def database_url_variable() -> str | None:
+    """The variable the database URL comes from, if one is set: where a message may send the
+    reader for the password instead of printing it."""
+    return next((name for name in DATABASE_URL_VARIABLES if os.environ.get(name, "").strip()), None)

@@ -7,21 +7,24 @@ import os
 import pwd
 from pathlib import Path
 
+from rebalancer.runtime.config import Settings, load_settings
+
 # Root's default: outside any home directory. Run as root, the embedded PostgreSQL runs as
 # another system user that must traverse to its data, and opening /root for that would open
 # it to every local user.
 ROOT_STATE_DIR = Path("/var/lib/rebalancer")
 
 
-def state_dir() -> Path:
-    """``$REBALANCER_STATE_DIR``, else ``$XDG_STATE_HOME/rebalancer``, else
-    ~/.local/state/rebalancer (``/var/lib/rebalancer`` for root).
+def state_dir(settings: Settings | None = None) -> Path:
+    """The state_dir setting (``REBALANCER_STATE_DIR``), else ``$XDG_STATE_HOME/rebalancer``,
+    else ~/.local/state/rebalancer (``/var/lib/rebalancer`` for root). Without ``settings``,
+    from the settings as loaded now.
 
     A directory created here is private (0700): it holds logs, pids and credentials.
     """
-    explicit = os.environ.get("REBALANCER_STATE_DIR")
+    explicit = (settings or load_settings()).state_dir
     if explicit:
-        path = Path(explicit)
+        path = explicit
     elif os.environ.get("XDG_STATE_HOME"):
         path = Path(os.environ["XDG_STATE_HOME"]) / "rebalancer"
     elif os.geteuid() == 0:

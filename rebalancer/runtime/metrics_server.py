@@ -1,4 +1,4 @@
-"""The worker's /metrics endpoint: our registry (rebalancer.telemetry), then the Temporal
+"""The worker's /metrics endpoint: our registry (rebalancer.runtime.telemetry), then the Temporal
 SDK's runtime metrics, which its own exporter serves on a loopback port and this endpoint
 appends, so Prometheus scrapes one target per worker."""
 
@@ -9,7 +9,7 @@ from aiohttp import web
 from prometheus_client import generate_latest
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from rebalancer.telemetry import REGISTRY
+from rebalancer.runtime.telemetry import REGISTRY
 
 
 def sdk_runtime(port: int) -> Runtime:

@@ -10,8 +10,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
-from rebalancer.config import Settings
 from rebalancer.domain.errors import RebalancerError
+from rebalancer.runtime.config import Settings
 
 
 class TemporalUnavailable(RebalancerError):

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,13 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from pydantic import SecretStr
 
 from rebalancer.domain.errors import RebalancerError
 from rebalancer.ledger.connection import redact
-from rebalancer.ledger.embedded import configured_database_url, ensure_database, stop_embedded
-from rebalancer.logging_setup import redact_text
+from rebalancer.ledger.embedded import start_embedded, stop_embedded
 from rebalancer.pipeline.search_attributes import dev_server_flags
-from rebalancer.secret_files import write_secret_file
+from rebalancer.runtime import paths
+from rebalancer.runtime.config import Settings, database_url_variable, load_settings
+from rebalancer.runtime.logging_setup import redact_text
+from rebalancer.runtime.ports import port_open
+from rebalancer.runtime.secret_files import write_secret_file
 
 # The dev server's history queue processors poll 20 times a second by default, which adds
 # ~50 ms to every activity hop. Raising the poll rates takes a hop to a few milliseconds.
@@ -130,19 +133,6 @@ class StackRecord:
     @property
     def venue_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['venue']}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((host, port)) == 0
 
 
 def bin_path(name: str) -> Path:
@@ -318,6 +308,22 @@ def worker_env(
     }
 
 
+def default_stack(settings: Settings | None = None) -> DevStack:
+    """The stack ``rebalancer dev`` runs: under ``<state dir>/dev``."""
+    return DevStack(paths.state_dir(settings) / "dev")
+
+
+def with_dev_ledger(settings: Settings) -> Settings:
+    """``settings`` with the dev stack's database when none is configured and the stack is up:
+    ``rebalancer dev up``, then ``rebalancer worker`` in the same shell."""
+    if settings.database_url is not None or settings.embedded_database:
+        return settings
+    record = default_stack(settings).record()
+    if record is None or not all(alive(process) for process in record.processes):
+        return settings
+    return settings.model_copy(update={"database_url": SecretStr(record.database_url)})
+
+
 class DevStack:
     """Start, inspect and stop the embedded stack recorded under ``state``."""
 
@@ -353,13 +359,15 @@ class DevStack:
         accounts = self.state / "venue-accounts.json"
         if not accounts.exists():
             accounts.write_text(json.dumps({"accounts": []}))
-        database_url = ensure_database(self.state)
-        configured = configured_database_url()
+        # The configured ledger, else the stack's own embedded one, under its state directory.
+        configured = load_settings().database_url
         record = StackRecord(
             state_dir=str(self.state),
             ports={"temporal": ports.temporal, "ui": ports.ui, "venue": ports.venue},
-            database_url=database_url,
-            database_url_from=configured[0] if configured else None,
+            database_url=(
+                configured.get_secret_value() if configured else start_embedded(self.state)
+            ),
+            database_url_from=database_url_variable() if configured else None,
         )
         try:
             temporal = spawn(

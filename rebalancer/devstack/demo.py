@@ -24,15 +24,12 @@ from rich.live import Live
 from rich.table import Table
 from temporalio.client import WorkflowHandle
 
-from rebalancer import paths
-from rebalancer.account_workflows import start_account
-from rebalancer.audit import AccountAudit, audit_account
-from rebalancer.config import load_settings
-from rebalancer.dev import (
+from rebalancer.control.accounts import start_account
+from rebalancer.devstack.audit import AccountAudit, audit_account
+from rebalancer.devstack.stack import (
     DevStack,
     PaperAccount,
     Ports,
-    free_port,
     worker_env,
     write_paper_accounts,
 )
@@ -41,7 +38,10 @@ from rebalancer.ledger.embedded import stop_embedded
 from rebalancer.ledger.postgres_store import PostgresStore
 from rebalancer.paper.admin_client import PaperAdmin
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus
-from rebalancer.temporal_connection import connect
+from rebalancer.runtime import paths
+from rebalancer.runtime.config import load_settings
+from rebalancer.runtime.ports import free_port
+from rebalancer.runtime.temporal_connection import connect
 from workflows.account import AccountWorkflow
 
 TARGET_SETS = [

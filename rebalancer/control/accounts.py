@@ -7,8 +7,9 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 
 from rebalancer.pipeline import search_attributes as sa
 from rebalancer.pipeline.messages import AccountConfig
+from rebalancer.pipeline.names import workflow_id
 from rebalancer.pipeline.state import AccountWorkflowInput
-from workflows.account import AccountWorkflow, workflow_id
+from workflows.account import AccountWorkflow
 
 
 async def start_account(

@@ -1,14 +1,14 @@
 """Our metrics: the instruments activities record into, with no I/O of their own.
 
 They live in a prometheus_client registry (the SDK's meter has no signed gauges, and drift
-is signed); ``rebalancer.metrics_server`` serves it on the worker's /metrics endpoint, with
+is signed); ``rebalancer.runtime.metrics_server`` serves it on the worker's /metrics endpoint, with
 the Temporal SDK's metrics appended. Nothing here opens a socket, so the workflow code can
 import the activities (for typed calls) without pulling in a web framework.
 
 Label cardinality (docs/operations.md):
 - ``account``: one value per account. Only ``rebalance_drift_gauge`` and
-  ``rebalance_legs_held`` carry it; set REBALANCER_METRICS_ACCOUNT_LABELS=false to fold every
-  account into ``account="*"`` for very large fleets.
+  ``rebalance_legs_held`` carry it; the worker folds every account into ``account="*"`` for
+  very large fleets when REBALANCER_METRICS_ACCOUNT_LABELS is false (``label_accounts``).
 - ``asset`` and ``symbol``: the instruments traded (a handful per venue).
 - ``venue``: configured venues. ``kind``: error class names (a fixed set). ``outcome``:
   filled, partial, unfilled.
@@ -18,7 +18,6 @@ Values are floats here because Prometheus stores floats; no decision ever reads 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -101,10 +100,16 @@ _errors = Counter(
 )
 
 
+_labels = {"account": True}
+
+
+def label_accounts(enabled: bool) -> None:
+    """Whether the per-account metrics carry the account's id (the worker's setting)."""
+    _labels["account"] = enabled
+
+
 def _account(account_id: str) -> str:
-    if os.environ.get("REBALANCER_METRICS_ACCOUNT_LABELS", "true").lower() == "false":
-        return "*"
-    return account_id
+    return account_id if _labels["account"] else "*"
 
 
 def drift(account_id: str, drifts: Mapping[str, Decimal], band: Decimal) -> None:
