@@ -7,6 +7,7 @@ from temporalio import activity
 
 from activities.deps import Step
 from rebalancer.domain.errors import InvalidInput
+from rebalancer.domain.market import symbol_for
 from rebalancer.ledger.records import AccountRecord, BalanceRow, BalanceSnapshot, TargetVersion
 from rebalancer.pipeline.messages import RegisterRequest
 
@@ -18,10 +19,9 @@ class RegisterAccount(Step):
         gateway = await self.deps.gateway(config.ref())
         markets = await gateway.markets()
         for asset in config.targets:
-            if asset != config.quote and f"{asset}/{config.quote}" not in markets:
-                raise InvalidInput(
-                    f"targets.{asset}", f"{config.venue} has no market {asset}/{config.quote}"
-                )
+            symbol = symbol_for(asset, config.quote)
+            if asset != config.quote and symbol not in markets:
+                raise InvalidInput(f"targets.{asset}", f"{config.venue} has no market {symbol}")
         await self.deps.ledger.ensure_account(
             AccountRecord(
                 account_id=config.account_id,

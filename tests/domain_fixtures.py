@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from rebalancer.domain.market import symbol_for
 from rebalancer.domain.numbers import plain
 from rebalancer.domain.snapshot import Snapshot
 from rebalancer.domain.snapshot_json import parse_snapshot
@@ -91,7 +92,7 @@ def account(
     books: dict[str, Any] = {}
     markets: dict[str, Any] = {}
     for asset, (_, mid) in holdings.items():
-        symbol = f"{asset}/{quote}"
+        symbol = symbol_for(asset, quote)
         prices[symbol] = {"bid": plain(mid - half_spread), "ask": plain(mid + half_spread)}
         books[symbol] = ladder(mid, half_spread, gap, [level_quantity] * levels)
         markets[symbol] = {

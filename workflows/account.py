@@ -22,7 +22,10 @@ from workflows.activity_port import ActivityPort
 from workflows.retry_policies import ORDER_RETRY, REGISTER_RETRY
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from activities import RecordCycle, RegisterAccount
+    from rebalancer.cycle.port import CycleTrigger
     from rebalancer.cycle.trading_cycle import (
         CycleMemory,
         CycleProgress,
@@ -31,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rebalancer.domain.execution import hold_seconds
     from rebalancer.domain.numbers import ZERO
-    from rebalancer.domain.policy_settings import PolicySettings
+    from rebalancer.domain.snapshot_json import describe
     from rebalancer.domain.tracking import opened, retarget
     from rebalancer.pipeline import search_attributes as sa
     from rebalancer.pipeline.messages import (
@@ -139,28 +142,25 @@ class AccountWorkflow:
         )
 
     def _with_targets(self, update: TargetsUpdate) -> AccountConfig:
-        config = self._state.config
         # Assets may be added; detect refuses one the venue has no market for.
-        try:
-            return AccountConfig.model_validate(
-                {**config.model_dump(mode="json"), "targets": dict(update.targets)}
-            )
-        except ValueError as error:
-            raise ApplicationError(
-                f"targets rejected: {_first_error(error)}", type="InvalidInput", non_retryable=True
-            ) from None
+        return self._with("targets", dict(update.targets))
 
     def _with_policy(self, update: PolicyUpdate) -> AccountConfig:
+        return self._with(
+            "policy", {**self._state.config.policy.model_dump(mode="json"), **update.policy}
+        )
+
+    def _with(self, field: Literal["targets", "policy"], value: dict[str, Any]) -> AccountConfig:
+        """The config with ``field`` replaced, validated whole: a bad value is refused with
+        its field and rule, and nothing changes."""
         config = self._state.config
         try:
-            policy = PolicySettings.model_validate(
-                {**config.policy.model_dump(mode="json"), **update.policy}
-            )
+            return AccountConfig.model_validate({**config.model_dump(mode="json"), field: value})
         except ValueError as error:
+            problem = describe(error) if isinstance(error, ValidationError) else error
             raise ApplicationError(
-                f"policy rejected: {_first_error(error)}", type="InvalidInput", non_retryable=True
+                f"{field} rejected: {problem}", type="InvalidInput", non_retryable=True
             ) from None
-        return config.model_copy(update={"policy": policy})
 
     # Main loop --------------------------------------------------------------------------
 
@@ -238,7 +238,7 @@ class AccountWorkflow:
             or info.get_current_history_length() > HISTORY_EVENTS_LIMIT
         )
 
-    async def _wait_for_work(self) -> tuple[str, frozenset[str] | None] | None:
+    async def _wait_for_work(self) -> tuple[CycleTrigger, frozenset[str] | None] | None:
         state = self._state
         now = workflow.now()
         if not state.paused:
@@ -283,7 +283,7 @@ class AccountWorkflow:
 
     # One cycle --------------------------------------------------------------------------
 
-    async def _run_cycle(self, trigger: str, only: frozenset[str] | None) -> None:
+    async def _run_cycle(self, trigger: CycleTrigger, only: frozenset[str] | None) -> None:
         state = self._state
         config = state.config
         account = config.ref()
@@ -344,7 +344,7 @@ class AccountWorkflow:
 
     def _summary(
         self,
-        trigger: str,
+        trigger: CycleTrigger,
         progress: CycleProgress,
         status: Literal["completed", "failed"],
         note: str,
@@ -444,14 +444,4 @@ class AccountWorkflow:
 def _cause(error: BaseException) -> str:
     while error.__cause__ is not None:
         error = error.__cause__
-    return str(error)
-
-
-def _first_error(error: ValueError) -> str:
-    from pydantic import ValidationError
-
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        path = ".".join(str(p) for p in first["loc"])
-        return f"{path}: {first['msg'].removeprefix('Value error, ')}"
     return str(error)

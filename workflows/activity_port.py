@@ -26,7 +26,15 @@ with workflow.unsafe.imports_passed_through():
         PlaceLimitOrder,
         Reconcile,
     )
-    from rebalancer.cycle.port import Closing, LegOrder, Look, Observation, OrderState, Refusal
+    from rebalancer.cycle.port import (
+        Closing,
+        CycleTrigger,
+        LegOrder,
+        Look,
+        Observation,
+        OrderState,
+        Refusal,
+    )
     from rebalancer.domain.liquidity import LiquidityAssessment
     from rebalancer.domain.orders import PlannedOrder
     from rebalancer.domain.policy_settings import PolicySettings
@@ -80,7 +88,7 @@ class ActivityPort:
             ReconcileRequest(account=self.account, cycle=cycle, symbols=symbols, cancel_stale=True)
         )
 
-    async def detect(self, cycle: int, trigger: str, look: Look) -> Observation:
+    async def detect(self, cycle: int, trigger: CycleTrigger, look: Look) -> Observation:
         return await workflow.execute_local_activity_method(
             DetectDrift.run,
             DetectRequest.model_validate(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, Field
 
@@ -18,6 +18,11 @@ from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.placement import plan_order
 from rebalancer.domain.policy_settings import ExecutionStyle, PolicySettings
 from rebalancer.domain.snapshot import Snapshot
+
+# What starts a cycle: the regular check's timer, an operator's force signal (a target change
+# forces one too), a calendar review's schedule, or a held leg's retry timer. Only a requeue
+# re-assesses held legs without sampling drift (``trading_cycle.samples_drift``).
+CycleTrigger = Literal["timer", "force", "schedule", "requeue"]
 
 
 class Look(Frozen):
@@ -105,7 +110,7 @@ class CyclePort(Protocol):
     async def reconcile_open(self, cycle: int, symbols: tuple[str, ...]) -> None:
         """Record fills of orders an earlier cycle may have left, and cancel those still open."""
 
-    async def detect(self, cycle: int, trigger: str, look: Look) -> Observation: ...
+    async def detect(self, cycle: int, trigger: CycleTrigger, look: Look) -> Observation: ...
 
     async def assess(self, leg: LegOrder) -> tuple[LiquidityAssessment, PlannedOrder | None]:
         """``rebalancer.domain.placement.plan_order`` on a fresh book."""

@@ -12,25 +12,34 @@ is the order of the steps and the bookkeeping between them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from pydantic import Field
 
-from rebalancer.cycle.port import Closing, CyclePort, LegOrder, Look, Observation, Refusal
+from rebalancer.cycle.port import (
+    Closing,
+    CyclePort,
+    CycleTrigger,
+    LegOrder,
+    Look,
+    Observation,
+    Refusal,
+)
 from rebalancer.domain.costs import worst_fee_rate
 from rebalancer.domain.decide import Plan, decide
 from rebalancer.domain.drift import DriftReport, compute_drift
 from rebalancer.domain.execution import (
-    Hold,
     QueuedLeg,
     after_order,
     buys_after_sells,
     requeue,
     start_leg,
 )
-from rebalancer.domain.market import Frozen
+from rebalancer.domain.market import Frozen, Side, symbol_for
 from rebalancer.domain.numbers import ONE, ZERO, Fraction
 from rebalancer.domain.orders import PlannedOrder, client_order_id
 from rebalancer.domain.policy_settings import PolicySettings
@@ -40,9 +49,46 @@ from rebalancer.domain.tracking import Tracking, observe, settle_instructions
 REFUSED = "refused by the venue"
 
 
-def samples_drift(trigger: str) -> bool:
+def samples_drift(trigger: CycleTrigger) -> bool:
     """Regular checks sample drift for velocity; re-assessing a held leg does not."""
     return trigger != "requeue"
+
+
+class Hold(NamedTuple):
+    """A leg the cycle held for later (the domain's ``execution.Hold``, by name)."""
+
+    side: Side
+    reason: str
+    # Something of the leg filled in this cycle: its backoff starts over.
+    progressed: bool
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An order of the leg the venue accepted."""
+
+    order: PlannedOrder
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A placed order that is final: what filled, and the quote a buy spent on it."""
+
+    client_order_id: str
+    filled: Decimal
+    spent: Decimal
+
+
+@dataclass(frozen=True)
+class LegEnd:
+    """How the leg ends this cycle: held (with why), or done; ``reached`` when it traded all
+    the way to its goal (only then is an instruction carried out)."""
+
+    hold: Hold | None = None
+    reached: bool = False
+
+
+LegStep = Placed | Settled | LegEnd
 
 
 class Mandate(Frozen):
@@ -125,7 +171,7 @@ class TradingCycle:
         port: CyclePort,
         mandate: Mandate,
         memory: CycleMemory,
-        trigger: str,
+        trigger: CycleTrigger,
         only: frozenset[str] | None = None,
     ) -> None:
         self.port = port
@@ -170,14 +216,14 @@ class TradingCycle:
         }
         for row in plan.assets:
             if row.asset in considered and row.verdict == "queue" and row.side is not None:
-                progress.holds[row.asset] = (row.side, row.reason, False)
+                progress.holds[row.asset] = Hold(row.side, row.reason, False)
         sells = [o for o in plan.orders if o.side == "sell" and o.asset in considered]
         buys = [o for o in plan.orders if o.side == "buy" and o.asset in considered]
         if sells or buys:
             progress.needs_reconcile = True
             await port.trading()
         for order in sells:
-            await self._work_leg(order, plan, observation)
+            await self._trade(order, plan, observation)
         if buys and sells:
             # Buys are sized on the cash the sells actually raised, not on a forecast.
             observation = await self._detect()
@@ -186,7 +232,7 @@ class TradingCycle:
             buys = buys_after_sells(plan.orders, considered, {o.asset for o in sells})
         self._cash = observation.snapshot.free(mandate.quote) * (ONE - mandate.policy.fee_buffer)
         for order in buys:
-            await self._work_leg(order, plan, observation)
+            await self._trade(order, plan, observation)
         if progress.filled:
             symbols = tuple(sorted({o.symbol for o in progress.orders}))
             progress.realised_cost = await port.reconcile_cycle(
@@ -249,25 +295,45 @@ class TradingCycle:
     def _symbols(self) -> tuple[str, ...]:
         mandate = self.mandate
         assets = set(mandate.targets) | set(self.progress.tracking.last_mids)
-        return tuple(sorted(f"{a}/{mandate.quote}" for a in assets if a != mandate.quote))
+        return tuple(sorted(symbol_for(a, mandate.quote) for a in assets if a != mandate.quote))
 
-    def _hold(self, order: PlannedOrder, reason: str, progressed: bool) -> None:
-        self.progress.holds[order.asset] = (order.side, reason, progressed)
+    async def _trade(self, planned: PlannedOrder, plan: Plan, observation: Observation) -> None:
+        """Work one leg and record what it did, step by step: a step that fails part way
+        leaves the orders before it recorded."""
+        progress = self.progress
+        async for step in self._work_leg(planned, plan, observation):
+            if isinstance(step, Placed):
+                progress.orders.append(step.order)
+            elif isinstance(step, Settled):
+                progress.filled[step.client_order_id] = step.filled
+                self._cash -= step.spent
+            elif step.hold is not None:
+                progress.holds[planned.asset] = step.hold
+            else:
+                progress.holds.pop(planned.asset, None)
+                if step.reached:
+                    progress.done.add(planned.asset)
 
-    async def _work_leg(self, planned: PlannedOrder, plan: Plan, observation: Observation) -> None:
+    async def _work_leg(
+        self, planned: PlannedOrder, plan: Plan, observation: Observation
+    ) -> AsyncIterator[LegStep]:
         """Work one leg by the domain's execution rule (passive, then marketable within
         budget; slices and unfilled remainders held on a timer). Every order gets its own
         deterministic client id (account, cycle, leg, slice)."""
-        mandate, port, progress = self.mandate, self.port, self.progress
+        mandate, port = self.mandate, self.port
         policy = mandate.policy
         rules = observation.snapshot.markets[planned.symbol]
         fee = ONE + worst_fee_rate(rules)
+        buying = planned.side == "buy"
         leg = start_leg(planned.amount, planned.style, plan.of(planned.asset).verdict == "slice")
+
+        def held(reason: str) -> LegEnd:
+            return LegEnd(hold=Hold(planned.side, reason, leg.progressed))
+
         while True:
             if port.paused():
-                self._hold(planned, "paused mid-cycle", leg.progressed)
+                yield held("paused mid-cycle")
                 return
-            buying = planned.side == "buy"
             assessment, order = await port.assess(
                 LegOrder(
                     asset=planned.asset,
@@ -281,16 +347,16 @@ class TradingCycle:
                 )
             )
             if order is None:
-                self._hold(planned, assessment.reason, leg.progressed)
+                yield held(assessment.reason)
                 return
             client_id = client_order_id(
                 mandate.account_id, self.number, planned.asset, leg.slice_number
             )
             placed = await port.place(self.number, client_id, order, observation)
             if isinstance(placed, Refusal):
-                self._hold(planned, f"{REFUSED}: {placed.reason}"[:200], leg.progressed)
+                yield held(f"{REFUSED}: {placed.reason}"[:200])
                 return
-            progress.orders.append(order)
+            yield Placed(order)
             outcome = placed
             if not outcome.final:
                 outcome = await port.await_fill(
@@ -298,20 +364,16 @@ class TradingCycle:
                 )
             if not outcome.final:
                 outcome = await port.cancel(self.number, order, client_id)
-            progress.filled[client_id] = outcome.filled
-            if buying:
-                # At the limit price: a buy never pays more, so this never overstates cash.
-                self._cash -= outcome.filled * order.price * fee
+            # At the limit price: a buy never pays more, so this never overstates cash spent.
+            spent = outcome.filled * order.price * fee if buying else ZERO
+            yield Settled(client_id, outcome.filled, spent)
             step = after_order(leg, order.amount, outcome.filled, assessment.verdict, policy)
             leg = step.state
             if step.action == "done":
-                progress.holds.pop(planned.asset, None)
-                # All the way to the goal, not a leg the cash or the free balance cut short:
-                # only then is an instruction carried out.
+                # All the way to the goal, not a leg the cash or the free balance cut short.
                 goal = plan.of(planned.asset).desired_quantity
-                if leg.remaining <= 0 and planned.amount >= goal:
-                    progress.done.add(planned.asset)
+                yield LegEnd(reached=leg.remaining <= 0 and planned.amount >= goal)
                 return
             if step.action == "hold":
-                self._hold(planned, step.reason, leg.progressed)
+                yield held(step.reason)
                 return

@@ -7,15 +7,16 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
+from rebalancer.cycle.port import CycleTrigger
 from rebalancer.domain.market import Frozen, Side
 from rebalancer.domain.numbers import Dec, NonNegDec, PosDec
+from rebalancer.venue.models import OrderStatus
 
-CycleTrigger = Literal["timer", "force", "schedule", "start", "targets", "requeue"]
 CycleStatus = Literal["running", "completed", "failed", "skipped", "paused"]
-# 'pending' is the ledger's own: written before the placement call, so a crash between the
-# venue accepting and us recording still leaves a row that reconciliation resolves.
-LedgerOrderStatus = Literal["pending", "open", "closed", "canceled", "rejected", "expired"]
-FINAL_ORDER_STATUSES: frozenset[str] = frozenset({"closed", "canceled", "rejected", "expired"})
+# The venue's statuses (final ones: venue.models.FINAL_STATUSES), and 'pending', the ledger's
+# own: written before the placement call, so a crash between the venue accepting and us
+# recording still leaves a row that reconciliation resolves.
+LedgerOrderStatus = Literal["pending", OrderStatus]
 
 
 class AccountRecord(Frozen):

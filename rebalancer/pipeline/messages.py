@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from rebalancer.cycle.port import LegOrder, Look
+from rebalancer.cycle.port import CycleTrigger, LegOrder, Look
 from rebalancer.cycle.trading_cycle import Mandate
 from rebalancer.domain.decide import Plan
 from rebalancer.domain.execution import QueuedLeg
@@ -19,7 +19,6 @@ from rebalancer.domain.numbers import Dec, Fraction
 from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import ASSET_PATTERN, validate_targets
-from rebalancer.ledger.records import CycleTrigger
 from rebalancer.venue.models import VenueOrder, VenueTrade
 
 ACCOUNT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"

@@ -161,9 +161,13 @@ def _from_file(account_id: str, path: Path) -> Credentials | None:
     except OSError as error:
         raise InvalidInput(str(path), f"cannot read credentials: {error.strerror}") from None
     try:
-        parsed = CredentialsFile.model_validate(json.loads(text))
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidInput(str(path), f"not JSON: {error.msg} at line {error.lineno}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(str(path), 'must be a JSON object: {"accounts": {...}}')
+    try:
+        parsed = CredentialsFile.model_validate(data)
     except ValidationError as error:
         # The model's own message could echo the input; name only the place and the rule.
         problem = describe(error)

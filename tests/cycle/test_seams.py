@@ -284,7 +284,7 @@ async def test_7_a_one_sided_book_holds_that_leg_and_the_others_go_on() -> None:
     venue = _venue({"USDT": "100000", "BTC": "0", "ETH": "0"}, books)
     port = InProcessPort(venue)
     progress = await _cycle(port, {"BTC": "0.4", "ETH": "0.3", "USDT": "0.3"}, _policy())
-    assert progress.holds["ETH"][1].startswith("no two-sided order book")
+    assert progress.holds["ETH"].reason.startswith("no two-sided order book")
     assert any("-BTC-" in c for c in venue.placements)
     assert not any("-ETH-" in c for c in venue.placements)
     later = await _cycle(

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, ValidationError
 
+from rebalancer.domain.snapshot_json import describe
 from rebalancer.runtime.config import Settings
 from tests.deploy.compose_model import (
     LOOPBACK,
@@ -480,8 +481,8 @@ def check_worker_settings(data: Compose) -> Problems:
         try:
             settings = Settings.model_validate(values)
         except ValidationError as error:
-            first = error.errors()[0]
-            problems.append(f"{name}: setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+            problem = describe(error)
+            problems.append(f"{name}: setting {problem.field}: {problem.rule}")
             continue
         if settings.database_url is None:
             problems.append(

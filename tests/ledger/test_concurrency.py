@@ -10,10 +10,11 @@ from decimal import Decimal
 import pytest
 
 from rebalancer.ledger.postgres_store import PostgresStore
-from rebalancer.ledger.records import FINAL_ORDER_STATUSES, OrderRecord
+from rebalancer.ledger.records import OrderRecord
+from rebalancer.venue.models import FINAL_STATUSES
 from tests.ledger.sample_records import account, at, fill, order
 
-RANK = {"pending": 0, "open": 1} | dict.fromkeys(FINAL_ORDER_STATUSES, 2)
+RANK = {"pending": 0, "open": 1} | dict.fromkeys(FINAL_STATUSES, 2)
 ORDERS = 12
 UPDATES_PER_WRITER = 15
 
@@ -30,7 +31,7 @@ async def two_stores(ledger_dsn: str) -> AsyncIterator[tuple[PostgresStore, Post
 
 def updates(rng: random.Random, client_order_id: str) -> list[OrderRecord]:
     """A shuffled mix of every kind of update a worker might send: stale, fresh, final."""
-    statuses = ["pending", "open", "open", "open", *sorted(FINAL_ORDER_STATUSES)]
+    statuses = ["pending", "open", "open", "open", *sorted(FINAL_STATUSES)]
     result = []
     for step in range(UPDATES_PER_WRITER):
         status = rng.choice(statuses)
@@ -75,7 +76,7 @@ async def test_concurrent_upserts_never_regress_an_order(
         assert ranks == sorted(ranks)
         filled = [record.filled_quantity for record in seen]
         assert filled == sorted(filled)
-        finals = {record.status for record in seen if record.status in FINAL_ORDER_STATUSES}
+        finals = {record.status for record in seen if record.status in FINAL_STATUSES}
         assert len(finals) <= 1  # once final, the same final status for good
 
     for client_order_id, (first_plan, second_plan) in plans.items():

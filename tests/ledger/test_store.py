@@ -57,10 +57,10 @@ async def test_target_version_is_recorded_once_with_exact_weights(store: Postgre
 
 
 async def test_a_repeated_cycle_start_keeps_the_first(store: PostgresStore) -> None:
-    await store.start_cycle(cycle_start(1, trigger="start", drift_snapshot={"BTC": Decimal("0.1")}))
+    await store.start_cycle(cycle_start(1, trigger="timer", drift_snapshot={"BTC": Decimal("0.1")}))
     await store.start_cycle(cycle_start(1, trigger="force"))
     [cycle] = await store.cycles(ACCOUNT)
-    assert (cycle.trigger, cycle.status, cycle.ended_at) == ("start", "running", None)
+    assert (cycle.trigger, cycle.status, cycle.ended_at) == ("timer", "running", None)
     # Decimals inside JSON are stored as strings, so they come back exact.
     assert cycle.drift_snapshot == {"BTC": "0.1"}
 

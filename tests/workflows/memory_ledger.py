@@ -9,7 +9,6 @@ from decimal import Decimal
 from rebalancer.ledger.errors import LedgerConflict
 from rebalancer.ledger.postgres_store import ORDER_IDENTITY
 from rebalancer.ledger.records import (
-    FINAL_ORDER_STATUSES,
     AccountRecord,
     BalanceSnapshot,
     CycleEnd,
@@ -18,6 +17,7 @@ from rebalancer.ledger.records import (
     OrderRecord,
     TargetVersion,
 )
+from rebalancer.venue.models import FINAL_STATUSES
 
 
 class MemoryLedger:
@@ -53,14 +53,12 @@ class MemoryLedger:
                 f"upsert_order: client_order_id {order.client_order_id!r} is already recorded "
                 f"for another order (differs in {', '.join(differing)})"
             )
-        if stored.status in FINAL_ORDER_STATUSES and order.status not in FINAL_ORDER_STATUSES:
+        if stored.status in FINAL_STATUSES and order.status not in FINAL_STATUSES:
             return stored
         merged = stored.model_copy(
             update={
                 "venue_order_id": order.venue_order_id or stored.venue_order_id,
-                "status": order.status
-                if stored.status not in FINAL_ORDER_STATUSES
-                else stored.status,
+                "status": order.status if stored.status not in FINAL_STATUSES else stored.status,
                 "filled_quantity": max(order.filled_quantity, stored.filled_quantity),
                 "average_price": order.average_price or stored.average_price,
                 "updated_at": order.updated_at,
@@ -95,9 +93,7 @@ class MemoryLedger:
 
     async def open_orders(self, account_id: str) -> list[OrderRecord]:
         return [
-            o
-            for o in await self.orders_for_account(account_id)
-            if o.status not in FINAL_ORDER_STATUSES
+            o for o in await self.orders_for_account(account_id) if o.status not in FINAL_STATUSES
         ]
 
     async def fills_since(self, account_id: str, since: datetime) -> list[FillRecord]:
