@@ -12,8 +12,10 @@ orders. Rules:
   that leaves the level (the model shows less there) shortens the queue; liquidity that
   arrives later queues behind it.
 - Background flow (everyone else's market orders) arrives as simulated time passes and
-  trades against the touch. If the mid moves through a resting order, the order fills at
-  its own price, as the resting (maker) side.
+  trades against the touch, more of it on the side the price is moving toward (adverse
+  selection: a resting order fills most readily when the price moves against it). If the
+  mid moves through a resting order, the order fills at its own price, as the resting
+  (maker) side.
 
 Time is explicit: ``advance(now)`` moves the engine to exchange time ``now``; the market
 model is read at ``market_time(now)`` (identity in a backtest, sped up in the server). With
@@ -39,6 +41,7 @@ from rebalancer.paper.orders import Fill, Liquidity, PaperOrder
 from rebalancer.paper.seeding import derive_seed
 
 ZERO = Decimal(0)
+SECONDS_PER_YEAR = 365 * 86_400
 MarketTime = Callable[[datetime], datetime]
 
 
@@ -174,12 +177,15 @@ class MatchingEngine:
             span = market_now - self._market_now
             steps = min(self._max_steps, max(1, math.ceil(span / self._max_step)))
             start, start_exchange = self._market_now, self._now
+            previous = self.model.state(start).mid
             for index in range(1, steps + 1):
                 moment = start + span * index / steps
                 exchange_time = start_exchange + (now - start_exchange) * index / steps
                 state = self.model.state(moment)
+                seconds = (span / steps).total_seconds()
                 fills += self._cross_resting(state, exchange_time)
-                fills += self._background_flow(state, (span / steps).total_seconds(), exchange_time)
+                fills += self._background_flow(state, seconds, exchange_time, previous)
+                previous = state.mid
                 if not self.resting:
                     break
         self._now, self._market_now = now, market_now
@@ -263,7 +269,7 @@ class MatchingEngine:
         state = self.model.state(self._market_now)
         bids = list(itertools.islice(self._levels(state, "bid", None), depth))
         asks = list(itertools.islice(self._levels(state, "ask", None), depth))
-        book = OrderBook.from_pairs(bids, asks)
+        book = OrderBook.trusted(bids, asks)
         self._book_cache = (key, book)
         return book
 
@@ -339,12 +345,35 @@ class MatchingEngine:
             self._version += 1
         return fills
 
-    def _background_flow(self, state: MarketState, seconds: float, when: datetime) -> list[Fill]:
-        fills: list[Fill] = []
+    def flow_rate(
+        self, side: BookSide, state: MarketState, seconds: float, previous: Decimal
+    ) -> float:
+        """Expected notional of everyone else's market orders hitting ``side`` over a step
+        of ``seconds`` in which the mid moved from ``previous`` to ``state.mid``.
+
+        Flow is informed (adverse selection): sellers hit the bids harder while the price
+        falls and buyers lift the asks harder while it rises, so a resting order is most
+        likely to fill just when the price moves against it. The step's move, in standard
+        deviations ``z``, tilts each side's rate by ``exp(+-k z - k^2 / 2)``: the same flow
+        on average, more of it on the side the move favours.
+        """
         inst = self.instrument
         stress = state.volatility / float(inst.reference_volatility)
         rate = float(inst.flow_notional_per_second) * self.model.liquidity.flow
         rate *= max(0.5, min(3.0, stress))
+        tilt = self.model.liquidity.adverse_selection
+        spread = state.volatility * math.sqrt(seconds / SECONDS_PER_YEAR)
+        z = 0.0
+        if previous > 0 and spread > 0:
+            z = max(-4.0, min(4.0, math.log(float(state.mid) / float(previous)) / spread))
+        direction = -z if side == "bid" else z
+        return rate * seconds * math.exp(tilt * direction - tilt * tilt / 2)
+
+    def _background_flow(
+        self, state: MarketState, seconds: float, when: datetime, previous: Decimal
+    ) -> list[Fill]:
+        fills: list[Fill] = []
+        inst = self.instrument
         sides: tuple[tuple[BookSide, _RestingSide], ...] = (
             ("bid", self._bids),
             ("ask", self._asks),
@@ -352,7 +381,7 @@ class MatchingEngine:
         for side, resting in sides:
             if not resting:
                 continue
-            notional = rate * seconds * self._rng.expovariate(1.0)
+            notional = self.flow_rate(side, state, seconds, previous) * self._rng.expovariate(1.0)
             units = int(notional / float(state.mid) / float(inst.step_size))
             if units > 0:
                 fills += self._sweep(state, side, inst.step_size * units, None, when, None)

@@ -26,6 +26,12 @@ SECONDS_PER_YEAR = 365 * 86_400
 SECONDS_PER_DAY = 86_400
 
 
+class DaySource(Protocol):
+    """Day paths drawn elsewhere (jointly for a basket): log prices, or None to draw here."""
+
+    def path(self, name: str, day: date) -> array[float] | None: ...
+
+
 class PathSample(NamedTuple):
     mid: float
     volatility: float
@@ -166,6 +172,9 @@ class ReplayPath:
 
     The volatility estimate is Parkinson's (from high/low) over the ``window_days`` days
     before the current one, so it never looks at the day being replayed.
+
+    With ``days`` (``joint_replay.CorrelatedDays``) the day paths come from a joint draw for
+    the whole basket, correlated across assets; this path only replays them.
     """
 
     def __init__(
@@ -177,6 +186,7 @@ class ReplayPath:
         step: timedelta = timedelta(minutes=1),
         window_days: int = 7,
         cache_days: int = 64,
+        days: DaySource | None = None,
     ) -> None:
         if not bars:
             raise ValueError("bars must not be empty")
@@ -192,6 +202,7 @@ class ReplayPath:
         self._cache: OrderedDict[int, array[float]] = OrderedDict()
         self._cache_days = cache_days
         self._volatility = self._parkinson(window_days)
+        self._days = days
 
     @property
     def start(self) -> datetime:
@@ -239,10 +250,15 @@ class ReplayPath:
         if cached is not None:
             self._cache.move_to_end(index)
             return cached
-        points = intraday_path(
-            self._bars[index],
-            self._steps,
-            random.Random(derive_seed(self._seed, self._name, index)),
+        joint = self._days.path(self._name, self._bars[index].day) if self._days else None
+        points = (
+            joint
+            if joint is not None
+            else intraday_path(
+                self._bars[index],
+                self._steps,
+                random.Random(derive_seed(self._seed, self._name, index)),
+            )
         )
         self._cache[index] = points
         if len(self._cache) > self._cache_days:

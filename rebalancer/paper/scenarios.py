@@ -21,6 +21,9 @@ class Liquidity:
     depth: float = 1.0
     spread: float = 1.0
     flow: float = 1.0
+    # How strongly other traders' flow follows the price move (matching: adverse selection
+    # of resting orders); 0 makes fills independent of where the price goes.
+    adverse_selection: float = 0.5
 
 
 @dataclass(frozen=True)

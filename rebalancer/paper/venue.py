@@ -14,8 +14,9 @@ from pathlib import Path
 
 from rebalancer.domain.market import MarketRules, OrderBook, Quote
 from rebalancer.paper.accounts import Account
-from rebalancer.paper.daily_bars import load_asset_bars
+from rebalancer.paper.daily_bars import DailyBar, load_asset_bars
 from rebalancer.paper.instruments import DEFAULT_INSTRUMENTS, Instrument
+from rebalancer.paper.joint_replay import CorrelatedDays
 from rebalancer.paper.market_model import BookSide, MarketModel, MarketState
 from rebalancer.paper.matching import MatchingEngine
 from rebalancer.paper.orders import (
@@ -402,16 +403,33 @@ def build_paths(
     start: datetime | None,
     data_dir: Path | None = None,
     step: timedelta | None = None,
+    bars: Mapping[str, Sequence[DailyBar]] | None = None,
 ) -> list[PricePath]:
+    """One path per instrument. Replayed baskets are drawn jointly (``CorrelatedDays``);
+    ``bars`` by base asset replaces the files (a resampled history, say)."""
     paths: list[PricePath] = []
+    replay_step = step or timedelta(minutes=1)
+    history: dict[str, Sequence[DailyBar]] = {}
+    joint: CorrelatedDays | None = None
+    if scenario.replay:
+        for inst in instruments:
+            history[inst.symbol] = (
+                bars[inst.base] if bars is not None else load_asset_bars(inst.base, data_dir)
+            )
+        joint = CorrelatedDays(
+            history,
+            seed=derive_seed(seed, "joint"),
+            steps=int(timedelta(days=1) / replay_step),
+        )
     for inst in instruments:
         if scenario.replay:
             paths.append(
                 ReplayPath(
-                    load_asset_bars(inst.base, data_dir),
+                    history[inst.symbol],
                     seed=derive_seed(seed, inst.symbol),
                     name=inst.symbol,
-                    step=step or timedelta(minutes=1),
+                    step=replay_step,
+                    days=joint,
                 )
             )
         else:
@@ -436,12 +454,13 @@ def build_venue(
     instruments: Sequence[Instrument] = DEFAULT_INSTRUMENTS,
     data_dir: Path | None = None,
     path_step: timedelta | None = None,
+    bars: Mapping[str, Sequence[DailyBar]] | None = None,
 ) -> PaperVenue:
     """A venue for a named scenario. ``start`` is where simulated paths begin (replay paths
     begin at their first bar); ``market_time`` maps exchange time to market time."""
     chosen = scenario_named(scenario) if isinstance(scenario, str) else scenario
     paths = build_paths(
-        chosen, instruments, seed=seed, start=start, data_dir=data_dir, step=path_step
+        chosen, instruments, seed=seed, start=start, data_dir=data_dir, step=path_step, bars=bars
     )
     models = [
         MarketModel(inst, path, liquidity=chosen.liquidity, seed=seed)
