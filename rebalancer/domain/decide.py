@@ -23,14 +23,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from rebalancer.domain.bands import band_of
 from rebalancer.domain.costs import CostEstimate, estimate_cost, worst_fee_rate
 from rebalancer.domain.drift import AssetDrift, DriftReport, compute_drift
 from rebalancer.domain.inaction import cost_of_inaction, inaction_reduction
+from rebalancer.domain.joint_step import joint_step
 from rebalancer.domain.liquidity import Verdict, assess_liquidity, minimum_notional
 from rebalancer.domain.market import Frozen, Side
 from rebalancer.domain.numbers import ONE, ZERO, Dec, div, exact, floor_to_step, plain, to_places
 from rebalancer.domain.orders import PlannedOrder, limit_price
 from rebalancer.domain.placement import afford
+from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import Snapshot
 
 
@@ -78,13 +81,39 @@ def assets_needing_books(snapshot: Snapshot, report: DriftReport) -> list[str]:
     """Assets whose leg ``decide`` takes past the band (drift beyond it, or an instruction);
     it never reads another asset's book, so a snapshot may carry only these (detection and
     the backtest rely on it)."""
+    return [asset for asset, goal in leg_goals(snapshot, report).items() if goal is not None]
+
+
+@exact
+def leg_goals(snapshot: Snapshot, report: DriftReport) -> dict[str, Decimal | None]:
+    """The drift each leg trades to (0: its target), or None where it stays put: inside its
+    band, or inside the joint no-trade region. An instruction trades to target."""
+    policy = snapshot.policy
     instructions = snapshot.instructions()
-    band = snapshot.policy.band
-    return [
-        r.asset
-        for r in report.assets
-        if r.asset != snapshot.quote and (abs(r.drift) > band or r.asset in instructions)
-    ]
+    legs = [row for row in report.assets if row.asset != snapshot.quote]
+    if policy.sizing == "joint":
+        free = {r.asset: r.drift for r in legs if r.asset not in instructions}
+        moves = joint_step(
+            free,
+            report.of(snapshot.quote).drift,
+            {asset: band_of(snapshot, asset) for asset in free},
+            fixed={r.asset: -r.drift for r in legs if r.asset in instructions},
+        )
+        return {
+            r.asset: ZERO
+            if r.asset in instructions
+            else (r.drift + moves[r.asset] if moves[r.asset] != 0 else None)
+            for r in legs
+        }
+    goals: dict[str, Decimal | None] = {}
+    for row in legs:
+        band = band_of(snapshot, row.asset)
+        if row.asset in instructions or policy.sizing == "target":
+            goals[row.asset] = ZERO if row.asset in instructions or abs(row.drift) > band else None
+        else:
+            edge = band if row.drift > 0 else -band
+            goals[row.asset] = edge if abs(row.drift) > band else None
+    return goals
 
 
 def books_to_carry(snapshot: Snapshot, instructed: frozenset[str]) -> tuple[list[str], DriftReport]:
@@ -141,11 +170,12 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
     sells: list[PlannedOrder] = []
     buys: list[tuple[AssetDrift, Decimal]] = []
 
+    goals = leg_goals(snapshot, report)
     for row in report.assets:
         if row.asset == quote:
             continue
         base = _base_decision(snapshot, row, equity)
-        decided = _leg(snapshot, row, equity, base)
+        decided = _leg(snapshot, row, equity, base, goals[row.asset])
         if isinstance(decided, AssetDecision):
             decisions[row.asset] = decided
             continue
@@ -250,10 +280,19 @@ def _base_decision(snapshot: Snapshot, row: AssetDrift, equity: Decimal) -> Asse
     )
 
 
+def _shown(band: Decimal, policy: PolicySettings) -> Decimal:
+    return band if policy.band_rule == "fixed" else to_places(band, 6)
+
+
 def _leg(
-    snapshot: Snapshot, row: AssetDrift, equity: Decimal, base: AssetDecision
+    snapshot: Snapshot,
+    row: AssetDrift,
+    equity: Decimal,
+    base: AssetDecision,
+    goal: Decimal | None,
 ) -> AssetDecision | tuple[Side, Decimal, CostEstimate, Decimal]:
-    """Steps 1-5: either a final decision, or the side, quantity, cost and benefit to trade."""
+    """Steps 1-5: either a final decision, or the side, quantity, cost and benefit to trade.
+    ``goal`` is the drift the leg trades to (``leg_goals``), None inside its band."""
     policy = snapshot.policy
     rules = snapshot.rules(row.asset)
     instructed = row.asset in snapshot.instructions()
@@ -267,17 +306,17 @@ def _leg(
                 "instructed": instructed,
             }
         )
-    if not instructed and abs(row.drift) <= policy.band:
-        return base.model_copy(
-            update={"reason": f"inside the no-trade band of {plain(policy.band)}", "reached": True}
-        )
-    if row.drift == 0:
+    if goal is None:
+        if policy.sizing == "joint":
+            reason = "inside the joint no-trade region (cash included)"
+        else:
+            reason = (
+                f"inside the no-trade band of {plain(_shown(band_of(snapshot, row.asset), policy))}"
+            )
+        return base.model_copy(update={"reason": reason, "reached": True})
+    if row.drift == goal:
         return base.model_copy(update={"reason": "on target", "reached": True})
-    side: Side = "sell" if row.drift > 0 else "buy"
-    if instructed or policy.sizing == "target":
-        goal = ZERO
-    else:
-        goal = policy.band if row.drift > 0 else -policy.band
+    side: Side = "sell" if row.drift > goal else "buy"
     quantity = floor_to_step(div(abs(row.drift - goal) * equity, row.price), rules.step_size)
     if instructed and side == "sell" and row.target == 0:
         # Sell it all: sized from the holding, not from a weight rounded through the mid.

@@ -20,7 +20,8 @@ from rebalancer.domain.numbers import (
     div,
 )
 
-Sizing = Literal["target", "band_edge"]
+Sizing = Literal["target", "band_edge", "joint"]
+BandRule = Literal["fixed", "asymptotic"]
 ExecutionStyle = Literal["passive", "marketable"]
 
 
@@ -37,7 +38,11 @@ class PolicySettings(Frozen):
     default_volatility: BoundedPosDec = Decimal("0.8")
     # No-trade band around the target weight; inside it nothing trades.
     band: Fraction = Decimal("0.0272")
-    # Trade all the way to target, or only back to the edge of the band.
+    # One band for every asset, or each asset's own from its volatility, cost and weight
+    # (domain/bands.py; ``band`` is then unused).
+    band_rule: BandRule = "fixed"
+    # Trade all the way to target, only back to the edge of the band, or every leg together
+    # with cash counted (domain/joint_step.py: a cost-penalised step, band-edge per leg).
     sizing: Sizing = "band_edge"
     # Weight of drift velocity in urgency: 1 projects the drift one check ahead.
     velocity_weight: BoundedNonNegDec = Decimal("1")
@@ -75,8 +80,8 @@ class PolicySettings(Frozen):
 
     @model_validator(mode="after")
     def _band_edge_needs_a_band(self) -> PolicySettings:
-        if self.sizing == "band_edge" and self.band == 0:
-            raise ValueError("sizing 'band_edge' needs band > 0")
+        if self.sizing in ("band_edge", "joint") and self.band == 0:
+            raise ValueError(f"sizing {self.sizing!r} needs band > 0")
         return self
 
     @property

@@ -1,0 +1,52 @@
+"""How far each asset may drift before it trades: one band for all, or one per asset.
+
+``fixed``: the policy's ``band`` for every asset.
+
+``asymptotic``: each asset's own half-width from the small-cost asymptotics of the optimal
+no-trade region (Janecek and Shreve 2004; Rogers 2004): for proportional cost ``c``, weight
+``w`` and volatility ``sigma``,
+
+    band = (3 c w^2 (1 - w)^2 sigma^2 / (2 lambda)) ^ (1/3)
+
+with ``lambda`` the policy's risk aversion. A volatile asset drifts faster, so the band that
+balances trading cost against tracking is wider, but only as the cube root: doubling
+volatility widens it by 59%, not 100%. A costly market widens it too. Minimising turnover at a
+given RMS weight drift gives the same exponent (the band grows as the weight's volatility to
+the 2/3). ``c`` is the worse fee of the market plus half its quoted spread; ``w`` the target
+weight; ``sigma`` the account's volatility estimate (the policy default until one exists).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rebalancer.domain.costs import worst_fee_rate
+from rebalancer.domain.numbers import ONE, ZERO, div, exact
+from rebalancer.domain.snapshot import Snapshot
+
+BAND_LIMITS = (Decimal("0.0005"), Decimal("0.5"))
+THREE_HALVES = Decimal("1.5")
+
+
+@exact
+def band_of(snapshot: Snapshot, asset: str) -> Decimal:
+    """The no-trade half-width around ``asset``'s target weight."""
+    policy = snapshot.policy
+    if policy.band_rule == "fixed" or asset == snapshot.quote:
+        return policy.band
+    weight = snapshot.target(asset)
+    if weight <= 0 or weight >= ONE:
+        return policy.band
+    quote = snapshot.prices[snapshot.symbol(asset)]
+    half_spread = ZERO
+    if quote.bid is not None and quote.ask is not None and quote.mid > 0:
+        half_spread = div(quote.ask - quote.bid, 2 * quote.mid)
+    cost = worst_fee_rate(snapshot.rules(asset)) + max(half_spread, ZERO)
+    sigma = snapshot.volatility_of(asset)
+    exposure = weight * (ONE - weight) * sigma
+    core = div(THREE_HALVES * cost * exposure * exposure, policy.risk_aversion)
+    if core <= 0:
+        return BAND_LIMITS[0]
+    band = (core.ln() / 3).exp()
+    low, high = BAND_LIMITS
+    return min(max(band, low), high)
