@@ -1,9 +1,12 @@
 """The baselines, each a small rule from the portfolio's state to orders.
 
-- ``calendar``: the cron job. Once a day (00:00 UTC) market orders take every asset to
-  target.
-- ``threshold``: the seed article's "bad approach": a market order to target whenever an
-  asset's |drift| exceeds 5%.
+- ``calendar``: the cron job. Every ``interval`` (a day at 00:00 UTC by default; an hour, a
+  week or a month on its frontier) market orders take every asset to target.
+- ``threshold``: a market order to target whenever an asset's |drift| exceeds the band (5% by
+  default, the seed article's "bad approach").
+- ``band_edge``: the five-line rule theory says to beat (Davis-Norman, Leland): when an
+  asset's |drift| exceeds the band, a market order takes it back to the band's edge, no
+  further. No cost model, no velocity.
 - ``seed``: the seed article's engine: |drift| above 0.002 and a trade above 10 USDT, queued
   (left for the next check) when the quantity exceeds 1% of the top-10 depth on either side,
   otherwise a limit at mid -/+ a quarter of the spread (buys below mid, sells above), no
@@ -60,10 +63,14 @@ class Rule(Protocol):
     def orders(self, view: View) -> list[Intent]: ...
 
 
-def _to_target(view: View, asset: str, minimum: Decimal) -> Intent | None:
+def _to_target(view: View, asset: str, minimum: Decimal, *, keep: Decimal = ZERO) -> Intent | None:
+    """The order that takes ``asset`` to within ``keep`` of its target (0: to target)."""
     row = view.report.of(asset)
     rules = view.rules[asset]
-    quantity = floor_to_step(div(abs(row.drift) * view.report.equity, row.price), rules.step_size)
+    excess = abs(row.drift) - keep
+    if excess <= 0:
+        return None
+    quantity = floor_to_step(div(excess * view.report.equity, row.price), rules.step_size)
     if quantity <= 0 or quantity < rules.min_qty or quantity * row.price < minimum:
         return None
     return Intent(asset, "sell" if row.drift > 0 else "buy", quantity)
@@ -86,18 +93,21 @@ class Calendar:
 
 
 class Threshold:
-    """A market order to target for each asset whose |drift| exceeds the threshold."""
+    """A market order for each asset whose |drift| exceeds the band: to target, or back to
+    the band's edge (``to_edge``)."""
 
-    name = "threshold"
     book_depth = 0
 
-    def __init__(self, threshold: Decimal = Decimal("0.05")) -> None:
+    def __init__(self, threshold: Decimal = Decimal("0.05"), *, to_edge: bool = False) -> None:
         self.threshold = threshold
+        self.to_edge = to_edge
+        self.name = "band_edge" if to_edge else "threshold"
 
     @exact
     def orders(self, view: View) -> list[Intent]:
+        keep = self.threshold if self.to_edge else ZERO
         intents = (
-            _to_target(view, row.asset, view.rules[row.asset].min_notional)
+            _to_target(view, row.asset, view.rules[row.asset].min_notional, keep=keep)
             for row in view.report.assets
             if row.asset != view.quote and abs(row.drift) > self.threshold
         )
@@ -238,14 +248,27 @@ def _request(desk: Desk, intent: Intent) -> OrderRequest:
     return OrderRequest(symbol, intent.side, "limit", quantity=intent.quantity, price=intent.price)
 
 
+BASELINE_NAMES = ("calendar", "threshold", "band_edge", "seed")
+DEFAULT_BAND = Decimal("0.05")
+
+
 def baseline(
-    name: str, targets: dict[str, Decimal], quote: str, start: datetime, cadence: timedelta
+    name: str,
+    targets: dict[str, Decimal],
+    quote: str,
+    start: datetime,
+    cadence: timedelta,
+    *,
+    band: Decimal | None = None,
+    interval: timedelta | None = None,
 ) -> Scheduled:
-    """A baseline by name; ``cadence`` is how often the drift-triggered ones look."""
+    """A baseline by name; ``cadence`` is how often the drift-triggered ones look, ``band``
+    their trigger (5% unless given), ``interval`` the calendar's period (a day)."""
     if name == "calendar":
-        return Scheduled(Calendar(), targets, quote, start, DAY)
-    if name == "threshold":
-        return Scheduled(Threshold(), targets, quote, start, cadence)
+        return Scheduled(Calendar(), targets, quote, start, interval or DAY)
+    if name in ("threshold", "band_edge"):
+        rule = Threshold(band or DEFAULT_BAND, to_edge=name == "band_edge")
+        return Scheduled(rule, targets, quote, start, cadence)
     if name == "seed":
         return Scheduled(Seed(), targets, quote, start, cadence, cancel_open_orders=True)
     raise KeyError(name)

@@ -19,16 +19,18 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
 from rebalancer.backtest.experiment import Outcome
+from rebalancer.backtest.families import FamilyPoint
 from rebalancer.backtest.frontier import Point
 from rebalancer.backtest.metrics import Metrics
 
 COLOURS = {
     "calendar": "tab:blue",
     "threshold": "tab:orange",
+    "band_edge": "tab:purple",
     "seed": "tab:red",
     "cost_aware": "tab:green",
 }
-MARKERS = {"calendar": "s", "threshold": "^", "seed": "D", "cost_aware": "*"}
+MARKERS = {"calendar": "s", "threshold": "^", "band_edge": "v", "seed": "D", "cost_aware": "*"}
 DPI = 100
 
 
@@ -152,6 +154,52 @@ def drift_chart(path: Path, outcomes: Mapping[str, Outcome], title: str) -> None
     axes.set_ylabel("max |weight - target| in the day (%)")
     axes.set_title(title, fontsize=10)
     axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def families_chart(
+    path: Path,
+    main: Mapping[str, Sequence[FamilyPoint]],
+    resampled: Sequence[Mapping[str, Sequence[FamilyPoint]]],
+    title: str,
+) -> None:
+    """Every policy's frontier: cost against RMS weight drift, log-log, with the 5-95%
+    range of both over resamples as whiskers when there are resamples."""
+    figure, axes = plt.subplots(figsize=(8, 5.2), dpi=DPI)
+    for policy, points in main.items():
+        xs = [float(p.metrics.tracking_error_rms_weight) * 100 for p in points]
+        ys = [float(p.metrics.total_cost) for p in points]
+        axes.plot(
+            xs,
+            ys,
+            "-" + MARKERS.get(policy, "o"),
+            color=COLOURS.get(policy, "tab:gray"),
+            label=policy,
+            markersize=6,
+            alpha=0.85,
+        )
+        for point, x, y in zip(points, xs, ys, strict=True):
+            same = [
+                other.metrics
+                for families in resampled
+                for other in families.get(policy, ())
+                if other.label == point.label
+            ]
+            if len(same) < 2:
+                continue
+            rx = np.percentile([float(m.tracking_error_rms_weight) * 100 for m in same], [5, 95])
+            ry = np.percentile([float(m.total_cost) for m in same], [5, 95])
+            axes.plot(rx, [y, y], color=COLOURS.get(policy, "tab:gray"), alpha=0.3)
+            axes.plot([x, x], ry, color=COLOURS.get(policy, "tab:gray"), alpha=0.3)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("RMS weight drift (%)")
+    axes.set_ylabel("total cost (quote currency)")
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path)

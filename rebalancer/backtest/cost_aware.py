@@ -20,6 +20,7 @@ from rebalancer.backtest.desk import Desk
 from rebalancer.cycle.port import (
     Closing,
     CyclePort,
+    CycleTrigger,
     LegOrder,
     Look,
     Observation,
@@ -73,7 +74,7 @@ class DeskPort:
     async def reconcile_open(self, cycle: int, symbols: tuple[str, ...]) -> None:
         self.desk.cancel_open_orders()
 
-    async def detect(self, cycle: int, trigger: str, look: Look) -> Observation:
+    async def detect(self, cycle: int, trigger: CycleTrigger, look: Look) -> Observation:
         desk = self.desk
         desk.advance(desk.clock)
         if self._mids_of_cycle is None or self._mids_of_cycle[0] != cycle:
@@ -185,7 +186,9 @@ class CostAware:
         if due:
             await self._run_cycle(port, "requeue", due)
 
-    async def _run_cycle(self, port: CyclePort, trigger: str, only: frozenset[str] | None) -> None:
+    async def _run_cycle(
+        self, port: CyclePort, trigger: CycleTrigger, only: frozenset[str] | None
+    ) -> None:
         mandate = Mandate(
             account_id=self.account_id, quote=self.quote, targets=self.targets, policy=self.policy
         )
@@ -195,10 +198,8 @@ class CostAware:
         self.memory = progress.memory
         self.last_plan = progress.plan
         if progress.report is not None:
-            band = self.policy.band
-            inside = all(
-                abs(r.drift) <= band for r in progress.report.assets if r.asset != self.quote
-            )
+            # Nothing past its band: no leg got a side.
+            inside = progress.plan is not None and all(d.side is None for d in progress.plan.assets)
             if inside and not self.memory.tracking.instructed:
                 self.inside_band += 1
             else:

@@ -25,7 +25,7 @@ from rebalancer.domain.policy_settings import PolicySettings
 
 OnProgress = Callable[[int], None]
 # Rough cost of a simulated day, so the slowest jobs start first on a small pool.
-WEIGHT = {"seed": 4, "cost_aware": 2, "threshold": 1, "calendar": 1}
+WEIGHT = {"seed": 4, "cost_aware": 2, "threshold": 1, "band_edge": 1, "calendar": 1}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class Job:
     cadence: timedelta
     settings: PolicySettings
     keep_series: bool = True
+    # A baseline's frontier knob: its band, or the calendar's period.
+    band: Decimal | None = None
+    interval: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,15 @@ class Outcome:
 
 
 def run_job(job: Job, progress: OnProgress | None = None) -> Outcome:
-    make = policy_factory(job.policy, job.targets, job.quote, job.cadence, job.settings)
+    make = policy_factory(
+        job.policy,
+        job.targets,
+        job.quote,
+        job.cadence,
+        job.settings,
+        band=job.band,
+        interval=job.interval,
+    )
     run = simulate(job.market, make, job.targets, job.quote, job.equity, progress=progress)
     return Outcome(
         key=job.key,

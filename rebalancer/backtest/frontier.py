@@ -1,7 +1,8 @@
 """The cost against tracking-error frontier of ``cost_aware``, dominance, and the goals.
 
-The frontier sweeps one knob, the risk aversion ``lambda``. Each point trades to the band
-edge, and its band is the drift at which the cost model's marginal benefit of trading,
+The frontier sweeps one knob, the risk aversion ``lambda`` (grids: ``families``). Each
+point stops at the band (its edge, or the joint step's), and its band is the drift at which
+the cost model's marginal benefit of trading,
 ``lambda * sigma^2 * H * d``, equals the marginal fee: ``band = fee / (lambda sigma^2 H)``
 (``sigma`` the policy's default volatility, ``H`` its horizon). Band and cost gate then
 agree, and one number moves the policy from loose and cheap to tight and costly.
@@ -19,25 +20,6 @@ from rebalancer.backtest.metrics import Metrics
 from rebalancer.domain.numbers import ONE, ZERO, div, exact, to_places
 from rebalancer.domain.policy_settings import PolicySettings
 
-# Dense where the baselines sit (about 0.5 to 1 and above 16 on the real data).
-_GRID = (
-    "0.3",
-    "0.4",
-    "0.5",
-    "0.6",
-    "0.7",
-    "0.8",
-    "1",
-    "1.5",
-    "2.5",
-    "4",
-    "8",
-    "16",
-    "20",
-    "24",
-    "32",
-)
-DEFAULT_GRID = tuple(Decimal(x) for x in _GRID)
 BAND_LIMITS = (Decimal("0.0005"), Decimal("0.5"))
 # The issue's bar: at least 68% less cost than the calendar rebalancer.
 REQUIRED_CUT = Decimal("0.68")
@@ -55,9 +37,12 @@ def band_for(risk_aversion: Decimal, base: PolicySettings, fee: Decimal) -> Deci
 def frontier_settings(
     base: PolicySettings, grid: Iterable[Decimal], fee: Decimal
 ) -> list[PolicySettings]:
+    """``base`` at each risk aversion of ``grid``, its band where marginal benefit equals
+    the fee; sizing stays the base's when it stops at the band (edge or joint)."""
+    sizing = base.sizing if base.sizing != "target" else "band_edge"
     return [
         base.model_copy(
-            update={"risk_aversion": lam, "band": band_for(lam, base, fee), "sizing": "band_edge"}
+            update={"risk_aversion": lam, "band": band_for(lam, base, fee), "sizing": sizing}
         )
         for lam in grid
     ]

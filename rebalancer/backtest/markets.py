@@ -7,15 +7,18 @@ the liquidity its own orders consume stays its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from rebalancer.backtest.calibration import binance_spot
+from rebalancer.backtest.resampling import block_bootstrap
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.paper.daily_bars import DATA_DIR, bars_file, fill_gaps, load_asset_bars
 from rebalancer.paper.instruments import DEFAULT_INSTRUMENTS, Instrument
 from rebalancer.paper.scenarios import SCENARIOS
+from rebalancer.paper.seeding import derive_seed
 from rebalancer.paper.venue import PaperVenue, build_venue
 
 REPLAY = "replay"
@@ -24,9 +27,9 @@ MARKETS = (REPLAY, *SIMULATED)
 # Where simulated paths begin when no --start is given; any date would do.
 SIMULATED_START = date(2024, 1, 1)
 SIMULATED_DAYS = 365
-# The latent path's resolution. A minute keeps a simulated year near 10 MB per symbol; the
-# matching engine interpolates between points.
-PATH_STEP = timedelta(minutes=1)
+# The latent path's resolution; the matching engine interpolates between points. Five
+# minutes keeps a long replay fast while resting orders still see the path move.
+PATH_STEP = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class MarketSpec:
     instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
     # Days in the period that the data lacks; the replay bridges them (``fill_gaps``).
     missing_days: tuple[date, ...] = field(default=())
+    # A block-bootstrapped history (``resampling``) instead of the real one, with intraday
+    # paths of its own seed: days drawn from ``source`` (first, last), the period's own
+    # days unless it is a shorter window.
+    resample: int | None = None
+    source: tuple[date, date] | None = None
 
     @property
     def start(self) -> datetime:
@@ -59,16 +67,48 @@ class MarketSpec:
         return self.name == REPLAY
 
     def venue(self) -> PaperVenue:
+        if self.resample is None:
+            return build_venue(
+                self.name,
+                seed=self.seed,
+                start=self.start,
+                instruments=self.instruments,
+                data_dir=self.data_dir,
+                path_step=PATH_STEP,
+            )
+        real = {i.base: load_asset_bars(i.base, self.data_dir) for i in self.instruments}
+        bars = block_bootstrap(real, self.first, self.last, seed=self.seed, resample=self.resample)
         return build_venue(
             self.name,
-            seed=self.seed,
+            seed=derive_seed(self.seed, "resample", self.resample),
             start=self.start,
             instruments=self.instruments,
-            data_dir=self.data_dir,
             path_step=PATH_STEP,
+            bars=bars,
+        )
+
+    def resampled(self, index: int, days: int | None = None) -> MarketSpec:
+        """A history block-bootstrapped from this period's days (replay only), ``days``
+        long from the period's first day (the period's own length unless given)."""
+        if not self.replay:
+            raise ValueError("only a replay of real bars can be resampled")
+        length = min(days or self.days, self.days)
+        return replace(
+            self,
+            resample=index,
+            source=(self.first, self.last),
+            last=self.first + timedelta(days=length - 1),
+            missing_days=(),
         )
 
     def describe(self) -> str:
+        if self.resample is not None and self.source is not None:
+            first, last = self.source
+            return (
+                f"resample {self.resample} ({self.days} days drawn in blocks from "
+                f"{first} to {last}) of "
+                + replace(self, resample=None, source=None, first=first, last=last).describe()
+            )
         source = (
             f"real daily bars from {self.data_dir or DATA_DIR}"
             if self.replay
@@ -112,6 +152,7 @@ def market_spec(
         last = last or first + timedelta(days=SIMULATED_DAYS - 1)
         _check_order(first, last)
         return MarketSpec(name, first, last, seed, None, instruments)
+    instruments = binance_spot(instruments)
     available_first, available_last, present = _coverage(instruments, data_dir)
     first = first or available_first
     last = last or available_last

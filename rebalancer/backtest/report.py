@@ -10,6 +10,12 @@ from typing import Any
 
 from rebalancer.backtest import charts
 from rebalancer.backtest.frontier import Point, band_for, dominating
+from rebalancer.backtest.frontier_report import (
+    families_json,
+    families_table,
+    headline_json,
+    headline_table,
+)
 from rebalancer.backtest.markets import MarketSpec
 from rebalancer.backtest.metrics import Metrics
 from rebalancer.backtest.study import Phase, StudyResult
@@ -132,6 +138,8 @@ def study_json(result: StudyResult, command: str) -> dict[str, Any]:
             name: {"orders_placed": o.orders_placed, "rejected": o.rejected, **o.counters}
             for name, o in main.policies.items()
         },
+        "frontiers": families_json(result.families, result.resampled),
+        "headline": headline_json(result.headline, len(result.resampled)),
         "training": (
             {
                 **phase_json(result.training),
@@ -164,18 +172,24 @@ def parameters(result: StudyResult, command: str) -> dict[str, Any]:
         "baselines": {
             "calendar": "market orders to target every day at 00:00 UTC",
             "threshold": "market order to target when |drift| > 0.05, checked every cadence",
+            "band_edge": "market order back to the band edge when |drift| > 0.05, checked "
+            "every cadence",
             "seed": "tolerance 0.002, min trade 10, queue above 1% of top-10 depth, limit at "
             "mid -/+ 0.25 spread, orders live until the next check",
         },
         "cost_aware": json.loads(result.chosen.model_dump_json()),
         "cost_aware_tuned": result.selected.label if result.selected else None,
         "frontier": {
-            "grid": [plain(x) for x in request.grid]
+            "grid": [plain(x) for x in request.risk_grid]
             if request.frontier or request.training
             else [],
             "band": "fee / (risk_aversion * default_volatility^2 * horizon_years)",
             "sizing": "band_edge",
             "fee": plain(request.fee),
+        },
+        "resamples": len(result.resampled),
+        "frontier_grids": {
+            policy: [p.label for p in points] for policy, points in result.families.items()
         },
         "workers": request.workers,
     }
@@ -191,6 +205,14 @@ def write_report(directory: Path, result: StudyResult, command: str) -> list[Pat
         directory / n
         for n in ("report.md", "params.json", "frontier.png", "equity.png", "drift.png")
     ]
+    if result.families:
+        written.append(directory / "frontiers.png")
+        charts.families_chart(
+            written[-1],
+            result.families,
+            result.resampled,
+            f"Cost at equal tracking: {title}",
+        )
     charts.frontier_chart(
         written[2], policies, main.points, f"Cost against tracking error: {title}"
     )
@@ -290,6 +312,24 @@ def markdown(result: StudyResult, document: Mapping[str, Any]) -> str:
     out += ["", "## Where cost_aware does not win", ""]
     lost = document["where_cost_aware_does_not_win"]
     out += [f"- {line}" for line in lost] or ["- nowhere in this run"]
+    if result.headline is not None:
+        out += [
+            "",
+            "## Cost at equal tracking",
+            "",
+            "cost_aware's frontier read at the RMS weight drift of each point of each "
+            "baseline's frontier; the cut is 1 - our cost / theirs. Median and worst along "
+            f"their frontier; intervals over {len(result.resampled)} block-bootstrapped "
+            "histories with their own intraday paths.",
+            "",
+            *headline_table(result.headline),
+            "",
+            "![frontiers](frontiers.png)",
+            "",
+            "### Every frontier point",
+            "",
+            *families_table(result.families),
+        ]
     if main.points:
         out += ["", "## Frontier", "", *frontier_table(main.points, policies)]
     out += [

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from rebalancer.backtest.baselines import baseline
+from rebalancer.backtest.baselines import BASELINE_NAMES, baseline
 from rebalancer.backtest.cost_aware import CostAware
 from rebalancer.backtest.simulator import Policy
 from rebalancer.domain.policy_settings import PolicySettings
 
-POLICIES = ("calendar", "threshold", "seed", "cost_aware")
+POLICIES = (*BASELINE_NAMES, "cost_aware")
 
 
 def policy_factory(
@@ -20,6 +20,9 @@ def policy_factory(
     quote: str,
     cadence: timedelta,
     settings: PolicySettings,
+    *,
+    band: Decimal | None = None,
+    interval: timedelta | None = None,
 ) -> Callable[[datetime], Policy]:
     if name not in POLICIES:
         raise KeyError(name)
@@ -27,6 +30,6 @@ def policy_factory(
     def make(start: datetime) -> Policy:
         if name == "cost_aware":
             return CostAware(targets, quote, settings, start)
-        return baseline(name, targets, quote, start, cadence)
+        return baseline(name, targets, quote, start, cadence, band=band, interval=interval)
 
     return make

@@ -7,23 +7,25 @@ period, which the caller keeps apart from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 
 from rebalancer.backtest.experiment import Job, OnProgress, Outcome, run_jobs
+from rebalancer.backtest.families import FamilyPoint, Member, cost_aware_grid, members
 from rebalancer.backtest.frontier import (
-    DEFAULT_GRID,
     Goal,
     Point,
     frontier_settings,
     goals,
     select,
 )
+from rebalancer.backtest.headline import Headline
+from rebalancer.backtest.headline import headline as summarise
 from rebalancer.backtest.markets import MarketSpec
 from rebalancer.domain.policy_settings import PolicySettings
 
-BASELINES = ("calendar", "threshold", "seed")
+BASELINES = ("calendar", "threshold", "band_edge", "seed")
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,18 @@ class StudyRequest:
     settings: PolicySettings
     fee: Decimal
     frontier: bool = False
-    grid: tuple[Decimal, ...] = DEFAULT_GRID
+    # cost_aware's risk aversions; None: the family grid for its band rule.
+    grid: tuple[Decimal, ...] | None = None
     training: MarketSpec | None = None
     workers: int = 1
+    # Block-bootstrapped histories the frontiers are re-run on, for intervals (replay only),
+    # each ``resample_days`` long (the period's length when None).
+    resamples: int = 0
+    resample_days: int | None = None
+
+    @property
+    def risk_grid(self) -> tuple[Decimal, ...]:
+        return self.grid or cost_aware_grid(self.settings)
 
 
 @dataclass(frozen=True)
@@ -63,14 +74,22 @@ class StudyResult:
     chosen: PolicySettings
     training: Phase | None = None
     selected: Point | None = None
+    # Every policy swept along its knob (``families``), on the main period and on each
+    # resample, and what cost_aware's frontier saves at equal tracking.
+    families: dict[str, list[FamilyPoint]] = field(default_factory=dict)
+    resampled: list[dict[str, list[FamilyPoint]]] = field(default_factory=list)
+    headline: Headline | None = None
 
 
 def planned_days(request: StudyRequest) -> int:
     """Simulated days the whole study runs, for a progress bar."""
-    main = len(request.policies) + (len(request.grid) if request.frontier else 0)
-    total = main * request.market.days
+    total = len(request.policies) * request.market.days
+    if request.frontier:
+        family_runs = sum(len(_members(request, p)) for p in request.policies)
+        resampled_days = min(request.resample_days or request.market.days, request.market.days)
+        total += family_runs * (request.market.days + request.resamples * resampled_days)
     if request.training is not None:
-        train = len([p for p in request.policies if p in BASELINES]) + len(request.grid)
+        train = len([p for p in request.policies if p in BASELINES]) + len(request.risk_grid)
         total += train * request.training.days
     return total
 
@@ -86,7 +105,19 @@ def run_study(request: StudyRequest, progress: OnProgress | None = None) -> Stud
         selected = select(metrics, training.points)
         if selected is not None:
             chosen = training.outcomes[f"frontier:{selected.label}"].settings
-    main = _phase(request, request.market, request.policies, chosen, request.frontier, progress)
+    # With --frontier, cost_aware's sweep is its family (run below), not a second sweep.
+    main = _phase(request, request.market, request.policies, chosen, False, progress)
+    families: dict[str, list[FamilyPoint]] = {}
+    resampled: list[dict[str, list[FamilyPoint]]] = []
+    if request.frontier:
+        markets = [request.market]
+        if request.resamples and request.market.replay:
+            markets += [
+                request.market.resampled(k, request.resample_days) for k in range(request.resamples)
+            ]
+        runs = _families(request, markets, chosen, progress)
+        families, resampled = runs[0], runs[1:]
+        main = replace(main, points=_points(request, chosen, families))
     policy_metrics = {k: v.metrics for k, v in main.policies.items()}
     return StudyResult(
         request=request,
@@ -95,7 +126,65 @@ def run_study(request: StudyRequest, progress: OnProgress | None = None) -> Stud
         chosen=chosen,
         training=training,
         selected=selected,
+        families=families,
+        resampled=resampled,
+        headline=summarise(families, resampled) if families else None,
     )
+
+
+def _points(
+    request: StudyRequest, settings: PolicySettings, families: dict[str, list[FamilyPoint]]
+) -> list[Point]:
+    """cost_aware's family as the frontier the goals and the old report read."""
+    runs = {p.label: p.metrics for p in families.get("cost_aware", [])}
+    return [
+        Point(m.label, m.settings.risk_aversion, m.settings.band, runs[m.label])
+        for m in members("cost_aware", settings, request.fee, request.grid)
+        if m.label in runs
+    ]
+
+
+def _members(request: StudyRequest, policy: str) -> list[Member]:
+    return members(policy, request.settings, request.fee, request.grid)
+
+
+def _families(
+    request: StudyRequest,
+    markets: list[MarketSpec],
+    settings: PolicySettings,
+    progress: OnProgress | None,
+) -> list[dict[str, list[FamilyPoint]]]:
+    """Every policy's family on every market, run as one batch of jobs."""
+    plan = {p: members(p, settings, request.fee, request.grid) for p in request.policies}
+    jobs: list[Job] = []
+    for index, market in enumerate(markets):
+        for policy, chosen in plan.items():
+            for member in chosen:
+                jobs.append(
+                    Job(
+                        key=f"{index}|{member.label}",
+                        policy=policy,
+                        market=market,
+                        targets=request.targets,
+                        quote=request.quote,
+                        equity=request.equity,
+                        cadence=request.cadence,
+                        settings=member.settings,
+                        keep_series=False,
+                        band=member.band,
+                        interval=member.interval,
+                    )
+                )
+    outcomes = run_jobs(jobs, request.workers, progress)
+    return [
+        {
+            policy: [
+                FamilyPoint(policy, m.label, outcomes[f"{index}|{m.label}"].metrics) for m in chosen
+            ]
+            for policy, chosen in plan.items()
+        }
+        for index in range(len(markets))
+    ]
 
 
 def _phase(
@@ -120,7 +209,7 @@ def _phase(
         )
 
     jobs = [job(name, name, settings, True) for name in policies]
-    sweep = frontier_settings(settings, request.grid, request.fee) if frontier else []
+    sweep = frontier_settings(settings, request.risk_grid, request.fee) if frontier else []
     for point in sweep:
         jobs.append(job(f"frontier:{_label(point)}", "cost_aware", point, False))
     # A frontier point with cost_aware's own settings is the same run: simulate it once.

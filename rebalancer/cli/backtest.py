@@ -21,7 +21,7 @@ from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import validate_targets
 
 DEFAULT_TARGETS = "BTC=0.4,ETH=0.3,LINK=0.1,USDT=0.2"
-POLICY_NAMES = ("calendar", "threshold", "seed", "cost_aware")
+POLICY_NAMES = ("calendar", "threshold", "band_edge", "seed", "cost_aware")
 MARKET_NAMES = ("replay", "calm", "volatile", "crash", "thin")
 
 
@@ -56,7 +56,20 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
         help="cost_aware policy settings, e.g. risk_aversion=0.6,band=0.03,sizing=band_edge",
     )
     parser.add_argument(
-        "--frontier", action="store_true", help="sweep cost_aware's risk aversion as well"
+        "--frontier",
+        action="store_true",
+        help="sweep every policy along its knob and report cost at equal tracking",
+    )
+    parser.add_argument(
+        "--resamples",
+        default="0",
+        help="with --frontier: re-run the frontiers on N block-bootstrapped histories "
+        "for intervals (replay only; 20 or more for a claim)",
+    )
+    parser.add_argument(
+        "--resample-days",
+        default=None,
+        help="length of each resampled history in days (default: the period's)",
     )
     parser.add_argument(
         "--frontier-grid", default=None, help="risk aversions to sweep, e.g. 0.25,0.5,1,2,4"
@@ -140,11 +153,9 @@ def _settings(text: str, cadence: int) -> PolicySettings:
         raise InvalidInput("--cost-aware", f"{where}: {first['msg']}") from None
 
 
-def _grid(text: str | None) -> tuple[Decimal, ...]:
-    from rebalancer.backtest.frontier import DEFAULT_GRID
-
+def _grid(text: str | None) -> tuple[Decimal, ...] | None:
     if text is None:
-        return DEFAULT_GRID
+        return None
     values = [_decimal("--frontier-grid", p.strip()) for p in text.split(",") if p.strip()]
     if not values:
         raise InvalidInput("--frontier-grid", "give at least one risk aversion")
@@ -186,6 +197,18 @@ def handle(args: argparse.Namespace) -> int:
     settings = _settings(args.cost_aware, cadence)
     grid = _grid(args.frontier_grid)
     tune = _tune(args.tune)
+    resamples = _integer("--resamples", args.resamples)
+    if not 0 <= resamples <= 1000:
+        raise InvalidInput("--resamples", "must be between 0 and 1000")
+    if resamples and not args.frontier:
+        raise InvalidInput("--resamples", "needs --frontier (intervals are of frontiers)")
+    if resamples and market != "replay":
+        raise InvalidInput("--resamples", "resamples a replay of real bars; not --market")
+    resample_days = None
+    if args.resample_days is not None:
+        resample_days = _integer("--resample-days", args.resample_days)
+        if resample_days < 2:
+            raise InvalidInput("--resample-days", "must be at least 2")
     if args.data is not None and not args.data.is_dir():
         raise InvalidInput("--data", f"{args.data} is not a directory")
     assets = sorted(a for a in targets if a != quote)
@@ -218,6 +241,8 @@ def handle(args: argparse.Namespace) -> int:
         grid=grid,
         training=training,
         workers=args.jobs or max(1, os.cpu_count() or 1),
+        resamples=resamples,
+        resample_days=resample_days,
     )
     command = _command(args, market, spec.first, spec.last)
     result = _run_with_progress(request, planned_days(request), not args.no_progress)
@@ -275,6 +300,10 @@ def _command(args: argparse.Namespace, market: str, first: date, last: date) -> 
         parts.append("--frontier")
     if args.frontier_grid:
         parts += ["--frontier-grid", args.frontier_grid]
+    if args.resamples != "0":
+        parts += ["--resamples", args.resamples]
+    if args.resample_days is not None:
+        parts += ["--resample-days", args.resample_days]
     return shlex.join(parts)
 
 
@@ -314,5 +343,16 @@ def _render(document: dict[str, Any], report: Path | None) -> None:
         console.print(f"{goal['name']}: {mark} ({goal['detail']})")
     for line in document["where_cost_aware_does_not_win"]:
         console.print(f"[yellow]not a win[/yellow]: {line}")
+    headline = document.get("headline")
+    if headline:
+        for name, against in headline["against"].items():
+            mark = "[green]met[/green]" if against["met"] else "[red]MISSED[/red]"
+            console.print(
+                f"at equal tracking vs {name}: median cut {against['median_cut']}, "
+                f"worst {against['worst_cut']}: {mark}"
+            )
+        cron = headline["daily_cron"]
+        mark = "[green]met[/green]" if cron["met"] else "[red]MISSED[/red]"
+        console.print(f"at the daily cron's tracking: cut {cron['cut']}: {mark}")
     if report is not None:
         console.print(f"report written to {report}/report.md")

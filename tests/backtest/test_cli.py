@@ -34,7 +34,13 @@ def test_json_last_line_has_every_policy_and_metric(capsys: pytest.CaptureFixtur
     assert main([*SHORT, "--json"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     document = json.loads(out[-1])
-    assert list(document["policies"]) == ["calendar", "threshold", "seed", "cost_aware"]
+    assert list(document["policies"]) == [
+        "calendar",
+        "threshold",
+        "band_edge",
+        "seed",
+        "cost_aware",
+    ]
     for metrics in document["policies"].values():
         assert set(metrics) == METRICS
         # Decimals travel as strings, counts as integers.
@@ -45,27 +51,65 @@ def test_json_last_line_has_every_policy_and_metric(capsys: pytest.CaptureFixtur
     assert {g["name"] for g in document["goals"]} >= {"cost cut vs calendar >= 68%"}
     assert document["parameters"]["cost_aware"]["check_interval_seconds"] == 3600
     assert isinstance(document["where_cost_aware_does_not_win"], list)
+    # Without --frontier there are no frontiers to compare at equal tracking.
+    assert document["frontiers"] == {}
+    assert document["headline"] is None
 
 
 def test_report_writes_markdown_charts_and_parameters(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = tmp_path / "report"
-    args = [*SHORT, "--policies", "calendar,cost_aware", "--frontier", "--frontier-grid", "1"]
-    assert main([*args, "--report", str(report)]) == 0
+    args = [*SHORT, "--policies", "calendar,cost_aware", "--frontier", "--frontier-grid", "1,4"]
+    assert main([*args, "--report", str(report), "--json"]) == 0
     names = {p.name for p in report.iterdir()}
-    assert names == {"report.md", "params.json", "frontier.png", "equity.png", "drift.png"}
-    for chart in ("frontier.png", "equity.png", "drift.png"):
+    assert names == {
+        "report.md",
+        "params.json",
+        "frontier.png",
+        "frontiers.png",
+        "equity.png",
+        "drift.png",
+    }
+    for chart in ("frontier.png", "frontiers.png", "equity.png", "drift.png"):
         assert (report / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = (report / "report.md").read_text()
     assert "| calendar |" in text
     assert "| cost_aware |" in text
     assert "## Where cost_aware does not win" in text
     assert "## Frontier" in text
+    assert "## Cost at equal tracking" in text
     params = json.loads((report / "params.json").read_text())
-    assert params["frontier"]["grid"] == ["1"]
+    assert params["frontier"]["grid"] == ["1", "4"]
     assert params["policies"] == ["calendar", "cost_aware"]
-    assert "report written" in capsys.readouterr().out
+    document = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    frontiers = document["frontiers"]
+    assert [p["label"] for p in frontiers["calendar"]] == [
+        "calendar 1h",
+        "calendar 1d",
+        "calendar 7d",
+        "calendar 30d",
+    ]
+    assert [p["label"] for p in frontiers["cost_aware"]] == [
+        "cost_aware lambda=1",
+        "cost_aware lambda=4",
+    ]
+    for point in frontiers["cost_aware"]:
+        assert {
+            "total_cost",
+            "rms_weight_drift",
+            "tracking_error_daily",
+            "turnover",
+            "trades",
+        } <= set(point)
+        # No resamples: the interval fields are there, empty.
+        assert point["interval"]["total_cost"] is None
+    headline = document["headline"]
+    assert set(headline["against"]) == {"calendar"}
+    against = headline["against"]["calendar"]
+    assert {"median_cut", "worst_cut", "readings", "interval", "met"} <= set(against)
+    assert headline["daily_cron"]["label"] == "calendar 1d"
+    assert isinstance(headline["goals_met"], bool)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +128,7 @@ def test_tuning_reports_which_period_it_saw(
     training = document["training"]
     assert training["market"]["first"] == tune.split(":")[0]
     assert training["selected"] in {"lambda=0.7", "lambda=2"}
-    assert set(training["policies"]) == {"calendar", "threshold", "seed"}
+    assert set(training["policies"]) == {"calendar", "threshold", "band_edge", "seed"}
     chosen = training["selected"].removeprefix("lambda=")
     assert document["parameters"]["cost_aware"]["risk_aversion"] == chosen
     assert document["parameters"]["cost_aware"]["sizing"] == "band_edge"
@@ -105,6 +149,9 @@ def test_tuning_reports_which_period_it_saw(
         (["--cost-aware", "band=2"], "--cost-aware"),
         (["--cost-aware", "nonsense=1"], "--cost-aware"),
         (["--frontier-grid", "0,1"], "--frontier-grid"),
+        (["--resamples", "3"], "--resamples"),
+        (["--frontier", "--resamples", "-1"], "--resamples"),
+        (["--frontier", "--resamples", "2", "--market", "calm"], "--resamples"),
         (["--tune", "2021-01-01"], "--tune"),
         (["--seed", "x"], "--seed"),
         (["--cadence", "7h"], "--cadence"),
@@ -128,3 +175,21 @@ def test_argparse_refusals_also_exit_2(capsys: pytest.CaptureFixture[str]) -> No
         main(["backtest", "--jobs", "many"])
     assert exit_info.value.code == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_resamples_give_every_frontier_point_and_cut_an_interval(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = [*SHORT, "--policies", "band_edge,cost_aware", "--frontier", "--frontier-grid", "1,8"]
+    assert main([*args, "--resamples", "2", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert document["headline"]["resamples"] == 2
+    for points in document["frontiers"].values():
+        for point in points:
+            spread = point["interval"]["total_cost"]
+            assert spread["samples"] == 2
+            assert spread["p5"] is not None
+            assert spread["p5"] <= spread["p95"] or float(spread["p5"]) <= float(spread["p95"])
+    cut = document["headline"]["against"]["band_edge"]["interval"]["median_cut"]
+    # Two days rarely trade enough to compare; when they do, both resamples count.
+    assert cut is None or cut["samples"] <= 2
