@@ -40,7 +40,7 @@ def _days(days: Sequence[date]) -> np.ndarray[Any, np.dtype[np.datetime64]]:
 
 def _point(metrics: Metrics) -> tuple[float, float]:
     return (
-        float(metrics.tracking_error_annualised) * 100,
+        float(metrics.tracking_error_rms_weight) * 100,
         float(metrics.cost_bps_per_year),
     )
 
@@ -82,7 +82,7 @@ def frontier_chart(
             label=name,
         )
     axes.margins(x=0.08)
-    axes.set_xlabel("tracking error, annualised (%)")
+    axes.set_xlabel("RMS weight drift (%)")
     axes.set_ylabel("cost (bps of equity per year)")
     axes.set_yscale("log")
     plain_numbers = FuncFormatter(lambda value, _: f"{value:g}")

@@ -7,7 +7,9 @@ the cost model's marginal benefit of trading,
 (``sigma`` the policy's default volatility, ``H`` its horizon). Band and cost gate then
 agree, and one number moves the policy from loose and cheap to tight and costly.
 
-A baseline is dominated when some frontier point costs less and tracks no worse.
+A baseline is dominated when some frontier point costs less and tracks no worse. Tracking
+here is the RMS weight drift, the measure users mean (the hourly-target tracking error
+rewards intraday trading for the market model's paths, not for staying on target).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def dominating(baseline: Metrics, points: Sequence[Point]) -> Point | None:
         p
         for p in points
         if p.metrics.total_cost < baseline.total_cost
-        and p.metrics.tracking_error_annualised <= baseline.tracking_error_annualised
+        and p.metrics.tracking_error_rms_weight <= baseline.tracking_error_rms_weight
     ]
     return min(better, key=lambda p: p.metrics.total_cost, default=None)
 
@@ -101,17 +103,17 @@ def goals(policies: Mapping[str, Metrics], points: Sequence[Point]) -> list[Goal
         result.append(_no_worse_tracking(ours, threshold, "threshold"))
     if seed is not None:
         cheaper = ours.total_cost < seed.total_cost
-        tracks = ours.tracking_error_annualised <= seed.tracking_error_annualised
+        tracks = ours.tracking_error_rms_weight <= seed.tracking_error_rms_weight
         margin = min(
             _slack(ours.total_cost, seed.total_cost),
-            _slack(ours.tracking_error_annualised, seed.tracking_error_annualised),
+            _slack(ours.tracking_error_rms_weight, seed.tracking_error_rms_weight),
         )
         result.append(
             Goal(
                 "cheaper than seed at equal or better tracking error",
                 cheaper and tracks,
                 f"cost {_money(ours.total_cost)} vs {_money(seed.total_cost)}, tracking error "
-                f"{_pct(ours.tracking_error_annualised)} vs {_pct(seed.tracking_error_annualised)}",
+                f"{_pct(ours.tracking_error_rms_weight)} vs {_pct(seed.tracking_error_rms_weight)}",
                 margin,
             )
         )
@@ -128,7 +130,7 @@ def goals(policies: Mapping[str, Metrics], points: Sequence[Point]) -> list[Goal
                     f"by {point.label}"
                     if point
                     else f"no frontier point is cheaper at "
-                    f"{_pct(baseline.tracking_error_annualised)} tracking error or better",
+                    f"{_pct(baseline.tracking_error_rms_weight)} RMS weight drift or better",
                 )
             )
     return result
@@ -137,9 +139,9 @@ def goals(policies: Mapping[str, Metrics], points: Sequence[Point]) -> list[Goal
 def _no_worse_tracking(ours: Metrics, other: Metrics, name: str) -> Goal:
     return Goal(
         f"tracking error no worse than {name}",
-        ours.tracking_error_annualised <= other.tracking_error_annualised,
-        f"{_pct(ours.tracking_error_annualised)} vs {_pct(other.tracking_error_annualised)}",
-        _slack(ours.tracking_error_annualised, other.tracking_error_annualised),
+        ours.tracking_error_rms_weight <= other.tracking_error_rms_weight,
+        f"{_pct(ours.tracking_error_rms_weight)} vs {_pct(other.tracking_error_rms_weight)}",
+        _slack(ours.tracking_error_rms_weight, other.tracking_error_rms_weight),
     )
 
 

@@ -159,22 +159,10 @@ def _families(
     jobs: list[Job] = []
     for index, market in enumerate(markets):
         for policy, chosen in plan.items():
-            for member in chosen:
-                jobs.append(
-                    Job(
-                        key=f"{index}|{member.label}",
-                        policy=policy,
-                        market=market,
-                        targets=request.targets,
-                        quote=request.quote,
-                        equity=request.equity,
-                        cadence=request.cadence,
-                        settings=member.settings,
-                        keep_series=False,
-                        band=member.band,
-                        interval=member.interval,
-                    )
-                )
+            jobs += [
+                _job(request, market, f"{index}|{m.label}", policy, m.settings, member=m)
+                for m in chosen
+            ]
     outcomes = run_jobs(jobs, request.workers, progress)
     return [
         {
@@ -187,6 +175,31 @@ def _families(
     ]
 
 
+def _job(
+    request: StudyRequest,
+    market: MarketSpec,
+    key: str,
+    policy: str,
+    settings: PolicySettings,
+    *,
+    series: bool = False,
+    member: Member | None = None,
+) -> Job:
+    return Job(
+        key=key,
+        policy=policy,
+        market=market,
+        targets=request.targets,
+        quote=request.quote,
+        equity=request.equity,
+        cadence=request.cadence,
+        settings=settings,
+        keep_series=series,
+        band=member.band if member else None,
+        interval=member.interval if member else None,
+    )
+
+
 def _phase(
     request: StudyRequest,
     market: MarketSpec,
@@ -196,17 +209,7 @@ def _phase(
     progress: OnProgress | None,
 ) -> Phase:
     def job(key: str, policy: str, chosen: PolicySettings, series: bool) -> Job:
-        return Job(
-            key=key,
-            policy=policy,
-            market=market,
-            targets=request.targets,
-            quote=request.quote,
-            equity=request.equity,
-            cadence=request.cadence,
-            settings=chosen,
-            keep_series=series,
-        )
+        return _job(request, market, key, policy, chosen, series=series)
 
     jobs = [job(name, name, settings, True) for name in policies]
     sweep = frontier_settings(settings, request.risk_grid, request.fee) if frontier else []

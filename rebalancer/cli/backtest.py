@@ -319,9 +319,9 @@ def _render(document: dict[str, Any], report: Path | None) -> None:
         ("cost_bps_per_year", "bps/yr"),
         ("trades", "trades"),
         ("turnover", "turnover"),
-        ("tracking_error_annualised", "TE"),
-        ("tracking_error_daily_benchmark", "TE daily"),
         ("tracking_error_rms_weight", "RMS drift"),
+        ("tracking_error_daily_benchmark", "TE daily"),
+        ("tracking_error_annualised", "TE hourly"),
         ("max_drift", "max drift"),
         ("final_value_vs_target", "vs target"),
     )

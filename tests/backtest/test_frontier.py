@@ -27,7 +27,7 @@ def metrics(cost: str, te: str) -> Metrics:
         fills=1,
         traded_notional=ZERO,
         turnover=ZERO,
-        tracking_error_rms_weight=ZERO,
+        tracking_error_rms_weight=Decimal(te),
         tracking_error_annualised=Decimal(te),
         tracking_error_daily_benchmark=ZERO,
         max_drift=ZERO,

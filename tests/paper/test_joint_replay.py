@@ -8,19 +8,23 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from rebalancer.paper.instruments import DEFAULT_INSTRUMENTS
-from rebalancer.paper.price_paths import ReplayPath
+from rebalancer.paper.price_paths import PricePath, ReplayPath
 from rebalancer.paper.scenarios import scenario_named
 from rebalancer.paper.venue import build_paths
 
 
-def _hourly_log_returns(start: datetime, hours: int, independent: bool) -> np.ndarray:
-    paths = build_paths(
+def _replay_paths() -> list[PricePath]:
+    return build_paths(
         scenario_named("replay"),
         DEFAULT_INSTRUMENTS,
         seed=1,
         start=None,
         step=timedelta(minutes=5),
     )
+
+
+def _hourly_log_returns(start: datetime, hours: int, independent: bool) -> np.ndarray:
+    paths = _replay_paths()
     if independent:
         for path in paths:
             path._days = None  # type: ignore[attr-defined]
@@ -40,13 +44,7 @@ def test_hourly_returns_correlate_like_daily_ones() -> None:
 
 
 def test_each_day_opens_and_closes_on_its_bar() -> None:
-    paths = build_paths(
-        scenario_named("replay"),
-        DEFAULT_INSTRUMENTS,
-        seed=1,
-        start=None,
-        step=timedelta(minutes=5),
-    )
+    paths = _replay_paths()
     day = datetime(2022, 5, 9, tzinfo=UTC)
     for path in paths:
         assert isinstance(path, ReplayPath)
