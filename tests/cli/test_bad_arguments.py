@@ -9,115 +9,28 @@ import sys
 
 import pytest
 
+HALF = "BTC/USDT=0.5,USDT=0.5"
+
+
+def add(targets: str = HALF, *extra: str, account: str = "a1", venue: str = "paper") -> list[str]:
+    return ["account", "add", account, "--venue", venue, "--targets", targets, *extra]
+
+
 CASES = [
-    (
-        ["account", "add", "BAD", "--venue", "paper", "--targets", "BTC/USDT=0.5,USDT=0.5"],
-        "account_id",
-    ),
-    (
-        ["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=0.5,USDT=0.6"],
-        "sum to exactly 1",
-    ),
-    (["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=0.5"], "quote currency"),
-    (["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=abc,USDT=1"], "--targets"),
-    (
-        ["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=-0.5,USDT=1.5"],
-        "targets.BTC",
-    ),
-    (
-        ["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=NaN,USDT=1"],
-        "targets.BTC",
-    ),
-    (
-        ["account", "add", "a1", "--venue", "paper", "--targets", "BTC/USDT=0.5,BTC/USDT=0.5"],
-        "twice",
-    ),
-    (
-        [
-            "account",
-            "add",
-            "a1",
-            "--venue",
-            "paper",
-            "--targets",
-            "BTC/USDT=0.5,ETH/EUR=0.2,USDT=0.3",
-        ],
-        "more than one currency",
-    ),
-    (
-        ["account", "add", "a1", "--venue", "Bad Venue!", "--targets", "BTC/USDT=0.5,USDT=0.5"],
-        "venue",
-    ),
-    (
-        [
-            "account",
-            "add",
-            "a1",
-            "--venue",
-            "paper",
-            "--targets",
-            "BTC/USDT=0.5,USDT=0.5",
-            "--check-every",
-            "5x",
-        ],
-        "--check-every",
-    ),
-    (
-        [
-            "account",
-            "add",
-            "a1",
-            "--venue",
-            "paper",
-            "--targets",
-            "BTC/USDT=0.5,USDT=0.5",
-            "--check-every",
-            "0s",
-        ],
-        "--check-every",
-    ),
-    (
-        [
-            "account",
-            "add",
-            "a1",
-            "--venue",
-            "paper",
-            "--targets",
-            "BTC/USDT=0.5,USDT=0.5",
-            "--policy",
-            "{oops",
-        ],
-        "--policy",
-    ),
-    (
-        [
-            "account",
-            "add",
-            "a1",
-            "--venue",
-            "paper",
-            "--targets",
-            "BTC/USDT=0.5,USDT=0.5",
-            "--policy",
-            '{"band": 2}',
-        ],
-        "policy.band",
-    ),
-    (
-        [
-            "account",
-            "add",
-            "a1",
-            "--venue",
-            "paper",
-            "--targets",
-            "BTC/USDT=0.5,USDT=0.5",
-            "--policy",
-            '{"sizing": "band_edge", "band": "0"}',
-        ],
-        "band",
-    ),
+    (add(account="BAD"), "account_id"),
+    (add("BTC/USDT=0.5,USDT=0.6"), "sum to exactly 1"),
+    (add("BTC/USDT=0.5"), "quote currency"),
+    (add("BTC/USDT=abc,USDT=1"), "--targets"),
+    (add("BTC/USDT=-0.5,USDT=1.5"), "targets.BTC"),
+    (add("BTC/USDT=NaN,USDT=1"), "targets.BTC"),
+    (add("BTC/USDT=0.5,BTC/USDT=0.5"), "twice"),
+    (add("BTC/USDT=0.5,ETH/EUR=0.2,USDT=0.3"), "more than one currency"),
+    (add(venue="Bad Venue!"), "venue"),
+    (add(HALF, "--check-every", "5x"), "--check-every"),
+    (add(HALF, "--check-every", "0s"), "--check-every"),
+    (add(HALF, "--policy", "{oops"), "--policy"),
+    (add(HALF, "--policy", '{"band": 2}'), "policy.band"),
+    (add(HALF, "--policy", '{"sizing": "band_edge", "band": "0"}'), "band"),
     (["account", "targets", "a1", "BTC/USDT=x"], "targets"),
     (["schedule", "create", "Bad Id", "--cron", "* * * * *"], "account_id"),
     (["demo", "--accounts", "0"], "--accounts"),

@@ -55,6 +55,15 @@ def book(symbol: str, size: Decimal, levels: int = 20) -> OrderBook:
     return OrderBook.from_pairs(bids, asks)
 
 
+def memory_venue(
+    depth: str = "100", kind: type[MemoryVenue] = MemoryVenue, **balances: str
+) -> MemoryVenue:
+    """A venue of ``kind`` on RULES, ``depth`` at every level of every book, holding
+    ``balances`` (asset=quantity)."""
+    books = {s: book(s, Decimal(depth)) for s in RULES}
+    return kind(dict(RULES), books, {a: Decimal(q) for a, q in balances.items()})
+
+
 def marketable_policy(**changes: object) -> PolicySettings:
     # Sizing to target with a 1% band: the expectations below are computed that way, whatever
     # the tuned defaults are.
@@ -67,6 +76,16 @@ def marketable_policy(**changes: object) -> PolicySettings:
             "risk_aversion": "5",
             **changes,
         }
+    )
+
+
+def half_btc(account_id: str, **policy: object) -> AccountConfig:
+    """An account on the paper venue targeting half BTC, half USDT, at a marketable policy."""
+    return AccountConfig(
+        account_id=account_id,
+        venue="paper",
+        targets={"BTC": Decimal("0.5"), "USDT": Decimal("0.5")},
+        policy=marketable_policy(**policy),
     )
 
 

@@ -23,7 +23,7 @@ from rebalancer.venue.gateway import VenueGateway
 from rebalancer.venue.pool import GatewayPool
 from tests.workflows.memory_ledger import MemoryLedger
 from tests.workflows.memory_venue import MemoryVenue
-from tests.workflows.scenario import RULES, book, marketable_policy
+from tests.workflows.scenario import half_btc, marketable_policy, memory_venue
 from tests.workflows.test_timers import eventually
 from workflows import WORKFLOWS, AccountWorkflow
 
@@ -42,11 +42,7 @@ class Keys:
 
 
 def _venue() -> MemoryVenue:
-    return MemoryVenue(
-        dict(RULES),
-        {s: book(s, Decimal("100")) for s in RULES},
-        {"USDT": Decimal("100000"), "BTC": Decimal(0), "ETH": Decimal(0)},
-    )
+    return memory_venue(USDT="100000", BTC="0", ETH="0")
 
 
 async def _start(env: WorkflowEnvironment, keys: Keys, config: AccountConfig):  # type: ignore[no-untyped-def]
@@ -73,12 +69,7 @@ async def test_missing_credentials_need_attention_then_the_account_resumes(
 ) -> None:
     venue = _venue()
     keys = Keys(venue)
-    config = AccountConfig(
-        account_id="attention-1",
-        venue="paper",
-        targets={"BTC": Decimal("0.5"), "USDT": Decimal("0.5")},
-        policy=marketable_policy(),
-    )
+    config = half_btc("attention-1")
     worker, handle = await _start(time_skipping_env, keys, config)
     async with worker:
         with pytest.raises(WorkflowUpdateFailedError) as failed:
@@ -144,12 +135,7 @@ async def test_a_cycle_that_fails_needs_attention_and_retries_on_a_timer(
         return await original()
 
     venue.balances = balances  # type: ignore[method-assign]
-    config = AccountConfig(
-        account_id="attention-3",
-        venue="paper",
-        targets={"BTC": Decimal("0.5"), "USDT": Decimal("0.5")},
-        policy=marketable_policy(check_interval_seconds=3600),
-    )
+    config = half_btc("attention-3", check_interval_seconds=3600)
     worker, handle = await _start(time_skipping_env, keys, config)
     async with worker:
         await handle.execute_update(AccountWorkflow.await_registration)

@@ -11,27 +11,18 @@ from temporalio.testing import WorkflowEnvironment
 from rebalancer.pipeline.messages import AccountConfig, ForceRequest, PolicyUpdate, TargetsUpdate
 from tests.workflows.history_recording import record_history
 from tests.workflows.memory_venue import MemoryVenue
-from tests.workflows.scenario import RULES, book, harness, marketable_policy
+from tests.workflows.scenario import half_btc, harness, memory_venue
 from tests.workflows.test_timers import eventually
 from workflows import AccountWorkflow
 
 
 def balanced_venue() -> MemoryVenue:
     # 0.78125 BTC at 64,000 is 50,000: exactly on a 50/50 target.
-    return MemoryVenue(
-        dict(RULES),
-        {s: book(s, Decimal("100")) for s in RULES},
-        {"USDT": Decimal("50000"), "BTC": Decimal("0.78125")},
-    )
+    return memory_venue(USDT="50000", BTC="0.78125")
 
 
 def config(account_id: str) -> AccountConfig:
-    return AccountConfig(
-        account_id=account_id,
-        venue="paper",
-        targets={"BTC": Decimal("0.5"), "USDT": Decimal("0.5")},
-        policy=marketable_policy(check_interval_seconds=3600),
-    )
+    return half_btc(account_id, check_interval_seconds=3600)
 
 
 async def test_pause_resume_and_force(time_skipping_env: WorkflowEnvironment) -> None:

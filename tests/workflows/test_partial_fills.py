@@ -9,19 +9,14 @@ from decimal import Decimal
 from temporalio.testing import WorkflowEnvironment
 
 from rebalancer.pipeline.messages import AccountConfig
-from tests.workflows.memory_venue import MemoryVenue
-from tests.workflows.scenario import RULES, book, harness
+from tests.workflows.scenario import harness, memory_venue
 from tests.workflows.test_timers import eventually
 
 
 async def test_partial_fill_then_cancel_replaces_the_remainder(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    venue = MemoryVenue(
-        dict(RULES),
-        {s: book(s, Decimal("100")) for s in RULES},
-        {"USDT": Decimal("100000"), "BTC": Decimal(0)},
-    )
+    venue = memory_venue(USDT="100000", BTC="0")
     config = AccountConfig.model_validate(
         {
             "account_id": "partial-1",

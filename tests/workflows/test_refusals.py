@@ -15,7 +15,7 @@ from rebalancer.venue.errors import DuplicateClientOrderId
 from rebalancer.venue.models import VenueOrder
 from tests.workflows.history_recording import record_history
 from tests.workflows.memory_venue import MemoryVenue
-from tests.workflows.scenario import RULES, book, harness, marketable_policy
+from tests.workflows.scenario import harness, marketable_policy, memory_venue
 from tests.workflows.test_timers import eventually
 
 
@@ -47,11 +47,7 @@ class RefusingVenue(MemoryVenue):
 async def test_a_refused_leg_is_held_with_its_reason_and_the_cycle_completes(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    venue = RefusingVenue(
-        dict(RULES),
-        {s: book(s, Decimal("100")) for s in RULES},
-        {"USDT": Decimal("100000"), "BTC": Decimal(0), "ETH": Decimal(0)},
-    )
+    venue = memory_venue(kind=RefusingVenue, USDT="100000", BTC="0", ETH="0")
     config = AccountConfig(
         account_id="refusals-1",
         venue="paper",

@@ -6,7 +6,6 @@ wedged the account. The next cycle, forced by the update, buys it under ids of i
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -16,8 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.errors import classified
 from rebalancer.ledger.errors import LedgerConflict
 from rebalancer.pipeline.messages import AccountConfig, TargetsUpdate
-from tests.workflows.memory_venue import MemoryVenue
-from tests.workflows.scenario import RULES, book, harness
+from tests.workflows.scenario import harness, memory_venue
 from tests.workflows.test_timers import eventually
 from workflows import AccountWorkflow
 
@@ -25,11 +23,7 @@ from workflows import AccountWorkflow
 async def test_an_asset_sold_in_a_cycle_is_bought_back_only_in_the_next(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    venue = MemoryVenue(
-        dict(RULES),
-        {s: book(s, Decimal("100")) for s in RULES},
-        {"USDT": Decimal("20000"), "BTC": Decimal(0), "ETH": Decimal("10")},
-    )
+    venue = memory_venue(USDT="20000", BTC="0", ETH="10")
     config = AccountConfig.model_validate(
         {
             "account_id": "midcycle-1",

@@ -9,10 +9,9 @@ from decimal import Decimal
 
 from temporalio.testing import WorkflowEnvironment
 
-from rebalancer.pipeline.messages import AccountConfig, AccountStatus
+from rebalancer.pipeline.messages import AccountStatus
 from tests.workflows.history_recording import record_history
-from tests.workflows.memory_venue import MemoryVenue
-from tests.workflows.scenario import RULES, book, harness, marketable_policy
+from tests.workflows.scenario import RULES, book, half_btc, harness, memory_venue
 
 
 async def eventually(
@@ -32,14 +31,8 @@ async def eventually(
 async def test_queued_leg_waits_for_depth_then_executes(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    thin = {s: book(s, Decimal("0.0001")) for s in RULES}
-    venue = MemoryVenue(dict(RULES), thin, {"USDT": Decimal("100000"), "BTC": Decimal(0)})
-    config = AccountConfig(
-        account_id="timers-1",
-        venue="paper",
-        targets={"BTC": Decimal("0.5"), "USDT": Decimal("0.5")},
-        policy=marketable_policy(requeue_base_seconds=30),
-    )
+    venue = memory_venue("0.0001", USDT="100000", BTC="0")
+    config = half_btc("timers-1", requeue_base_seconds=30)
     async with harness(time_skipping_env.client, venue) as h:
         handle = await h.start(config)
         queued = await eventually(lambda: h.status(handle), lambda s: bool(s.queued))
@@ -66,17 +59,8 @@ async def test_leg_larger_than_the_book_is_sliced_across_timers(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     # 10 levels of 5 BTC: one order may take 1% of that, 0.5 BTC, of the ~0.78 BTC needed.
-    venue = MemoryVenue(
-        dict(RULES),
-        {s: book(s, Decimal("5")) for s in RULES},
-        {"USDT": Decimal("100000"), "BTC": Decimal(0)},
-    )
-    config = AccountConfig(
-        account_id="slices-1",
-        venue="paper",
-        targets={"BTC": Decimal("0.5"), "USDT": Decimal("0.5")},
-        policy=marketable_policy(requeue_base_seconds=30),
-    )
+    venue = memory_venue("5", USDT="100000", BTC="0")
+    config = half_btc("slices-1", requeue_base_seconds=30)
     async with harness(time_skipping_env.client, venue) as h:
         handle = await h.start(config)
         first = await eventually(lambda: h.status(handle), lambda s: bool(s.queued))
