@@ -8,13 +8,12 @@ cut at equal tracking against each baseline frontier.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from rebalancer.backtest.equal_tracking import Interval, Reading, interval
-from rebalancer.backtest.families import FamilyPoint
-from rebalancer.backtest.headline import Against, CronReading, Headline
+from rebalancer.backtest.headline import Against, CronReading, Families, Headline
 from rebalancer.backtest.metrics import Metrics
 from rebalancer.domain.numbers import plain, to_places
 
@@ -26,7 +25,6 @@ FIGURES = (
     ("turnover", "turnover", 4),
     ("trades", "trades", 0),
 )
-Families = Mapping[str, Sequence[FamilyPoint]]
 
 
 def _figure(metrics: Metrics, field: str) -> Decimal:
