@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from rebalancer.devstack.stack import PaperAccount
 from rebalancer.paper.admin_token import TOKEN_ENV
 
 SEED = 42
@@ -70,17 +71,6 @@ ACCOUNTS: list[dict[str, Any]] = [
     },
 ]
 _LISTENING = re.compile(r"listening on (http://\S+)")
-
-
-@dataclass(frozen=True)
-class PaperAccount:
-    account_id: str
-    api_key: str
-    api_secret: str
-    balances: dict[str, str]
-
-    def __repr__(self) -> str:
-        return f"PaperAccount({self.account_id!r})"
 
 
 @dataclass

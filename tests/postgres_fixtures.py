@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,18 +45,27 @@ async def _admin(dsn: str, *statements: str) -> None:
         await connection.close()
 
 
+@contextmanager
+def embedded_state(prefix: str) -> Iterator[Path]:
+    """A fresh state directory for an embedded server; the server stopped and the
+    directory removed on the way out. Not tmp_path: a short path keeps the unix socket
+    inside the data directory."""
+    state = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield state
+    finally:
+        stop_embedded(state)
+        shutil.rmtree(state, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_state_dir() -> Iterator[Path | None]:
     """The embedded test server's state directory; None when an external server is used."""
     if os.environ.get(TEST_DATABASE_URL):
         yield None
         return
-    state = Path(tempfile.mkdtemp(prefix="rebalancer-pg-"))
-    try:
+    with embedded_state("rebalancer-pg-") as state:
         yield state
-    finally:
-        stop_embedded(state)
-        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -82,22 +92,29 @@ async def ledger_template(postgres_admin_dsn: str) -> AsyncIterator[str]:
     await _admin(postgres_admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+async def _own_database(
+    admin_dsn: str, kind: str, template: str | None = None
+) -> AsyncIterator[str]:
+    """DSN of a database of the calling test's own (a copy of ``template``), dropped after."""
+    name = _unique_name(kind)
+    copy = f' TEMPLATE "{template}"' if template else ""
+    await _admin(admin_dsn, f'CREATE DATABASE "{name}"{copy}')
+    yield with_database(admin_dsn, name)
+    await _admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 async def ledger_dsn(postgres_admin_dsn: str, ledger_template: str) -> AsyncIterator[str]:
     """DSN of a migrated database of this test's own."""
-    name = _unique_name("ledger")
-    await _admin(postgres_admin_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{ledger_template}"')
-    yield with_database(postgres_admin_dsn, name)
-    await _admin(postgres_admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async for dsn in _own_database(postgres_admin_dsn, "ledger", ledger_template):
+        yield dsn
 
 
 @pytest.fixture
 async def empty_database_dsn(postgres_admin_dsn: str) -> AsyncIterator[str]:
     """DSN of an empty database (no migrations) of this test's own."""
-    name = _unique_name("empty")
-    await _admin(postgres_admin_dsn, f'CREATE DATABASE "{name}"')
-    yield with_database(postgres_admin_dsn, name)
-    await _admin(postgres_admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async for dsn in _own_database(postgres_admin_dsn, "empty"):
+        yield dsn
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ code 2; a traceback is a bug.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Protocol
 
 from rebalancer.runtime.entry import exit_with, reporting_errors
 
@@ -35,6 +36,25 @@ Subparsers = argparse._SubParsersAction  # argparse exposes no public name for i
 
 class CommandModule(Protocol):
     def register(self, subparsers: Subparsers[argparse.ArgumentParser]) -> None: ...
+
+
+def run_async(coroutine: Coroutine[Any, Any, int]) -> int:
+    """A handler's coroutine, run to its exit code."""
+    return asyncio.run(coroutine)
+
+
+def id_commands(
+    commands: Subparsers[argparse.ArgumentParser],
+    id_name: str,
+    helps: dict[str, str],
+    handle: Callable[[argparse.Namespace, str], Coroutine[Any, Any, int]],
+) -> None:
+    """One subcommand per name in ``helps``, each taking the id ``id_name`` and handled by
+    ``handle(args, name)``."""
+    for name, help_text in helps.items():
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument(id_name)
+        command.set_defaults(handler=lambda a, n=name: run_async(handle(a, n)))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from rebalancer.cli import Subparsers
+from rebalancer.cli import Subparsers, id_commands, run_async
 from rebalancer.cli.arguments import (
     check_account_id,
     parse_duration,
@@ -54,35 +54,32 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     add.add_argument("--targets", required=True, help="BTC/USDT=0.4,ETH/USDT=0.35,USDT=0.25")
     add.add_argument("--check-every", default="60s", help="drift check interval (60s, 5m, 1h)")
     add.add_argument("--policy", help="policy settings as JSON (docs/snapshot.md lists them)")
-    add.set_defaults(handler=lambda a: _run(_add(a)))
+    add.set_defaults(handler=lambda a: run_async(_add(a)))
 
     targets = commands.add_parser("targets", help="change an account's targets")
     targets.add_argument("account_id")
     targets.add_argument("targets", help="BTC/USDT=0.5,USDT=0.5")
-    targets.set_defaults(handler=lambda a: _run(_targets(a)))
+    targets.set_defaults(handler=lambda a: run_async(_targets(a)))
 
-    for name, help_text in (
-        ("pause", "stop trading (checks stop too)"),
-        ("resume", "resume trading"),
-        ("force", "run a drift check now"),
-    ):
-        command = commands.add_parser(name, help=help_text)
-        command.add_argument("account_id")
-        command.set_defaults(handler=lambda a, n=name: _run(_signal(a, n)))
+    id_commands(
+        commands,
+        "account_id",
+        {
+            "pause": "stop trading (checks stop too)",
+            "resume": "resume trading",
+            "force": "run a drift check now",
+        },
+        _signal,
+    )
 
     status = commands.add_parser("status", help="an account's state, drift and last cycle")
     status.add_argument("account_id")
     status.add_argument("--json", action="store_true")
-    status.set_defaults(handler=lambda a: _run(_status(a)))
+    status.set_defaults(handler=lambda a: run_async(_status(a)))
 
     listing = commands.add_parser("list", help="running accounts")
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=lambda a: _run(_list(a)))
-
-
-def _run(coroutine: Any) -> int:
-    result: int = asyncio.run(coroutine)
-    return result
+    listing.set_defaults(handler=lambda a: run_async(_list(a)))
 
 
 async def _client() -> tuple[Client, str]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from rebalancer.cli import Subparsers
@@ -35,46 +38,35 @@ from rebalancer.paper.server.state import ServerSettings, VenueServer
 
 SECRET_ENV = "REBALANCER_PAPER_API_SECRET"
 TOKEN_ENV_HELP = "$REBALANCER_PAPER_ADMIN_TOKEN, else a fresh random one"
+Number = TypeVar("Number", int, float)
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
+def _argument(
+    parse: Callable[[str], Number], noun: str, valid: Callable[[Number], bool], rule: str
+) -> Callable[[str], Number]:
+    """An argparse type: ``parse`` the text (else it "is not ``noun``"), then check it is
+    ``valid`` (else "``value`` ``rule``")."""
+
+    def argument(text: str) -> Number:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"{text!r} {rule}")
+        return value
+
+    return argument
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 65535")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
+_positive_float = _argument(
+    float, "a number", lambda v: 0 < v < math.inf, "must be a positive number"
+)
+_non_negative_float = _argument(
+    float, "a number", lambda v: 0 <= v < math.inf, "must not be negative"
+)
+_port = _argument(int, "a port number", lambda v: 0 <= v <= 65535, "is not between 0 and 65535")
+_positive_int = _argument(int, "a whole number", lambda v: v >= 1, "must be at least 1")
 
 
 def _day(text: str) -> date:

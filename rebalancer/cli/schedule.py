@@ -7,7 +7,6 @@ to check now. The account workflow remains the only thing that trades.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from typing import Any
 
@@ -24,7 +23,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from rebalancer.cli import Subparsers
+from rebalancer.cli import Subparsers, id_commands, run_async
 from rebalancer.cli.arguments import check_account_id, check_schedule_id, parse_cron
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.runtime.config import load_settings
@@ -40,25 +39,22 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     create.add_argument("account_id")
     create.add_argument("--cron", required=True, help="cron expression, UTC: '0 9 * * MON'")
     create.add_argument("--id", help="schedule id (default review-<account>)")
-    create.set_defaults(handler=lambda a: _run(_create(a)))
+    create.set_defaults(handler=lambda a: run_async(_create(a)))
 
     listing = commands.add_parser("list", help="list schedules")
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=lambda a: _run(_list(a)))
+    listing.set_defaults(handler=lambda a: run_async(_list(a)))
 
-    for name, help_text in (
-        ("pause", "pause a schedule"),
-        ("unpause", "unpause a schedule"),
-        ("delete", "delete a schedule"),
-    ):
-        command = commands.add_parser(name, help=help_text)
-        command.add_argument("schedule_id")
-        command.set_defaults(handler=lambda a, n=name: _run(_manage(a, n)))
-
-
-def _run(coroutine: Any) -> int:
-    result: int = asyncio.run(coroutine)
-    return result
+    id_commands(
+        commands,
+        "schedule_id",
+        {
+            "pause": "pause a schedule",
+            "unpause": "unpause a schedule",
+            "delete": "delete a schedule",
+        },
+        _manage,
+    )
 
 
 async def _create(args: argparse.Namespace) -> int:

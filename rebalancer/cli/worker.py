@@ -15,10 +15,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "worker",
         help="run a worker: account workflows and their activities",
-        description=(
-            "Settings come from REBALANCER_* environment variables (docs/operations.md). "
-            "The ledger is DATABASE_URL; unset, the dev stack's while `rebalancer dev up` runs."
-        ),
+        description="Settings: REBALANCER_* variables (docs/operations.md); ledger: DATABASE_URL.",
     )
     parser.set_defaults(handler=handle)
 

@@ -254,9 +254,10 @@ class PaperAccount:
     """An account on the paper venue, and the credentials the worker will resolve for it."""
 
     account_id: str
-    api_key: str
-    api_secret: str
-    balances: dict[str, str]
+    # Out of the repr: a log line or a failed assertion shows which account, not its keys.
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    balances: dict[str, str] = field(repr=False)
 
 
 def write_paper_accounts(state: Path, accounts: list[PaperAccount]) -> Path:

@@ -7,7 +7,7 @@ import json
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 import asyncpg
@@ -193,6 +193,15 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     state (no SET, LISTEN or session advisory locks; migrations use the transaction-scoped
     lock), and asyncpg still rolls back any open transaction before this runs.
     """
+
+
+class PoolOptions(TypedDict, total=False):
+    """``open_pool``'s options, for those that pass them on."""
+
+    min_size: int
+    max_size: int
+    max_inactive_connection_lifetime: float
+    command_timeout: float | None
 
 
 async def open_pool(

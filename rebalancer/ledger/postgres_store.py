@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import asyncpg
 
-from rebalancer.ledger.connection import open_pool, redact
+from rebalancer.ledger.connection import PoolOptions, open_pool, redact
 from rebalancer.ledger.errors import LedgerConflict, LedgerError, LedgerUnavailable
 from rebalancer.ledger.records import (
     AccountRecord,
@@ -160,43 +160,14 @@ class PostgresStore:
         self._dsn = dsn
 
     @classmethod
-    async def connect(
-        cls,
-        dsn: str,
-        *,
-        min_size: int = 1,
-        max_size: int = 10,
-        max_inactive_connection_lifetime: float = 300.0,
-        command_timeout: float | None = 60.0,
-    ) -> PostgresStore:
+    async def connect(cls, dsn: str, **pool: Unpack[PoolOptions]) -> PostgresStore:
         """Open a pool; ``close()`` it when done. Raises ``LedgerUnavailable``."""
-        pool = await open_pool(
-            dsn,
-            min_size=min_size,
-            max_size=max_size,
-            max_inactive_connection_lifetime=max_inactive_connection_lifetime,
-            command_timeout=command_timeout,
-        )
-        return cls(pool, dsn=dsn)
+        return cls(await open_pool(dsn, **pool), dsn=dsn)
 
     @classmethod
     @asynccontextmanager
-    async def open(
-        cls,
-        dsn: str,
-        *,
-        min_size: int = 1,
-        max_size: int = 10,
-        max_inactive_connection_lifetime: float = 300.0,
-        command_timeout: float | None = 60.0,
-    ) -> AsyncIterator[PostgresStore]:
-        store = await cls.connect(
-            dsn,
-            min_size=min_size,
-            max_size=max_size,
-            max_inactive_connection_lifetime=max_inactive_connection_lifetime,
-            command_timeout=command_timeout,
-        )
+    async def open(cls, dsn: str, **pool: Unpack[PoolOptions]) -> AsyncIterator[PostgresStore]:
+        store = await cls.connect(dsn, **pool)
         try:
             yield store
         finally:

@@ -96,14 +96,9 @@ class BalanceSnapshot(Frozen):
     balances: dict[str, BalanceRow]
 
 
-class CycleRecord(Frozen):
+class CycleRecord(CycleStart):
     """A cycle as the audit reads it: how it started and, once finished, how it ended."""
 
-    account_id: str
-    cycle: int = Field(ge=0)
-    trigger: CycleTrigger
-    started_at: AwareDatetime
-    drift_snapshot: dict[str, Any] = Field(default_factory=dict)
     status: CycleStatus
     ended_at: AwareDatetime | None = None
     decision: dict[str, Any] | None = None

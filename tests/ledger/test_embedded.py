@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from rebalancer.ledger.embedded import (
 )
 from rebalancer.ledger.errors import LedgerUnavailable
 from rebalancer.runtime.config import load_settings
+from tests.postgres_fixtures import embedded_state
 
 START_IN_SUBPROCESS = (
     "import sys\n"
@@ -36,13 +35,8 @@ START_IN_SUBPROCESS = (
 def state(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("REBALANCER_DATABASE_URL", raising=False)
-    # Not tmp_path: a short path keeps the unix socket inside the data directory.
-    directory = Path(tempfile.mkdtemp(prefix="rebalancer-emb-"))
-    try:
+    with embedded_state("rebalancer-emb-") as directory:
         yield directory
-    finally:
-        stop_embedded(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def postmaster_pid(state: Path) -> int:

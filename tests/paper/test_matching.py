@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from rebalancer.paper.orders import OrderRejected, OrderRequest
+from rebalancer.paper.orders import OrderRejected, OrderRequest, PaperOrder, TimeInForce
 from rebalancer.paper.venue import PaperVenue, build_venue
 from tests.paper.market_doubles import T0, engine_of, fixed_venue, seconds
 
@@ -229,34 +229,18 @@ def test_market_ioc_and_fok_orders() -> None:
     assert by_quote.cumulative_quote <= D("1000")
     assert by_quote.cumulative_quote > D("1000") - asks[0].price * D("0.00001")
 
-    asks = venue.book(SYMBOL, T0, 3).asks
-    ioc = venue.place_order(
-        account,
-        OrderRequest(
-            SYMBOL,
-            "buy",
-            "limit",
-            quantity=asks[0].quantity + D(5),
-            price=asks[0].price,
-            time_in_force="IOC",
-        ),
-        T0,
-    )
+    def past_the_top(time_in_force: TimeInForce) -> tuple[Decimal, PaperOrder]:
+        """More than the best ask holds, at its price: (what it holds, the order)."""
+        top = venue.book(SYMBOL, T0, 3).asks[0]
+        request = OrderRequest(
+            SYMBOL, "buy", "limit", top.quantity + D(5), top.price, time_in_force=time_in_force
+        )
+        return top.quantity, venue.place_order(account, request, T0)
+
+    top, ioc = past_the_top("IOC")
     assert ioc.status == "expired"
-    assert ioc.executed_quantity == asks[0].quantity
-    asks = venue.book(SYMBOL, T0, 3).asks
-    fok = venue.place_order(
-        account,
-        OrderRequest(
-            SYMBOL,
-            "buy",
-            "limit",
-            quantity=asks[0].quantity + D(5),
-            price=asks[0].price,
-            time_in_force="FOK",
-        ),
-        T0,
-    )
+    assert ioc.executed_quantity == top
+    _, fok = past_the_top("FOK")
     assert fok.status == "expired"
     assert fok.fills == []
     assert venue.balances(account)["USDT"].locked == 0

@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from activities import Deps, StepContext, account_activities
-from rebalancer.domain.market import MarketRules, OrderBook
+from rebalancer.domain.market import MarketRules, OrderBook, symbol_for
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.pipeline.messages import AccountConfig, AccountStatus
 from rebalancer.pipeline.names import workflow_id
@@ -23,26 +23,21 @@ from tests.workflows.memory_ledger import MemoryLedger
 from tests.workflows.memory_venue import MemoryVenue
 from workflows import WORKFLOWS, AccountWorkflow
 
-RULES = {
-    "BTC/USDT": MarketRules(
-        symbol="BTC/USDT",
-        base="BTC",
+
+def _rules(base: str, step: str) -> MarketRules:
+    """A USDT market: 0.01 ticks, ``step`` lots (the least quantity too), 5 USDT notional."""
+    return MarketRules(
+        symbol=symbol_for(base, "USDT"),
+        base=base,
         quote="USDT",
         tick_size=Decimal("0.01"),
-        step_size=Decimal("0.00001"),
-        min_qty=Decimal("0.00001"),
+        step_size=Decimal(step),
+        min_qty=Decimal(step),
         min_notional=Decimal("5"),
-    ),
-    "ETH/USDT": MarketRules(
-        symbol="ETH/USDT",
-        base="ETH",
-        quote="USDT",
-        tick_size=Decimal("0.01"),
-        step_size=Decimal("0.0001"),
-        min_qty=Decimal("0.0001"),
-        min_notional=Decimal("5"),
-    ),
-}
+    )
+
+
+RULES = {r.symbol: r for r in (_rules("BTC", "0.00001"), _rules("ETH", "0.0001"))}
 MIDS = {"BTC/USDT": Decimal("64000"), "ETH/USDT": Decimal("3400")}
 
 
