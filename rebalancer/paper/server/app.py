@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -101,6 +101,16 @@ _PARSED: ContextVar[_Parsed] = ContextVar("paper_venue_request")
 
 def _params(request: web.Request) -> dict[str, str]:
     return _PARSED.get().params
+
+
+class OrderRef(NamedTuple):
+    """Whose order a request is about, on which symbol, by which id."""
+
+    account_id: str
+    params: dict[str, str]
+    symbol: str
+    order_id: int | None
+    client_id: str | None
 
 
 def _required(params: dict[str, str], name: str) -> str:
@@ -382,7 +392,12 @@ class BinanceApi:
         payload = dialect.new_order(order, self.venue_symbol(symbol), response_type)
         return _json(payload, headers={"X-MBX-ORDER-COUNT-10S": str(count)})
 
-    def _order_ref(self, params: dict[str, str]) -> tuple[int | None, str | None]:
+    def _order_ref(self, request: web.Request) -> OrderRef:
+        """A signed request about one order: by venue id or by client id."""
+        account_id = self.authenticate(request)
+        params = _params(request)
+        symbol = self.symbol(params)
+        assert symbol is not None
         order_id = _integer(params, "orderId")
         client_id = _client_id(params, "origClientOrderId")
         if order_id is None and client_id is None:
@@ -391,46 +406,38 @@ class BinanceApi:
                 -1102,
                 "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
             )
-        return order_id, client_id
+        return OrderRef(account_id, params, symbol, order_id, client_id)
 
     async def query_order(self, request: web.Request) -> web.Response:
-        account_id = self.authenticate(request)
-        params = _params(request)
-        symbol = self.symbol(params)
-        assert symbol is not None
-        order_id, client_id = self._order_ref(params)
+        ref = self._order_ref(request)
         try:
             order = self.venue.order(
-                account_id,
-                symbol,
+                ref.account_id,
+                ref.symbol,
                 self.server.now(),
-                order_id=order_id,
-                client_order_id=client_id,
+                order_id=ref.order_id,
+                client_order_id=ref.client_id,
             )
         except OrderRejected as error:
             raise dialect.rejection(error, querying=True) from None
-        return _json(dialect.order(order, self.venue_symbol(symbol)))
+        return _json(dialect.order(order, self.venue_symbol(ref.symbol)))
 
     async def cancel_order(self, request: web.Request) -> web.Response:
-        account_id = self.authenticate(request)
-        params = _params(request)
-        symbol = self.symbol(params)
-        assert symbol is not None
-        order_id, client_id = self._order_ref(params)
+        ref = self._order_ref(request)
         # Checked before the cancel: a refused request must leave the order alone.
-        cancel_id = _client_id(params, "newClientOrderId")
+        cancel_id = _client_id(ref.params, "newClientOrderId")
         try:
             order = self.venue.cancel_order(
-                account_id,
-                symbol,
+                ref.account_id,
+                ref.symbol,
                 self.server.now(),
-                order_id=order_id,
-                client_order_id=client_id,
+                order_id=ref.order_id,
+                client_order_id=ref.client_id,
             )
         except OrderRejected as error:
             raise dialect.rejection(error) from None
         cancel_id = cancel_id or f"cancel-{order.order_id}"
-        return _json(dialect.canceled_order(order, self.venue_symbol(symbol), cancel_id))
+        return _json(dialect.canceled_order(order, self.venue_symbol(ref.symbol), cancel_id))
 
     async def cancel_open_orders(self, request: web.Request) -> web.Response:
         account_id = self.authenticate(request)
