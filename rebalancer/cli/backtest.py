@@ -19,6 +19,7 @@ from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.numbers import plain, to_places
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import validate_targets
+from rebalancer.domain.snapshot_json import describe
 
 DEFAULT_TARGETS = "BTC=0.4,ETH=0.3,LINK=0.1,USDT=0.2"
 POLICY_NAMES = ("calendar", "threshold", "band_edge", "seed", "cost_aware")
@@ -148,9 +149,8 @@ def _settings(text: str, cadence: int) -> PolicySettings:
     try:
         return PolicySettings.model_validate_json(json.dumps(overrides))
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput("--cost-aware", f"{where}: {first['msg']}") from None
+        problem = describe(error, root="policy")
+        raise InvalidInput("--cost-aware", f"{problem.field}: {problem.rule}") from None
 
 
 def _grid(text: str | None) -> tuple[Decimal, ...] | None:

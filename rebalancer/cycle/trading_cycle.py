@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
 
 from pydantic import Field
 
@@ -33,13 +32,14 @@ from rebalancer.domain.costs import worst_fee_rate
 from rebalancer.domain.decide import Plan, decide
 from rebalancer.domain.drift import DriftReport, compute_drift
 from rebalancer.domain.execution import (
+    Hold,
     QueuedLeg,
     after_order,
     buys_after_sells,
     requeue,
     start_leg,
 )
-from rebalancer.domain.market import Frozen, Side, symbol_for
+from rebalancer.domain.market import Frozen, symbol_for
 from rebalancer.domain.numbers import ONE, ZERO, Fraction
 from rebalancer.domain.orders import PlannedOrder, client_order_id
 from rebalancer.domain.policy_settings import PolicySettings
@@ -52,15 +52,6 @@ REFUSED = "refused by the venue"
 def samples_drift(trigger: CycleTrigger) -> bool:
     """Regular checks sample drift for velocity; re-assessing a held leg does not."""
     return trigger != "requeue"
-
-
-class Hold(NamedTuple):
-    """A leg the cycle held for later (the domain's ``execution.Hold``, by name)."""
-
-    side: Side
-    reason: str
-    # Something of the leg filled in this cycle: its backoff starts over.
-    progressed: bool
 
 
 @dataclass(frozen=True)

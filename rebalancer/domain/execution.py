@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import AwareDatetime, Field
 
@@ -28,8 +28,14 @@ NOT_FILLED = "not filled within the slippage budget"
 SLICED = "sliced: waiting for depth to recover"
 ORDER_BUDGET = "order budget for this cycle used"
 
-# A leg a cycle held for later: side, why, and whether anything of it filled in the cycle.
-Hold = tuple[Side, str, bool]
+
+class Hold(NamedTuple):
+    """A leg a cycle held for later."""
+
+    side: Side
+    reason: str
+    # Something of the leg filled in this cycle: its backoff starts over.
+    progressed: bool
 
 
 class LegState(Frozen):

@@ -148,8 +148,9 @@ class MarketRules(Frozen):
 
     @model_validator(mode="after")
     def _symbol_matches(self) -> MarketRules:
-        if self.symbol != f"{self.base}/{self.quote}":
-            raise ValueError(f"symbol must be '{self.base}/{self.quote}' for base/quote")
+        expected = symbol_for(self.base, self.quote)
+        if self.symbol != expected:
+            raise ValueError(f"symbol must be '{expected}' for base/quote")
         return self
 
 

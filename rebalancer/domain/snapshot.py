@@ -32,6 +32,14 @@ ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"
 DriftSample = Annotated[Dec, Field(ge=-1, le=1)]
 
 
+def named_assets(targets: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Targets whose every asset is spelt as a venue spells it; a validator's check."""
+    for asset in targets:
+        if not re.match(ASSET_PATTERN, asset):
+            raise ValueError(f"asset {asset!r} must be 1-20 upper-case letters or digits")
+    return targets
+
+
 class Position(Frozen):
     asset: str = Field(pattern=ASSET_PATTERN)
     quantity: BoundedNonNegDec
@@ -98,10 +106,7 @@ class Snapshot(Frozen):
     @field_validator("targets")
     @classmethod
     def _target_assets(cls, targets: dict[str, Decimal]) -> dict[str, Decimal]:
-        for asset in targets:
-            if not re.match(ASSET_PATTERN, asset):
-                raise ValueError(f"asset {asset!r} must be 1-20 upper-case letters or digits")
-        return targets
+        return named_assets(targets)
 
     @model_validator(mode="after")
     def _consistent(self) -> Snapshot:

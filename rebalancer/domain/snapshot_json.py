@@ -138,8 +138,9 @@ def load_json_exact(text: str, field: str = "snapshot", root: str = "") -> Any:
     return data
 
 
-def describe(error: ValidationError) -> InvalidInput:
-    """The first problem of a pydantic error, as field path and rule."""
+def describe(error: ValidationError, root: str = "snapshot") -> InvalidInput:
+    """The first problem of a pydantic error, as field path and rule; ``root`` names what
+    was validated when the problem has no field of its own."""
     first = error.errors()[0]
     path = ".".join(str(part) for part in first["loc"])
     cause = first.get("ctx", {}).get("error")
@@ -147,7 +148,7 @@ def describe(error: ValidationError) -> InvalidInput:
         # A model-level rule names its own field, relative to the model that raised it.
         return InvalidInput(_join(path, cause.field), cause.rule)
     message = first["msg"].removeprefix("Value error, ")
-    return InvalidInput(path or "snapshot", message)
+    return InvalidInput(path or root, message)
 
 
 def parse_snapshot(text: str) -> Snapshot:

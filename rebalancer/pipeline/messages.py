@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,7 +17,7 @@ from rebalancer.domain.market import Frozen
 from rebalancer.domain.numbers import Dec, Fraction
 from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.policy_settings import PolicySettings
-from rebalancer.domain.snapshot import ASSET_PATTERN, validate_targets
+from rebalancer.domain.snapshot import ASSET_PATTERN, named_assets, validate_targets
 from rebalancer.venue.models import VenueOrder, VenueTrade
 
 ACCOUNT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
@@ -37,10 +36,7 @@ class AccountConfig(Frozen):
     @field_validator("targets")
     @classmethod
     def _assets_named(cls, targets: dict[str, Fraction]) -> dict[str, Fraction]:
-        for asset in targets:
-            if not re.match(ASSET_PATTERN, asset):
-                raise ValueError(f"asset {asset!r} must be 1-20 upper-case letters or digits")
-        return targets
+        return named_assets(targets)
 
     @model_validator(mode="after")
     def _targets_sum_to_one(self) -> AccountConfig:
