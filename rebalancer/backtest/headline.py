@@ -28,6 +28,8 @@ from rebalancer.backtest.equal_tracking import (
     interval,
 )
 from rebalancer.backtest.families import DAILY_CRON, FamilyPoint
+from rebalancer.backtest.frontier import Goal
+from rebalancer.domain.numbers import plain, to_places
 
 REQUIRED_CUT = Decimal("0.25")
 REQUIRED_CRON_CUT = Decimal("0.68")
@@ -122,3 +124,52 @@ def _cron(main: Families, resampled: Sequence[Families]) -> CronReading:
         if (each := reading(families)) is not None and (cut := each.cut) is not None
     ]
     return CronReading(reading(main), interval(cuts))
+
+
+def headline_goals(found: Headline) -> list[Goal]:
+    """The issue's goals at equal tracking, as the study's goal list."""
+    result: list[Goal] = []
+    for name, against in found.against.items():
+        comparison = against.comparison
+        spread = against.median
+        interval_note = (
+            f"; over {spread.samples} resamples {_pct(spread.median)} "
+            f"[{_pct(spread.p5)}, {_pct(spread.p95)}]"
+            if spread is not None
+            else ""
+        )
+        detail = (
+            f"median cut {_pct(comparison.median)} along {name}'s frontier, worst point "
+            f"{_pct(comparison.worst)}{interval_note}"
+            if comparison.median is not None
+            else f"no point of {name}'s frontier is within cost_aware's tracking range"
+        )
+        result.append(
+            Goal(
+                f"at equal RMS drift, >= {_pct(against.required)} cheaper than {name}",
+                against.met,
+                detail,
+            )
+        )
+    cron = found.daily_cron
+    cut = cron.reading.cut if cron.reading is not None else None
+    spread_note = (
+        f"; over {cron.cut.samples} resamples {_pct(cron.cut.median)} "
+        f"[{_pct(cron.cut.p5)}, {_pct(cron.cut.p95)}]"
+        if cron.cut is not None
+        else ""
+    )
+    result.append(
+        Goal(
+            f"at the daily cron's RMS drift, >= {_pct(cron.required)} cheaper than it",
+            cron.met,
+            f"cut {_pct(cut)}{spread_note}"
+            if cut is not None
+            else "cost_aware's frontier does not track as tightly as the daily cron",
+        )
+    )
+    return result
+
+
+def _pct(value: Decimal | None) -> str:
+    return "-" if value is None else f"{plain(to_places(value * 100, 1))}%"

@@ -20,7 +20,7 @@ from rebalancer.backtest.frontier import (
     goals,
     select,
 )
-from rebalancer.backtest.headline import Headline
+from rebalancer.backtest.headline import Headline, headline_goals
 from rebalancer.backtest.headline import headline as summarise
 from rebalancer.backtest.markets import MarketSpec
 from rebalancer.domain.policy_settings import PolicySettings
@@ -119,16 +119,19 @@ def run_study(request: StudyRequest, progress: OnProgress | None = None) -> Stud
         families, resampled = runs[0], runs[1:]
         main = replace(main, points=_points(request, chosen, families))
     policy_metrics = {k: v.metrics for k, v in main.policies.items()}
+    summary = summarise(families, resampled) if families else None
+    # At equal tracking when there are frontiers; single settings compared otherwise.
+    judged = headline_goals(summary) if summary else goals(policy_metrics, main.points)
     return StudyResult(
         request=request,
         main=main,
-        goals=goals(policy_metrics, main.points),
+        goals=judged,
         chosen=chosen,
         training=training,
         selected=selected,
         families=families,
         resampled=resampled,
-        headline=summarise(families, resampled) if families else None,
+        headline=summary,
     )
 
 
