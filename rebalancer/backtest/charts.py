@@ -165,9 +165,11 @@ def families_chart(
     main: Mapping[str, Sequence[FamilyPoint]],
     resampled: Sequence[Mapping[str, Sequence[FamilyPoint]]],
     title: str,
+    cost_scale: float = 1.0,
 ) -> None:
     """Every policy's frontier: cost against RMS weight drift, log-log, with the 5-95%
-    range of both over resamples as whiskers when there are resamples."""
+    range of both over resamples as whiskers when there are resamples. Resampled costs are
+    multiplied by ``cost_scale`` (main period's days over a resample's) to be comparable."""
     figure, axes = plt.subplots(figsize=(8, 5.2), dpi=DPI)
     for policy, points in main.items():
         xs = [float(p.metrics.tracking_error_rms_weight) * 100 for p in points]
@@ -191,7 +193,7 @@ def families_chart(
             if len(same) < 2:
                 continue
             rx = np.percentile([float(m.tracking_error_rms_weight) * 100 for m in same], [5, 95])
-            ry = np.percentile([float(m.total_cost) for m in same], [5, 95])
+            ry = np.percentile([float(m.total_cost) * cost_scale for m in same], [5, 95])
             axes.plot(rx, [y, y], color=COLOURS.get(policy, "tab:gray"), alpha=0.3)
             axes.plot([x, x], ry, color=COLOURS.get(policy, "tab:gray"), alpha=0.3)
     axes.set_xscale("log")

@@ -106,7 +106,9 @@ def _cron_json(cron: CronReading) -> dict[str, Any]:
     }
 
 
-def headline_json(headline: Headline | None, resamples: int) -> dict[str, Any] | None:
+def headline_json(
+    headline: Headline | None, resamples: int, resample_days: int | None = None
+) -> dict[str, Any] | None:
     if headline is None:
         return None
     against = {name: _against_json(a) for name, a in headline.against.items()}
@@ -115,6 +117,8 @@ def headline_json(headline: Headline | None, resamples: int) -> dict[str, Any] |
         "tracking": "rms_weight_drift",
         "cut": "1 - cost_aware's frontier cost at the baseline point's tracking / its cost",
         "resamples": resamples,
+        # Each resample's length; its costs (in every ``interval``) are for that many days.
+        "resample_days": resample_days,
         "against": against,
         "daily_cron": _cron_json(headline.daily_cron),
         "goals_met": all(v is True for v in verdicts),

@@ -139,7 +139,13 @@ def study_json(result: StudyResult, command: str) -> dict[str, Any]:
             for name, o in main.policies.items()
         },
         "frontiers": families_json(result.families, result.resampled),
-        "headline": headline_json(result.headline, len(result.resampled)),
+        "headline": headline_json(
+            result.headline,
+            len(result.resampled),
+            min(result.request.resample_days or main.market.days, main.market.days)
+            if result.resampled
+            else None,
+        ),
         "training": (
             {
                 **phase_json(result.training),
@@ -207,11 +213,14 @@ def write_report(directory: Path, result: StudyResult, command: str) -> list[Pat
     ]
     if result.families:
         written.append(directory / "frontiers.png")
+        request = result.request
+        resample_days = min(request.resample_days or main.market.days, main.market.days)
         charts.families_chart(
             written[-1],
             result.families,
             result.resampled,
             f"Cost at equal tracking: {title}",
+            cost_scale=main.market.days / resample_days,
         )
     charts.frontier_chart(
         written[2], policies, main.points, f"Cost against tracking error: {title}"
