@@ -22,7 +22,13 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from rebalancer.paper.day_stats import DayStats, day_stats
-from rebalancer.paper.orders import OrderRejected, OrderRequest, OrderType, TimeInForce
+from rebalancer.paper.orders import (
+    OrderRejected,
+    OrderRequest,
+    OrderType,
+    PaperOrder,
+    TimeInForce,
+)
 from rebalancer.paper.server import dialect
 from rebalancer.paper.server.admin import add_admin_routes
 from rebalancer.paper.server.dialect import ApiError, from_millis, millis, number
@@ -408,10 +414,12 @@ class BinanceApi:
             )
         return OrderRef(account_id, params, symbol, order_id, client_id)
 
-    async def query_order(self, request: web.Request) -> web.Response:
-        ref = self._order_ref(request)
+    def _on_order(
+        self, ref: OrderRef, action: Callable[..., PaperOrder], *, querying: bool = False
+    ) -> PaperOrder:
+        """The venue's `action` on the order `ref` names; its refusal as the API's error."""
         try:
-            order = self.venue.order(
+            return action(
                 ref.account_id,
                 ref.symbol,
                 self.server.now(),
@@ -419,23 +427,18 @@ class BinanceApi:
                 client_order_id=ref.client_id,
             )
         except OrderRejected as error:
-            raise dialect.rejection(error, querying=True) from None
+            raise dialect.rejection(error, querying=querying) from None
+
+    async def query_order(self, request: web.Request) -> web.Response:
+        ref = self._order_ref(request)
+        order = self._on_order(ref, self.venue.order, querying=True)
         return _json(dialect.order(order, self.venue_symbol(ref.symbol)))
 
     async def cancel_order(self, request: web.Request) -> web.Response:
         ref = self._order_ref(request)
         # Checked before the cancel: a refused request must leave the order alone.
         cancel_id = _client_id(ref.params, "newClientOrderId")
-        try:
-            order = self.venue.cancel_order(
-                ref.account_id,
-                ref.symbol,
-                self.server.now(),
-                order_id=ref.order_id,
-                client_order_id=ref.client_id,
-            )
-        except OrderRejected as error:
-            raise dialect.rejection(error) from None
+        order = self._on_order(ref, self.venue.cancel_order)
         cancel_id = cancel_id or f"cancel-{order.order_id}"
         return _json(dialect.canceled_order(order, self.venue_symbol(ref.symbol), cancel_id))
 
