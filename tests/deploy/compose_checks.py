@@ -181,16 +181,24 @@ def _cycles(known: dict[str, Service]) -> Problems:
 # --- volumes, secrets, mounts -----------------------------------------------------------
 
 
-def check_volumes(data: Compose) -> Problems:
+def _undeclared(data: Compose, kind: str, declared: set[str]) -> tuple[Problems, set[str]]:
+    """Mounts of `kind` that the top-level section does not declare; and every name mounted."""
     problems = []
-    declared = set(data.get("volumes") or {})
     used: set[str] = set()
     for name, service in _each_service(data):
         for mount in mounts(service):
-            if mount.kind == "volume" and mount.source is not None:
+            if mount.kind == kind and mount.source is not None:
                 used.add(mount.source)
                 if mount.source not in declared:
-                    problems.append(f"{name}: volume {mount.source} is not declared under volumes")
+                    problems.append(f"{name}: {kind} {mount.source} is not declared under {kind}s")
+    return problems, used
+
+
+def check_volumes(data: Compose) -> Problems:
+    declared = set(data.get("volumes") or {})
+    problems, used = _undeclared(data, "volume", declared)
+    for name, service in _each_service(data):
+        for mount in mounts(service):
             bind = mount.kind == "bind" and mount.source is not None
             if bind and not host_path(str(mount.source)).exists():
                 problems.append(f"{name}: bind mount source {mount.source} does not exist")
@@ -200,15 +208,8 @@ def check_volumes(data: Compose) -> Problems:
 
 
 def check_secrets(data: Compose) -> Problems:
-    problems = []
     declared = data.get("secrets") or {}
-    used: set[str] = set()
-    for name, service in _each_service(data):
-        for mount in mounts(service):
-            if mount.kind == "secret" and mount.source is not None:
-                used.add(mount.source)
-                if mount.source not in declared:
-                    problems.append(f"{name}: secret {mount.source} is not declared under secrets")
+    problems, used = _undeclared(data, "secret", set(declared))
     for secret, spec in declared.items():
         if secret not in used:
             problems.append(f"secrets: {secret} is declared but no service uses it")
