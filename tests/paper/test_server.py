@@ -21,6 +21,16 @@ from rebalancer.paper.server.state import ServerSettings, VenueServer
 
 KEY, SECRET = "key-1", "secret-1"
 
+# A good-till-canceled limit buy of 0.01 BTC at 1000 USDT.
+LIMIT_BUY = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.01",
+    "price": "1000.00",
+}
+
 
 class Clock:
     """Wall time frozen 10 s into a minute, so a test never straddles a rate-limit window."""
@@ -137,15 +147,7 @@ async def test_an_order_round_trip_in_the_dialect(
         client, clock, "GET", "/api/v3/depth", {"symbol": "BTCUSDT", "limit": 5}, signed=False
     )
     bid = book["bids"][2][0]
-    order = {
-        "symbol": "BTCUSDT",
-        "side": "BUY",
-        "type": "LIMIT",
-        "timeInForce": "GTC",
-        "quantity": "0.01",
-        "price": bid,
-        "newClientOrderId": "round-1",
-    }
+    order = {**LIMIT_BUY, "price": bid, "newClientOrderId": "round-1"}
     status, placed, headers = await call(client, clock, "POST", "/api/v3/order", order)
     assert status == 200
     assert placed["status"] == "NEW"
@@ -238,16 +240,10 @@ async def test_too_many_orders_get_429(
     client: TestClient[Any, Any], clock: Clock, venue_server: VenueServer
 ) -> None:
     venue_server.limiter.configure(orders_limit=2)
-    order = {
-        "symbol": "BTCUSDT",
-        "side": "BUY",
-        "type": "LIMIT",
-        "timeInForce": "GTC",
-        "quantity": "0.01",
-        "price": "1000.00",
-    }
     results = [
-        await call(client, clock, "POST", "/api/v3/order", {**order, "newClientOrderId": f"o{i}"})
+        await call(
+            client, clock, "POST", "/api/v3/order", {**LIMIT_BUY, "newClientOrderId": f"o{i}"}
+        )
         for i in range(3)
     ]
     assert [r[0] for r in results] == [200, 200, 429]
@@ -275,21 +271,15 @@ async def test_an_ambiguous_fault_loses_the_response_not_the_order(
         "/admin/faults", json={"ambiguous_next_orders": 1, "ambiguous_mode": "error"}
     )
     assert response.status == 200
-    order = {
-        "symbol": "BTCUSDT",
-        "side": "BUY",
-        "type": "LIMIT",
-        "timeInForce": "GTC",
-        "quantity": "0.01",
-        "price": "1000.00",
-    }
     status, body, _ = await call(
-        client, clock, "POST", "/api/v3/order", {**order, "newClientOrderId": "amb-1"}
+        client, clock, "POST", "/api/v3/order", {**LIMIT_BUY, "newClientOrderId": "amb-1"}
     )
     assert (status, body["code"]) == (504, -1007)
     await client.post("/admin/faults", json={"ambiguous_next_orders": 1, "ambiguous_mode": "drop"})
     with pytest.raises(aiohttp.ClientError):
-        await call(client, clock, "POST", "/api/v3/order", {**order, "newClientOrderId": "amb-2"})
+        await call(
+            client, clock, "POST", "/api/v3/order", {**LIMIT_BUY, "newClientOrderId": "amb-2"}
+        )
     orders = (await (await client.get("/admin/accounts/key-1/orders")).json())["orders"]
     assert [(o["client_order_id"], o["status"]) for o in orders] == [
         ("amb-1", "new"),
