@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from rebalancer.pipeline.messages import AccountConfig, ForceRequest, PolicyUpdate, TargetsUpdate
+from rebalancer.pipeline.messages import (
+    AccountConfig,
+    AccountStatus,
+    ForceRequest,
+    PolicyUpdate,
+    TargetsUpdate,
+)
 from tests.workflows.history_recording import record_history
 from tests.workflows.memory_venue import MemoryVenue
-from tests.workflows.scenario import half_btc, harness, memory_venue
+from tests.workflows.scenario import Harness, half_btc, harness, memory_venue
 from tests.workflows.test_timers import eventually
 from workflows import AccountWorkflow
 
@@ -25,11 +33,23 @@ def config(account_id: str) -> AccountConfig:
     return half_btc(account_id, check_interval_seconds=3600)
 
 
-async def test_pause_resume_and_force(time_skipping_env: WorkflowEnvironment) -> None:
-    venue = balanced_venue()
-    async with harness(time_skipping_env.client, venue) as h:
-        handle = await h.start(config("handlers-1"))
+@asynccontextmanager
+async def after_first_cycle(
+    env: WorkflowEnvironment, account_id: str, history: str
+) -> AsyncIterator[tuple[Harness, WorkflowHandle[AccountWorkflow, None], AccountStatus]]:
+    """An account on a balanced venue once its first cycle is done; at the end, terminated
+    and its history recorded as `history`."""
+    async with harness(env.client, balanced_venue()) as h:
+        handle = await h.start(config(account_id))
         first = await eventually(lambda: h.status(handle), lambda s: s.cycle >= 1)
+        yield h, handle, first
+        await handle.terminate()
+        await record_history(handle, history)
+
+
+async def test_pause_resume_and_force(time_skipping_env: WorkflowEnvironment) -> None:
+    started = after_first_cycle(time_skipping_env, "handlers-1", "pause-resume-force")
+    async with started as (h, handle, first):
         assert first.state == "idle"
         assert first.last_cycle is not None
         assert first.last_cycle.verdicts["BTC"] == "skip"
@@ -49,9 +69,7 @@ async def test_pause_resume_and_force(time_skipping_env: WorkflowEnvironment) ->
         )
         assert not forced.paused
         assert forced.cycle > first.cycle
-        assert venue.placements == []
-        await handle.terminate()
-        await record_history(handle, "pause-resume-force")
+        assert h.venue.placements == []
 
 
 @pytest.mark.parametrize(
@@ -67,10 +85,9 @@ async def test_pause_resume_and_force(time_skipping_env: WorkflowEnvironment) ->
 async def test_bad_targets_are_rejected_and_change_nothing(
     time_skipping_env: WorkflowEnvironment, targets: dict[str, str], message: str
 ) -> None:
-    venue = balanced_venue()
-    async with harness(time_skipping_env.client, venue) as h:
-        handle = await h.start(config(f"bad-targets-{abs(hash(message)) % 10_000}"))
-        before = await eventually(lambda: h.status(handle), lambda s: s.cycle >= 1)
+    async with after_first_cycle(
+        time_skipping_env, f"bad-targets-{abs(hash(message)) % 10_000}", "rejected-targets"
+    ) as (h, handle, before):
         with pytest.raises(WorkflowUpdateFailedError) as failure:
             # Sent as plain JSON, as a client without our models would.
             await handle.execute_update("set_targets", {"targets": targets})
@@ -78,15 +95,10 @@ async def test_bad_targets_are_rejected_and_change_nothing(
         after = await h.status(handle)
         assert after.targets == before.targets
         assert after.cycle == before.cycle
-        await handle.terminate()
-        await record_history(handle, "rejected-targets")
 
 
 async def test_new_targets_trade_at_once(time_skipping_env: WorkflowEnvironment) -> None:
-    venue = balanced_venue()
-    async with harness(time_skipping_env.client, venue) as h:
-        handle = await h.start(config("targets-1"))
-        await eventually(lambda: h.status(handle), lambda s: s.cycle >= 1)
+    async with after_first_cycle(time_skipping_env, "targets-1", "new-targets") as (h, handle, _):
         status = await handle.execute_update(
             AccountWorkflow.set_targets,
             TargetsUpdate(targets={"BTC": "0.25", "USDT": "0.75"}),
@@ -100,16 +112,11 @@ async def test_new_targets_trade_at_once(time_skipping_env: WorkflowEnvironment)
         )
         assert traded.last_cycle is not None
         assert traded.last_cycle.verdicts["BTC"] == "execute"
-        assert venue.free["BTC"] < Decimal("0.4")
-        await handle.terminate()
-        await record_history(handle, "new-targets")
+        assert h.venue.free["BTC"] < Decimal("0.4")
 
 
 async def test_policy_update_validated(time_skipping_env: WorkflowEnvironment) -> None:
-    venue = balanced_venue()
-    async with harness(time_skipping_env.client, venue) as h:
-        handle = await h.start(config("policy-1"))
-        await eventually(lambda: h.status(handle), lambda s: s.cycle >= 1)
+    async with after_first_cycle(time_skipping_env, "policy-1", "policy-update") as (h, handle, _):
         updated = await handle.execute_update(
             AccountWorkflow.set_policy,
             PolicyUpdate(policy={"band": "0.05", "check_interval_seconds": 120}),
@@ -120,5 +127,3 @@ async def test_policy_update_validated(time_skipping_env: WorkflowEnvironment) -
                 "set_policy", {"policy": {"sizing": "band_edge", "band": "0"}}
             )
         assert (await h.status(handle)).policy.band == Decimal("0.05")
-        await handle.terminate()
-        await record_history(handle, "policy-update")
