@@ -19,6 +19,7 @@ from rebalancer.pipeline.names import workflow_id
 from rebalancer.pipeline.state import AccountWorkflowInput
 from rebalancer.runtime.sandbox import workflow_runner
 from rebalancer.venue.pool import GatewayPool
+from tests.workflows.history_recording import record_history
 from tests.workflows.memory_ledger import MemoryLedger
 from tests.workflows.memory_venue import MemoryVenue
 from workflows import WORKFLOWS, AccountWorkflow
@@ -117,3 +118,16 @@ async def harness(client: Client, venue: MemoryVenue) -> AsyncIterator[Harness]:
         workflow_runner=workflow_runner(),
     ):
         yield Harness(client=client, venue=venue, ledger=ledger, task_queue=task_queue)
+
+
+@asynccontextmanager
+async def recorded_account(
+    client: Client, venue: MemoryVenue, config: AccountConfig, history: str
+) -> AsyncIterator[tuple[Harness, WorkflowHandle[AccountWorkflow, None]]]:
+    """The account `config` running on `venue`; at the end, terminated and its history
+    recorded as `history`."""
+    async with harness(client, venue) as h:
+        handle = await h.start(config)
+        yield h, handle
+        await handle.terminate()
+        await record_history(handle, history)

@@ -17,9 +17,8 @@ from rebalancer.pipeline.messages import (
     PolicyUpdate,
     TargetsUpdate,
 )
-from tests.workflows.history_recording import record_history
 from tests.workflows.memory_venue import MemoryVenue
-from tests.workflows.scenario import Harness, half_btc, harness, memory_venue
+from tests.workflows.scenario import Harness, half_btc, memory_venue, recorded_account
 from tests.workflows.test_timers import eventually
 from workflows import AccountWorkflow
 
@@ -39,12 +38,10 @@ async def after_first_cycle(
 ) -> AsyncIterator[tuple[Harness, WorkflowHandle[AccountWorkflow, None], AccountStatus]]:
     """An account on a balanced venue once its first cycle is done; at the end, terminated
     and its history recorded as `history`."""
-    async with harness(env.client, balanced_venue()) as h:
-        handle = await h.start(config(account_id))
+    started = recorded_account(env.client, balanced_venue(), config(account_id), history)
+    async with started as (h, handle):
         first = await eventually(lambda: h.status(handle), lambda s: s.cycle >= 1)
         yield h, handle, first
-        await handle.terminate()
-        await record_history(handle, history)
 
 
 async def test_pause_resume_and_force(time_skipping_env: WorkflowEnvironment) -> None:
