@@ -8,12 +8,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import Deps, StepContext, account_activities
-from rebalancer.pipeline.messages import AccountConfig, ForceRequest, TargetsUpdate
+from rebalancer.pipeline.messages import (
+    AccountConfig,
+    AccountStatus,
+    ForceRequest,
+    TargetsUpdate,
+)
 from rebalancer.pipeline.names import workflow_id
 from rebalancer.pipeline.state import AccountWorkflowInput
 from rebalancer.runtime.sandbox import workflow_runner
@@ -31,9 +36,9 @@ from workflows import WORKFLOWS, AccountWorkflow
 class Keys:
     """The credentials an operator has (or has not yet) provided."""
 
-    def __init__(self, venue: MemoryVenue) -> None:
+    def __init__(self, venue: MemoryVenue, *, present: bool = False) -> None:
         self.venue = venue
-        self.present = False
+        self.present = present
 
     def gateway(self, account_id: str, venue: str) -> VenueGateway:
         if not self.present:
@@ -64,6 +69,14 @@ async def _start(env: WorkflowEnvironment, keys: Keys, config: AccountConfig):  
     return worker, handle
 
 
+async def _filled(handle: WorkflowHandle[AccountWorkflow, None]) -> AccountStatus:
+    """The account's status once an order of it has filled."""
+    return await eventually(
+        lambda: handle.query(AccountWorkflow.status),
+        lambda s: s.totals.get("orders_filled", 0) >= 1,
+    )
+
+
 async def test_missing_credentials_need_attention_then_the_account_resumes(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -82,10 +95,7 @@ async def test_missing_credentials_need_attention_then_the_account_resumes(
 
         keys.present = True  # the operator adds the keys; the timer retries on its own
         await time_skipping_env.sleep(timedelta(seconds=61))
-        traded = await eventually(
-            lambda: handle.query(AccountWorkflow.status),
-            lambda s: s.totals.get("orders_filled", 0) >= 1,
-        )
+        traded = await _filled(handle)
         assert traded.attention is None
         assert traded.state != "needs_attention"
         assert venue.free["BTC"] > 0
@@ -95,9 +105,7 @@ async def test_missing_credentials_need_attention_then_the_account_resumes(
 async def test_an_unknown_market_needs_attention_until_the_targets_are_fixed(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    venue = _venue()
-    keys = Keys(venue)
-    keys.present = True
+    keys = Keys(_venue(), present=True)
     config = AccountConfig(
         account_id="attention-2",
         venue="paper",
@@ -112,10 +120,7 @@ async def test_an_unknown_market_needs_attention_until_the_targets_are_fixed(
         await handle.execute_update(
             AccountWorkflow.set_targets, TargetsUpdate(targets={"BTC": "0.5", "USDT": "0.5"})
         )
-        traded = await eventually(
-            lambda: handle.query(AccountWorkflow.status),
-            lambda s: s.totals.get("orders_filled", 0) >= 1,
-        )
+        traded = await _filled(handle)
         assert traded.attention is None
         await handle.terminate()
 
@@ -124,8 +129,7 @@ async def test_a_cycle_that_fails_needs_attention_and_retries_on_a_timer(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     venue = _venue()
-    keys = Keys(venue)
-    keys.present = True
+    keys = Keys(venue, present=True)
     revoked = {"now": False}
     original = venue.balances
 
