@@ -34,24 +34,24 @@ def shown(text: str) -> str:
     return repr(text[:SHOWN_CHARS]) + f"... ({len(text)} characters)"
 
 
-def check_account_id(option: str, text: str) -> str:
-    if not re.fullmatch(ACCOUNT_ID_PATTERN, text):
+def _check_id(option: str, text: str, pattern: str, kind: str, longest: int) -> str:
+    """``text`` when it matches ``pattern``: 1 to ``longest`` lower-case letters, digits,
+    - and _, starting with a letter or digit."""
+    if not re.fullmatch(pattern, text):
         raise InvalidInput(
             option,
-            f"{shown(text)} is not an account id: 1-48 lower-case letters, digits, - and _,"
+            f"{shown(text)} is not {kind}: 1-{longest} lower-case letters, digits, - and _,"
             " starting with a letter or digit",
         )
     return text
+
+
+def check_account_id(option: str, text: str) -> str:
+    return _check_id(option, text, ACCOUNT_ID_PATTERN, "an account id", 48)
 
 
 def check_schedule_id(option: str, text: str) -> str:
-    if not re.fullmatch(SCHEDULE_ID_PATTERN, text):
-        raise InvalidInput(
-            option,
-            f"{shown(text)} is not a schedule id: 1-64 lower-case letters, digits, - and _,"
-            " starting with a letter or digit",
-        )
-    return text
+    return _check_id(option, text, SCHEDULE_ID_PATTERN, "a schedule id", 64)
 
 
 def parse_duration(option: str, text: str) -> int:
