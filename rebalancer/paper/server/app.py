@@ -204,11 +204,16 @@ class BinanceApi:
             raise dialect.INTERNAL
         return credential.account_id
 
-    def symbol(self, params: dict[str, str], *, required: bool = True) -> str | None:
+    def symbol(self, params: dict[str, str]) -> str:
+        """The request's `symbol`, which it must send."""
+        symbol = self.optional_symbol(params)
+        if symbol is None:
+            raise dialect.mandatory("symbol")
+        return symbol
+
+    def optional_symbol(self, params: dict[str, str]) -> str | None:
         name = params.get("symbol")
         if not name:
-            if required:
-                raise dialect.mandatory("symbol")
             return None
         if not dialect.SYMBOL_PARAM.fullmatch(name):
             raise dialect.illegal("symbol", dialect.SYMBOL_PARAM)
@@ -261,7 +266,6 @@ class BinanceApi:
     async def depth(self, request: web.Request) -> web.Response:
         params = _params(request)
         symbol = self.symbol(params)
-        assert symbol is not None
         limit = _integer(params, "limit", low=1) or 100
         book = self.venue.book(symbol, self.server.now(), min(limit, 5000))
         return _json(dialect.depth(book, millis(self.server.now())))
@@ -307,7 +311,7 @@ class BinanceApi:
         return cached[1]
 
     def _symbols(self, params: dict[str, str]) -> tuple[list[str], bool]:
-        symbol = self.symbol(params, required=False)
+        symbol = self.optional_symbol(params)
         if symbol is not None:
             return [symbol], True
         return self.venue.symbols, False
@@ -345,7 +349,6 @@ class BinanceApi:
 
     async def avg_price(self, request: web.Request) -> web.Response:
         symbol = self.symbol(_params(request))
-        assert symbol is not None
         mid = self.venue.state(symbol, self.server.now()).mid
         return _json({"mins": 5, "price": number(mid), "closeTime": millis(self.server.now())})
 
@@ -357,7 +360,6 @@ class BinanceApi:
         now = self.server.now()
         count = self.server.limiter.charge_order(account_id, request.remote or "?", now.timestamp())
         symbol = self.symbol(params)
-        assert symbol is not None
         side = _required(params, "side").upper()
         if side not in ("BUY", "SELL"):
             raise ApiError(400, -1117, "Invalid side.")
@@ -403,7 +405,6 @@ class BinanceApi:
         account_id = self.authenticate(request)
         params = _params(request)
         symbol = self.symbol(params)
-        assert symbol is not None
         order_id = _integer(params, "orderId")
         client_id = _client_id(params, "origClientOrderId")
         if order_id is None and client_id is None:
@@ -446,7 +447,6 @@ class BinanceApi:
         account_id = self.authenticate(request)
         params = _params(request)
         symbol = self.symbol(params)
-        assert symbol is not None
         now = self.server.now()
         rows = []
         for order in self.venue.open_orders(account_id, symbol, now):
@@ -460,7 +460,7 @@ class BinanceApi:
 
     async def open_orders(self, request: web.Request) -> web.Response:
         account_id = self.authenticate(request)
-        symbol = self.symbol(_params(request), required=False)
+        symbol = self.optional_symbol(_params(request))
         orders = self.venue.open_orders(account_id, symbol, self.server.now())
         return _json([dialect.order(o, self.venue_symbol(o.symbol)) for o in orders])
 
@@ -468,7 +468,6 @@ class BinanceApi:
         account_id = self.authenticate(request)
         params = _params(request)
         symbol = self.symbol(params)
-        assert symbol is not None
         self.venue.advance(self.server.now(), [symbol])
         limit = min(_integer(params, "limit", low=1) or 500, 1000)
         orders = self.venue.orders(account_id, symbol)[-limit:]
@@ -494,7 +493,6 @@ class BinanceApi:
         account_id = self.authenticate(request)
         params = _params(request)
         symbol = self.symbol(params)
-        assert symbol is not None
         self.venue.advance(self.server.now(), [symbol])
         start, end = _millis(params, "startTime"), _millis(params, "endTime")
         fills = self.venue.trades(
