@@ -10,6 +10,7 @@ from rebalancer.ledger.records import (
     BalanceRow,
     BalanceSnapshot,
     CycleEnd,
+    OrderRecord,
     TargetVersion,
 )
 from tests.ledger.sample_records import ACCOUNT, account, at, cycle_start, fill, order
@@ -104,57 +105,39 @@ async def test_cycles_are_listed_newest_first(store: PostgresStore) -> None:
 # Orders.
 
 
+def reported(
+    status: str, filled: str, average: str, seconds: int, venue_order_id: str | None = "77"
+) -> OrderRecord:
+    """The sample order as the venue reports it: `filled` at `average`, at `seconds`."""
+    return order(
+        status=status,
+        venue_order_id=venue_order_id,
+        filled_quantity=Decimal(filled),
+        average_price=Decimal(average),
+        updated_at=at(seconds),
+    )
+
+
 async def test_order_moves_forward_through_its_states(store: PostgresStore) -> None:
     pending = await store.upsert_order(order())
     assert pending.status == "pending"
     opened = await store.upsert_order(order(status="open", venue_order_id="77", updated_at=at(1)))
     assert (opened.status, opened.venue_order_id) == ("open", "77")
-    partial = await store.upsert_order(
-        order(
-            status="open",
-            venue_order_id="77",
-            filled_quantity=Decimal("0.2"),
-            average_price=Decimal("60000.05"),
-            updated_at=at(2),
-        )
-    )
+    partial = await store.upsert_order(reported("open", "0.2", "60000.05", 2))
     assert (partial.filled_quantity, partial.average_price) == (
         Decimal("0.2"),
         Decimal("60000.05"),
     )
-    closed = await store.upsert_order(
-        order(
-            status="closed",
-            venue_order_id="77",
-            filled_quantity=Decimal("0.5"),
-            average_price=Decimal("60000.08"),
-            updated_at=at(3),
-        )
-    )
+    closed = await store.upsert_order(reported("closed", "0.5", "60000.08", 3))
     assert closed.status == "closed"
     assert await store.order("rb-acct-1-1-BTC") == closed
     assert await count(store, "orders") == 1
 
 
 async def test_a_final_status_is_never_replaced(store: PostgresStore) -> None:
-    await store.upsert_order(
-        order(
-            status="closed",
-            venue_order_id="77",
-            filled_quantity=Decimal("0.5"),
-            average_price=Decimal("60000"),
-            updated_at=at(5),
-        )
-    )
+    await store.upsert_order(reported("closed", "0.5", "60000", 5))
     # A stale poll result, a retried placement and a late cancel all arrive afterwards.
-    late_open = await store.upsert_order(
-        order(
-            status="open",
-            filled_quantity=Decimal("0.1"),
-            average_price=Decimal("59000"),
-            updated_at=at(2),
-        )
-    )
+    late_open = await store.upsert_order(reported("open", "0.1", "59000", 2, venue_order_id=None))
     retried = await store.upsert_order(order(status="pending", updated_at=at(1)))
     canceled = await store.upsert_order(order(status="canceled", updated_at=at(6)))
     for seen in (late_open, retried, canceled):
@@ -308,31 +291,21 @@ async def test_balances_from_fills_start_at_the_latest_baseline(store: PostgresS
             fill("00", executed_at=at(0)),  # at the instant of the baseline: also in it
             # buy 0.1 BTC at 60000.10, fee 0.0001 BTC
             fill("1"),
-            # sell 0.05 BTC at 61000, fee 3.05 USDT
-            fill(
-                "2",
-                side="sell",
-                quantity=Decimal("0.05"),
-                price=Decimal("61000"),
-                fee=Decimal("3.05"),
-                fee_asset="USDT",
-            ),
-            # buy 2 ETH at 3000.5, fee paid in BNB
-            fill(
-                "3",
-                symbol="ETH/USDT",
-                quantity=Decimal("2"),
-                price=Decimal("3000.5"),
-                fee=Decimal("0.002"),
-                fee_asset="BNB",
-            ),
-            fill(
-                "4",
-                symbol="ETH/USDT",
-                quantity=Decimal("1"),
-                price=Decimal("3000"),
-                fee=Decimal("0"),
-                fee_asset="ETH",
+            *(
+                fill(
+                    trade_id,
+                    symbol=symbol,
+                    side=side,
+                    quantity=Decimal(quantity),
+                    price=Decimal(price),
+                    fee=Decimal(fee),
+                    fee_asset=fee_asset,
+                )
+                for trade_id, symbol, side, quantity, price, fee, fee_asset in [
+                    ("2", "BTC/USDT", "sell", "0.05", "61000", "3.05", "USDT"),
+                    ("3", "ETH/USDT", "buy", "2", "3000.5", "0.002", "BNB"),  # fee paid in BNB
+                    ("4", "ETH/USDT", "buy", "1", "3000", "0", "ETH"),
+                ]
             ),
         ]
     )
