@@ -144,14 +144,19 @@ class RegisterRequest(ActivityRequest):
         return Subject(self.config.ref())
 
 
-class DetectRequest(ActivityRequest):
+class CycleRequest(ActivityRequest):
+    """A request within one cycle of one account."""
+
     account: AccountRef
     cycle: int = Field(ge=0)
-    trigger: CycleTrigger
-    look: Look
 
     def subject(self) -> Subject:
         return Subject(self.account, cycle=self.cycle)
+
+
+class DetectRequest(CycleRequest):
+    trigger: CycleTrigger
+    look: Look
 
 
 class AssessRequest(ActivityRequest):
@@ -168,9 +173,7 @@ class AssessResult(Frozen):
     mid: Dec | None
 
 
-class PlaceRequest(ActivityRequest):
-    account: AccountRef
-    cycle: int = Field(ge=0)
+class PlaceRequest(CycleRequest):
     client_order_id: str
     order: PlannedOrder
     detect_started_at: AwareDatetime | None = None
@@ -179,11 +182,9 @@ class PlaceRequest(ActivityRequest):
         return Subject(self.account, self.cycle, self.client_order_id, self.order.symbol)
 
 
-class OrderRequest(ActivityRequest):
+class OrderRequest(CycleRequest):
     """A request about one order the venue already holds."""
 
-    account: AccountRef
-    cycle: int = Field(ge=0)
     symbol: str
     client_order_id: str
 
@@ -201,9 +202,7 @@ class CancelRequest(OrderRequest):
     pass
 
 
-class ReconcileRequest(ActivityRequest):
-    account: AccountRef
-    cycle: int = Field(ge=0)
+class ReconcileRequest(CycleRequest):
     symbols: tuple[str, ...]
     since: AwareDatetime | None = None
     # At a cycle's start, orders left open by an earlier cycle (a crash, a lost response)
@@ -214,9 +213,6 @@ class ReconcileRequest(ActivityRequest):
     record_balances: bool = False
     observed_at: AwareDatetime | None = None
     slippage_budget_bps: Dec | None = None
-
-    def subject(self) -> Subject:
-        return Subject(self.account, cycle=self.cycle)
 
 
 class ReconcileResult(Frozen):
