@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import given
@@ -37,6 +37,8 @@ from rebalancer.domain.numbers import (
 from rebalancer.pipeline.messages import AccountConfig, PolicyUpdate, TargetsUpdate
 from tests.domain.strategies import PROPERTY
 from workflows.account import AccountWorkflow
+
+T = TypeVar("T")
 
 FRACTION = TypeAdapter(Fraction)
 DEC = TypeAdapter(Dec)
@@ -84,6 +86,20 @@ def bounded() -> Iterator[None]:
         tracemalloc.stop()
     assert elapsed < SECONDS, f"took {elapsed:.2f} s"
     assert peak < PEAK_BYTES, f"allocated {peak} bytes"
+
+
+def _accepted_or_refused(attempt: Callable[[], T], prefix: str) -> T | None:
+    """What ``attempt`` returns, within the bounds; None when it is refused, in one short
+    line that starts with ``prefix``."""
+    with bounded():
+        try:
+            return attempt()
+        except ApplicationError as error:
+            message = error.message
+    assert message.startswith(prefix)
+    assert len(message) < 400
+    assert "\n" not in message
+    return None
 
 
 def _first_message(error: ValidationError) -> str:
@@ -281,16 +297,9 @@ def test_any_targets_update_is_accepted_or_refused_in_one_short_line(
     weights: dict[str, Any],
 ) -> None:
     workflow = _workflow()
-    with bounded():
-        try:
-            workflow._validate_targets(TargetsUpdate(targets=weights))
-        except ApplicationError as error:
-            message = error.message
-        else:
-            return
-    assert message.startswith("targets rejected: ")
-    assert len(message) < 400
-    assert "\n" not in message
+    _accepted_or_refused(
+        lambda: workflow._validate_targets(TargetsUpdate(targets=weights)), "targets rejected: "
+    )
 
 
 @PROPERTY
@@ -307,14 +316,9 @@ def test_any_policy_update_is_accepted_or_refused_in_one_short_line(
     settings: dict[str, Any],
 ) -> None:
     workflow = _workflow()
-    with bounded():
-        try:
-            config = workflow._with_policy(PolicyUpdate(policy=settings))
-        except ApplicationError as error:
-            message = error.message
-        else:
-            # What the workflow keeps, and carries into its history, stays small.
-            assert len(config.model_dump_json()) < 4000
-            return
-    assert message.startswith("policy rejected: ")
-    assert len(message) < 400
+    config = _accepted_or_refused(
+        lambda: workflow._with_policy(PolicyUpdate(policy=settings)), "policy rejected: "
+    )
+    if config is not None:
+        # What the workflow keeps, and carries into its history, stays small.
+        assert len(config.model_dump_json()) < 4000
