@@ -22,6 +22,7 @@ Target 0 sells the whole holding; what the venue's minimum order leaves is repor
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import NamedTuple
 
 from rebalancer.domain.bands import band_of
 from rebalancer.domain.costs import CostEstimate, estimate_cost, worst_fee_rate
@@ -33,7 +34,6 @@ from rebalancer.domain.market import Frozen, Side
 from rebalancer.domain.numbers import ONE, ZERO, Dec, div, exact, floor_to_step, plain, to_places
 from rebalancer.domain.orders import PlannedOrder, limit_price
 from rebalancer.domain.placement import afford
-from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import Snapshot
 
 
@@ -81,38 +81,50 @@ def assets_needing_books(snapshot: Snapshot, report: DriftReport) -> list[str]:
     """Assets whose leg ``decide`` takes past the band (drift beyond it, or an instruction);
     it never reads another asset's book, so a snapshot may carry only these (detection and
     the backtest rely on it)."""
-    return [asset for asset, goal in leg_goals(snapshot, report).items() if goal is not None]
+    return [asset for asset, leg in leg_goals(snapshot, report).items() if leg.goal is not None]
+
+
+class LegGoal(NamedTuple):
+    """The drift a leg trades to (0: its target), or None and why it stays put."""
+
+    goal: Decimal | None
+    why: str = ""
 
 
 @exact
-def leg_goals(snapshot: Snapshot, report: DriftReport) -> dict[str, Decimal | None]:
-    """The drift each leg trades to (0: its target), or None where it stays put: inside its
-    band, or inside the joint no-trade region. An instruction trades to target."""
+def leg_goals(snapshot: Snapshot, report: DriftReport) -> dict[str, LegGoal]:
+    """Each leg's goal: inside its band (or the joint no-trade region) it stays put; an
+    instruction trades to target; otherwise to target or to the band's edge, by sizing."""
     policy = snapshot.policy
     instructions = snapshot.instructions()
     legs = [row for row in report.assets if row.asset != snapshot.quote]
+    free = [row for row in legs if row.asset not in instructions]
+    moves: dict[str, Decimal] = {}
     if policy.sizing == "joint":
-        free = {r.asset: r.drift for r in legs if r.asset not in instructions}
         moves = joint_step(
-            free,
+            {row.asset: row.drift for row in free},
             report.of(snapshot.quote).drift,
-            {asset: band_of(snapshot, asset) for asset in free},
-            fixed={r.asset: -r.drift for r in legs if r.asset in instructions},
+            {row.asset: band_of(snapshot, row.asset) for row in free},
+            fixed={row.asset: -row.drift for row in legs if row.asset in instructions},
         )
-        return {
-            r.asset: ZERO
-            if r.asset in instructions
-            else (r.drift + moves[r.asset] if moves[r.asset] != 0 else None)
-            for r in legs
-        }
-    goals: dict[str, Decimal | None] = {}
+    goals: dict[str, LegGoal] = {}
     for row in legs:
-        band = band_of(snapshot, row.asset)
-        if row.asset in instructions or policy.sizing == "target":
-            goals[row.asset] = ZERO if row.asset in instructions or abs(row.drift) > band else None
+        if row.asset in instructions:
+            goals[row.asset] = LegGoal(ZERO)
+        elif policy.sizing == "joint":
+            move = moves[row.asset]
+            goals[row.asset] = (
+                LegGoal(row.drift + move)
+                if move != 0
+                else LegGoal(None, "inside the joint no-trade region (cash included)")
+            )
+        elif abs(row.drift) <= (band := band_of(snapshot, row.asset)):
+            shown = band if policy.band_rule == "fixed" else to_places(band, 6)
+            goals[row.asset] = LegGoal(None, f"inside the no-trade band of {plain(shown)}")
+        elif policy.sizing == "target":
+            goals[row.asset] = LegGoal(ZERO)
         else:
-            edge = band if row.drift > 0 else -band
-            goals[row.asset] = edge if abs(row.drift) > band else None
+            goals[row.asset] = LegGoal(band if row.drift > 0 else -band)
     return goals
 
 
@@ -280,19 +292,15 @@ def _base_decision(snapshot: Snapshot, row: AssetDrift, equity: Decimal) -> Asse
     )
 
 
-def _shown(band: Decimal, policy: PolicySettings) -> Decimal:
-    return band if policy.band_rule == "fixed" else to_places(band, 6)
-
-
 def _leg(
     snapshot: Snapshot,
     row: AssetDrift,
     equity: Decimal,
     base: AssetDecision,
-    goal: Decimal | None,
+    leg: LegGoal,
 ) -> AssetDecision | tuple[Side, Decimal, CostEstimate, Decimal]:
     """Steps 1-5: either a final decision, or the side, quantity, cost and benefit to trade.
-    ``goal`` is the drift the leg trades to (``leg_goals``), None inside its band."""
+    ``leg`` is the drift the leg trades to, or why it stays (``leg_goals``)."""
     policy = snapshot.policy
     rules = snapshot.rules(row.asset)
     instructed = row.asset in snapshot.instructions()
@@ -306,14 +314,9 @@ def _leg(
                 "instructed": instructed,
             }
         )
+    goal = leg.goal
     if goal is None:
-        if policy.sizing == "joint":
-            reason = "inside the joint no-trade region (cash included)"
-        else:
-            reason = (
-                f"inside the no-trade band of {plain(_shown(band_of(snapshot, row.asset), policy))}"
-            )
-        return base.model_copy(update={"reason": reason, "reached": True})
+        return base.model_copy(update={"reason": leg.why, "reached": True})
     if row.drift == goal:
         return base.model_copy(update={"reason": "on target", "reached": True})
     side: Side = "sell" if row.drift > goal else "buy"
