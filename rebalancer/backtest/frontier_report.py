@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from rebalancer.backtest.equal_tracking import Interval, Reading, interval
-from rebalancer.backtest.headline import Against, CronReading, Families, Headline
+from rebalancer.backtest.headline import Against, CronReading, Families, Headline, percent
 from rebalancer.backtest.metrics import Metrics
 from rebalancer.domain.numbers import plain, to_places
 
@@ -125,14 +125,10 @@ def headline_json(
     }
 
 
-def _pct(value: Decimal | None) -> str:
-    return "-" if value is None else f"{plain(to_places(value * 100, 1))}%"
-
-
 def _range(found: Interval | None) -> str:
     if found is None:
         return "-"
-    return f"{_pct(found.median)} [{_pct(found.p5)}, {_pct(found.p95)}]"
+    return f"{percent(found.median)} [{percent(found.p5)}, {percent(found.p95)}]"
 
 
 def headline_table(headline: Headline) -> list[str]:
@@ -144,15 +140,15 @@ def headline_table(headline: Headline) -> list[str]:
         comparison = against.comparison
         verdict = {True: "met", False: "MISSED", None: "not evaluated"}[against.met]
         lines.append(
-            f"| {name} | {_pct(comparison.median)} | {_pct(comparison.worst)} "
-            f"| {_range(against.median)} | {verdict} (>= {_pct(against.required)}) |"
+            f"| {name} | {percent(comparison.median)} | {percent(comparison.worst)} "
+            f"| {_range(against.median)} | {verdict} (>= {percent(against.required)}) |"
         )
     cron = headline.daily_cron
     cut = cron.reading.cut if cron.reading is not None else None
     verdict = {True: "met", False: "MISSED", None: "not evaluated"}[cron.met]
     lines.append(
-        f"| daily cron (its point) | {_pct(cut)} | - | {_range(cron.cut)} "
-        f"| {verdict} (>= {_pct(cron.required)}) |"
+        f"| daily cron (its point) | {percent(cut)} | - | {_range(cron.cut)} "
+        f"| {verdict} (>= {percent(cron.required)}) |"
     )
     return lines
 
@@ -167,8 +163,8 @@ def families_table(main: Families) -> list[str]:
             m = p.metrics
             lines.append(
                 f"| {p.label} | {plain(to_places(m.total_cost, 2))} "
-                f"| {_pct(m.tracking_error_rms_weight)} "
-                f"| {_pct(m.tracking_error_daily_benchmark)} "
+                f"| {percent(m.tracking_error_rms_weight)} "
+                f"| {percent(m.tracking_error_daily_benchmark)} "
                 f"| {plain(to_places(m.turnover, 2))} | {m.trades} |"
             )
     return lines

@@ -133,20 +133,20 @@ def headline_goals(found: Headline) -> list[Goal]:
         comparison = against.comparison
         spread = against.median
         interval_note = (
-            f"; over {spread.samples} resamples {_pct(spread.median)} "
-            f"[{_pct(spread.p5)}, {_pct(spread.p95)}]"
+            f"; over {spread.samples} resamples {percent(spread.median)} "
+            f"[{percent(spread.p5)}, {percent(spread.p95)}]"
             if spread is not None
             else ""
         )
         detail = (
-            f"median cut {_pct(comparison.median)} along {name}'s frontier, worst point "
-            f"{_pct(comparison.worst)}{interval_note}"
+            f"median cut {percent(comparison.median)} along {name}'s frontier, worst point "
+            f"{percent(comparison.worst)}{interval_note}"
             if comparison.median is not None
             else f"no point of {name}'s frontier is within cost_aware's tracking range"
         )
         result.append(
             Goal(
-                f"at equal RMS drift, >= {_pct(against.required)} cheaper than {name}",
+                f"at equal RMS drift, >= {percent(against.required)} cheaper than {name}",
                 against.met,
                 detail,
             )
@@ -154,16 +154,16 @@ def headline_goals(found: Headline) -> list[Goal]:
     cron = found.daily_cron
     cut = cron.reading.cut if cron.reading is not None else None
     spread_note = (
-        f"; over {cron.cut.samples} resamples {_pct(cron.cut.median)} "
-        f"[{_pct(cron.cut.p5)}, {_pct(cron.cut.p95)}]"
+        f"; over {cron.cut.samples} resamples {percent(cron.cut.median)} "
+        f"[{percent(cron.cut.p5)}, {percent(cron.cut.p95)}]"
         if cron.cut is not None
         else ""
     )
     result.append(
         Goal(
-            f"at the daily cron's RMS drift, >= {_pct(cron.required)} cheaper than it",
+            f"at the daily cron's RMS drift, >= {percent(cron.required)} cheaper than it",
             cron.met,
-            f"cut {_pct(cut)}{spread_note}"
+            f"cut {percent(cut)}{spread_note}"
             if cut is not None
             else "cost_aware's frontier does not track as tightly as the daily cron",
         )
@@ -171,5 +171,6 @@ def headline_goals(found: Headline) -> list[Goal]:
     return result
 
 
-def _pct(value: Decimal | None) -> str:
+def percent(value: Decimal | None) -> str:
+    """A cut or share as a percentage with one decimal; "-" when there is none."""
     return "-" if value is None else f"{plain(to_places(value * 100, 1))}%"

@@ -142,9 +142,7 @@ def study_json(result: StudyResult, command: str) -> dict[str, Any]:
         "headline": headline_json(
             result.headline,
             len(result.resampled),
-            min(result.request.resample_days or main.market.days, main.market.days)
-            if result.resampled
-            else None,
+            result.request.resampled_days if result.resampled else None,
         ),
         "training": (
             {
@@ -213,14 +211,12 @@ def write_report(directory: Path, result: StudyResult, command: str) -> list[Pat
     ]
     if result.families:
         written.append(directory / "frontiers.png")
-        request = result.request
-        resample_days = min(request.resample_days or main.market.days, main.market.days)
         charts.families_chart(
             written[-1],
             result.families,
             result.resampled,
             f"Cost at equal tracking: {title}",
-            cost_scale=main.market.days / resample_days,
+            cost_scale=main.market.days / result.request.resampled_days,
         )
     charts.frontier_chart(
         written[2], policies, main.points, f"Cost against tracking error: {title}"

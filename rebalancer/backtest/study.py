@@ -53,6 +53,11 @@ class StudyRequest:
     def risk_grid(self) -> tuple[Decimal, ...]:
         return self.grid or cost_aware_grid(self.settings)
 
+    @property
+    def resampled_days(self) -> int:
+        """Each resample's length: ``resample_days``, at most the period's."""
+        return min(self.resample_days or self.market.days, self.market.days)
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -86,8 +91,7 @@ def planned_days(request: StudyRequest) -> int:
     total = len(request.policies) * request.market.days
     if request.frontier:
         family_runs = sum(len(_members(request, p)) for p in request.policies)
-        resampled_days = min(request.resample_days or request.market.days, request.market.days)
-        total += family_runs * (request.market.days + request.resamples * resampled_days)
+        total += family_runs * (request.market.days + request.resamples * request.resampled_days)
     if request.training is not None:
         train = len([p for p in request.policies if p in BASELINES]) + len(request.risk_grid)
         total += train * request.training.days
@@ -113,7 +117,8 @@ def run_study(request: StudyRequest, progress: OnProgress | None = None) -> Stud
         markets = [request.market]
         if request.resamples and request.market.replay:
             markets += [
-                request.market.resampled(k, request.resample_days) for k in range(request.resamples)
+                request.market.resampled(k, request.resampled_days)
+                for k in range(request.resamples)
             ]
         runs = _families(request, markets, chosen, progress)
         families, resampled = runs[0], runs[1:]

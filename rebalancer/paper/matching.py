@@ -38,10 +38,10 @@ from rebalancer.domain.numbers import floor_to_step
 from rebalancer.paper.accounts import fee_for
 from rebalancer.paper.market_model import MAX_WALK_LEVELS, BookSide, MarketModel, MarketState
 from rebalancer.paper.orders import Fill, Liquidity, PaperOrder
+from rebalancer.paper.price_paths import SECONDS_PER_YEAR
 from rebalancer.paper.seeding import derive_seed
 
 ZERO = Decimal(0)
-SECONDS_PER_YEAR = 365 * 86_400
 MarketTime = Callable[[datetime], datetime]
 
 
@@ -178,11 +178,11 @@ class MatchingEngine:
             steps = min(self._max_steps, max(1, math.ceil(span / self._max_step)))
             start, start_exchange = self._market_now, self._now
             previous = self.model.state(start).mid
+            seconds = (span / steps).total_seconds()
             for index in range(1, steps + 1):
                 moment = start + span * index / steps
                 exchange_time = start_exchange + (now - start_exchange) * index / steps
                 state = self.model.state(moment)
-                seconds = (span / steps).total_seconds()
                 fills += self._cross_resting(state, exchange_time)
                 fills += self._background_flow(state, seconds, exchange_time, previous)
                 previous = state.mid
