@@ -8,6 +8,7 @@ price must stay within the slippage budget. What passes both is what the book ab
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Literal
 
 from rebalancer.domain.costs import CostEstimate, estimate_cost, max_quantity_within_budget
@@ -89,29 +90,19 @@ def assess_liquidity(
             depth=depth,
             absorbable=absorbable,
         )
-    if now < quantity:
-        if not policy.allow_slicing:
-            return LiquidityAssessment(
-                verdict="queue",
-                reason=f"book absorbs only {absorbable} of {quantity}; slicing is off",
-                quantity=ZERO,
-                depth=depth,
-                absorbable=absorbable,
-                cost=cost,
-            )
-        return LiquidityAssessment(
+
+    # What remains differs only in the verdict, its reason and what is placed now.
+    measured = partial(LiquidityAssessment, depth=depth, absorbable=absorbable, cost=cost)
+    if now == quantity:
+        return measured(verdict="execute", reason="book absorbs the whole leg", quantity=now)
+    if policy.allow_slicing:
+        return measured(
             verdict="slice",
             reason=f"book absorbs {absorbable} of {quantity}; placing that slice now",
             quantity=now,
-            depth=depth,
-            absorbable=absorbable,
-            cost=cost,
         )
-    return LiquidityAssessment(
-        verdict="execute",
-        reason="book absorbs the whole leg",
-        quantity=now,
-        depth=depth,
-        absorbable=absorbable,
-        cost=cost,
+    return measured(
+        verdict="queue",
+        reason=f"book absorbs only {absorbable} of {quantity}; slicing is off",
+        quantity=ZERO,
     )
