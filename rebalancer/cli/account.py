@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 from typing import Any
 
@@ -27,6 +26,7 @@ from rebalancer.cli.arguments import (
     parse_target_weights,
     parse_targets,
 )
+from rebalancer.cli.listing import Row, add_list_command, print_listing
 from rebalancer.control.accounts import start_account
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.domain.numbers import plain
@@ -77,9 +77,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=lambda a: run_async(_status(a)))
 
-    listing = commands.add_parser("list", help="running accounts")
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=lambda a: run_async(_list(a)))
+    add_list_command(commands, "running accounts", _list)
 
 
 async def _client() -> tuple[Client, str]:
@@ -255,23 +253,25 @@ async def _list(args: argparse.Namespace) -> int:
         return found
 
     rows = await asyncio.gather(*(row(execution) for execution in executions))
-    if args.json:
-        print(json.dumps({"accounts": rows}))
-        return 0
-    table = Table(title="Accounts")
-    for column in ("account", "state", "max |drift|", "last cycle", "cause"):
-        table.add_column(column)
-    for found in sorted(rows, key=lambda r: str(r["account_id"])):
-        last = found["last_cycle"]
-        table.add_row(
-            str(found["account_id"]),
-            str(found["state"]),
-            str(found["max_drift"]),
-            f"{last['cycle']} {last['status']} {last['ended_at'] or ''}" if last else "-",
-            str(found["attention"] or ""),
-        )
-    Console().print(table)
-    return 0
+    return print_listing(
+        args,
+        "accounts",
+        sorted(rows, key=lambda r: str(r["account_id"])),
+        "Accounts",
+        ("account", "state", "max |drift|", "last cycle", "cause"),
+        _account_cells,
+    )
+
+
+def _account_cells(found: Row) -> tuple[str, ...]:
+    last = found["last_cycle"]
+    return (
+        str(found["account_id"]),
+        str(found["state"]),
+        str(found["max_drift"]),
+        f"{last['cycle']} {last['status']} {last['ended_at'] or ''}" if last else "-",
+        str(found["attention"] or ""),
+    )
 
 
 def _not_found(account_id: str, error: RPCError) -> RebalancerError:

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from rich.console import Console
-from rich.table import Table
 
 from rebalancer.cli import Subparsers
 from rebalancer.cli.arguments import check_account_id
+from rebalancer.cli.listing import Row, add_list_command, print_listing
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.domain.numbers import plain
 from rebalancer.domain.snapshot import ASSET_PATTERN
@@ -46,9 +45,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     add.add_argument("--fund", required=True, help="starting balances, e.g. USDT=100000,BTC=1")
     add.set_defaults(handler=lambda a: asyncio.run(_add(a)))
 
-    listing = actions.add_parser("list", help="paper accounts with stored keys, and balances")
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=lambda a: asyncio.run(_list(a)))
+    add_list_command(actions, "paper accounts with stored keys, and balances", _list)
 
 
 def parse_fund(text: str) -> dict[str, Decimal]:
@@ -131,7 +128,7 @@ async def _list(args: argparse.Namespace) -> int:
     settings = load_settings()
     stored = _read_credentials(credentials_path())
     ids = sorted(a for a, c in stored["accounts"].items() if c.get("venue", PAPER) == PAPER)
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     async with PaperAdmin(settings.paper_venue_url) as admin:
         for account_id in ids:
             try:
@@ -146,14 +143,14 @@ async def _list(args: argparse.Namespace) -> int:
                     "error": None,
                 }
             )
-    if args.json:
-        print(json.dumps({"accounts": rows}))
-        return 0
-    table = Table(title=f"Paper accounts on {settings.paper_venue_url}")
-    table.add_column("account")
-    table.add_column("balances")
-    for row in rows:
-        shown = row["error"] or ", ".join(f"{a}={q}" for a, q in row["balances"].items())
-        table.add_row(row["account_id"], shown)
-    Console().print(table)
-    return 0
+    return print_listing(
+        args,
+        "accounts",
+        rows,
+        f"Paper accounts on {settings.paper_venue_url}",
+        ("account", "balances"),
+        lambda row: (
+            row["account_id"],
+            row["error"] or ", ".join(f"{a}={q}" for a, q in row["balances"].items()),
+        ),
+    )

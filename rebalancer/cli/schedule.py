@@ -7,11 +7,7 @@ to check now. The account workflow remains the only thing that trades.
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
 
-from rich.console import Console
-from rich.table import Table
 from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
@@ -25,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from rebalancer.cli import Subparsers, id_commands, run_async
 from rebalancer.cli.arguments import check_account_id, check_schedule_id, parse_cron
+from rebalancer.cli.listing import Row, add_list_command, print_listing
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.runtime.config import load_settings
 from rebalancer.runtime.temporal_connection import connect
@@ -41,9 +38,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     create.add_argument("--id", help="schedule id (default review-<account>)")
     create.set_defaults(handler=lambda a: run_async(_create(a)))
 
-    listing = commands.add_parser("list", help="list schedules")
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=lambda a: run_async(_list(a)))
+    add_list_command(commands, "list schedules", _list)
 
     id_commands(
         commands,
@@ -89,7 +84,7 @@ async def _create(args: argparse.Namespace) -> int:
 
 async def _list(args: argparse.Namespace) -> int:
     client = await connect(load_settings())
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     async for entry in await client.list_schedules():
         info, state = entry.info, entry.schedule.state if entry.schedule else None
         rows.append(
@@ -100,16 +95,14 @@ async def _list(args: argparse.Namespace) -> int:
                 "note": state.note if state else None,
             }
         )
-    if args.json:
-        print(json.dumps({"schedules": rows}))
-        return 0
-    table = Table(title="Schedules")
-    for column in ("schedule", "paused", "next run (UTC)"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["schedule_id"], str(row["paused"]), ", ".join(row["next"]))
-    Console().print(table)
-    return 0
+    return print_listing(
+        args,
+        "schedules",
+        rows,
+        "Schedules",
+        ("schedule", "paused", "next run (UTC)"),
+        lambda row: (row["schedule_id"], str(row["paused"]), ", ".join(row["next"])),
+    )
 
 
 async def _manage(args: argparse.Namespace, action: str) -> int:
