@@ -6,6 +6,8 @@ from __future__ import annotations
 
 EXCHANGE_INFO = 20
 TICKER_24HR = 2
+# /api/v3/ticker/bookTicker without a symbol: every symbol's best bid and ask.
+BOOK_TICKER_ALL = 4
 ACCOUNT = 20
 ORDER_POST = 1
 ORDER_GET = 4

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -341,6 +341,11 @@ class CcxtGateway:
     async def ticker(self, symbol: str) -> Quote:
         raw = await self._retrying(weights.TICKER_24HR, "fetch_ticker", symbol)
         return self._parse("ticker", lambda: parse_quote(raw))
+
+    async def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        raw = await self._retrying(weights.BOOK_TICKER_ALL, "fetch_bids_asks")
+        rows: dict[str, Any] = {s: row for s, row in (raw or {}).items() if s in set(symbols)}
+        return self._parse("book tickers", lambda: {s: parse_quote(r) for s, r in rows.items()})
 
     async def balances(self) -> dict[str, Balance]:
         raw = await self._retrying(weights.ACCOUNT, "fetch_balance")

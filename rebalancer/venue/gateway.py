@@ -6,6 +6,7 @@ adapter looks the id up before placing again after an ambiguous failure.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -24,6 +25,10 @@ class VenueGateway(Protocol):
         """The L2 book; a book up to ``max_age`` seconds old may be served from a cache."""
 
     async def ticker(self, symbol: str) -> Quote: ...
+
+    async def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """Best bid and ask of many symbols in one request (those the venue quotes)."""
+        ...
 
     async def balances(self) -> dict[str, Balance]: ...
 

@@ -8,6 +8,7 @@ the end-to-end tests; here the point is the workflow's logic under time skipping
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -50,6 +51,9 @@ class MemoryVenue:
 
     async def ticker(self, symbol: str) -> Quote:
         return self.books[symbol].quote()
+
+    async def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        return {symbol: self.books[symbol].quote() for symbol in symbols if symbol in self.books}
 
     async def balances(self) -> dict[str, Balance]:
         return {
