@@ -91,10 +91,13 @@ async def pipeline(
 
 
 @asynccontextmanager
-async def metrics_client(dev_server: WorkflowEnvironment) -> AsyncIterator[tuple[Client, int]]:
-    """A client whose worker metrics (ours and the SDK's) are served on a loopback port, as
-    `rebalancer worker` serves them: (client, port)."""
+async def metered_pipeline(
+    dev_server: WorkflowEnvironment, ledger_dsn: str, venue: PaperVenueProcess, tmp_path: Path
+) -> AsyncIterator[tuple[Pipeline, int]]:
+    """A pipeline whose worker serves its metrics (ours and the SDK's) on a loopback port, as
+    `rebalancer worker` serves them: (pipeline, port)."""
     port, sdk_port = free_port(), free_port()
+    # The SDK's metrics come from the client's runtime, so the worker needs a client of its own.
     client = await Client.connect(
         dev_server.client.service_client.config.target_host,
         data_converter=pydantic_data_converter,
@@ -103,6 +106,7 @@ async def metrics_client(dev_server: WorkflowEnvironment) -> AsyncIterator[tuple
     server = MetricsServer("127.0.0.1", port, sdk_port)
     await server.start()
     try:
-        yield client, port
+        async with pipeline(client, ledger_dsn, venue, tmp_path) as p:
+            yield p, port
     finally:
         await server.stop()

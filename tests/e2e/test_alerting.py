@@ -28,7 +28,7 @@ from rebalancer.pipeline.messages import AccountConfig
 from rebalancer.pipeline.names import workflow_id
 from rebalancer.pipeline.state import AccountWorkflowInput
 from rebalancer.runtime.ports import free_port
-from tests.e2e.conftest import metrics_client, pipeline
+from tests.e2e.conftest import metered_pipeline
 from tests.e2e.test_pipeline import start, until
 from tests.paper_venue_fixtures import PaperVenueProcess
 from workflows import AccountWorkflow
@@ -167,10 +167,7 @@ async def test_alerts_fire_on_a_live_worker(
     paper_venue: PaperVenueProcess,
     tmp_path: Path,
 ) -> None:
-    async with (
-        metrics_client(dev_server) as (client, port),
-        pipeline(client, ledger_dsn, paper_venue, tmp_path) as p,
-    ):
+    async with metered_pipeline(dev_server, ledger_dsn, paper_venue, tmp_path) as (p, port):
         healthy = await start(p, "alert-ok", {"BTC": "0.4", "USDT": "0.6"})
         await until(healthy, lambda s: s.totals.get("orders_filled", 0) >= 1)
         # No credentials were created for this one: it needs attention.

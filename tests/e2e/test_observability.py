@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from rebalancer.runtime import telemetry
 from rebalancer.runtime.tracing import tracing_interceptor
-from tests.e2e.conftest import metrics_client, pipeline
+from tests.e2e.conftest import metered_pipeline, pipeline
 from tests.e2e.test_pipeline import settle, start, until
 from tests.paper_venue_fixtures import PaperVenueProcess
 
@@ -45,10 +45,7 @@ async def test_metrics_from_real_cycles(
     paper_faults: PaperVenueProcess,
     tmp_path: Path,
 ) -> None:
-    async with (
-        metrics_client(dev_server) as (client, port),
-        pipeline(client, ledger_dsn, paper_faults, tmp_path) as p,
-    ):
+    async with metered_pipeline(dev_server, ledger_dsn, paper_faults, tmp_path) as (p, port):
         # A short maintenance window: the first detect fails, is counted, and retried.
         paper_faults.set_faults(maintenance=True, maintenance_seconds=1)
         handle = await start(p, "metrics-1", {"BTC": "0.4", "ETH": "0.3", "USDT": "0.3"})
