@@ -15,23 +15,16 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput
 
 from activities import StepContext
-from rebalancer.domain.orders import PlannedOrder
 from rebalancer.pipeline.messages import AccountRef, PlaceRequest, ReconcileRequest
 from rebalancer.venue.errors import InsufficientFunds, RateLimited
+from tests.domain.strategies import planned_order
 
 ACCOUNT = AccountRef(account_id="acct-1", venue="paper")
 PLACE = PlaceRequest(
     account=ACCOUNT,
     cycle=7,
     client_order_id="rb-acct-1-7-BTC-0",
-    order=PlannedOrder(
-        asset="BTC",
-        symbol="BTC/USDT",
-        side="buy",
-        amount=Decimal("0.5"),
-        price=Decimal("100"),
-        style="marketable",
-    ),
+    order=planned_order("BTC", "buy", amount=Decimal("0.5")),
 )
 
 

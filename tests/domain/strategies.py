@@ -1,4 +1,4 @@
-"""Hypothesis strategies for exact decimals, books and market rules."""
+"""Hypothesis strategies for exact decimals and books; builders of market rules and orders."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from decimal import Decimal
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from rebalancer.domain.market import BookLevel, MarketRules, OrderBook
+from rebalancer.domain.market import BookLevel, MarketRules, OrderBook, Side
+from rebalancer.domain.orders import PlannedOrder
+from rebalancer.domain.policy_settings import ExecutionStyle
 
 # Pure and fast: a fixed, modest budget keeps tests/domain well under 30 s, and no deadline
 # because a timing is not a property.
@@ -67,4 +69,22 @@ def rules(
         min_notional=min_notional,
         maker_fee=fee,
         taker_fee=fee,
+    )
+
+
+def planned_order(
+    asset: str = "BTC",
+    side: Side = "buy",
+    amount: Decimal = Decimal(1),
+    price: Decimal = Decimal(100),
+    style: ExecutionStyle = "marketable",
+) -> PlannedOrder:
+    """An order on ``asset``/USDT."""
+    return PlannedOrder(
+        asset=asset,
+        symbol=f"{asset}/USDT",
+        side=side,
+        amount=amount,
+        price=price,
+        style=style,
     )

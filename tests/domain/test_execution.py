@@ -21,8 +21,8 @@ from rebalancer.domain.execution import (
     start_leg,
 )
 from rebalancer.domain.market import Side
-from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.policy_settings import PolicySettings
+from tests.domain.strategies import planned_order
 
 POLICY = PolicySettings(max_orders_per_leg=3, requeue_base_seconds=30, requeue_max_seconds=900)
 ONE = Decimal(1)
@@ -126,17 +126,6 @@ def test_requeue_holds_releases_and_leaves_the_rest_alone() -> None:
     assert before["BTC"].attempts == 2
 
 
-def _order(asset: str, side: Side) -> PlannedOrder:
-    return PlannedOrder(
-        asset=asset,
-        symbol=f"{asset}/USDT",
-        side=side,
-        amount=ONE,
-        price=Decimal(100),
-        style="marketable",
-    )
-
-
 @given(
     st.lists(
         st.tuples(st.sampled_from(["BTC", "ETH", "SOL", "ADA"]), st.sampled_from(["buy", "sell"])),
@@ -148,7 +137,7 @@ def _order(asset: str, side: Side) -> PlannedOrder:
 def test_second_pass_buys_never_take_back_a_sold_asset(
     plan: list[tuple[str, Side]], considered: set[str], sold: set[str]
 ) -> None:
-    orders = [_order(asset, side) for asset, side in plan]
+    orders = [planned_order(asset, side) for asset, side in plan]
     kept = buys_after_sells(orders, considered, sold)
     assert all(o.side == "buy" and o.asset in considered for o in kept)
     assert not {o.asset for o in kept} & sold

@@ -12,12 +12,11 @@ from hypothesis import strategies as st
 from rebalancer.domain.costs import estimate_cost
 from rebalancer.domain.market import OrderBook
 from rebalancer.domain.orders import (
-    PlannedOrder,
     client_order_id,
     is_valid_client_order_id,
     limit_price,
 )
-from tests.domain.strategies import PROPERTY, rules
+from tests.domain.strategies import PROPERTY, planned_order, rules
 
 D = Decimal
 
@@ -99,13 +98,8 @@ def test_marketable_prices_reach_the_walk_and_round_passive() -> None:
 
 
 def test_notional_keeps_every_digit_whatever_the_callers_context() -> None:
-    order = PlannedOrder(
-        asset="X",
-        symbol="X/USDT",
-        side="buy",
-        amount=D("1.123456789012345678"),
-        price=D("12345.12345678"),
-        style="passive",
+    order = planned_order(
+        "X", amount=D("1.123456789012345678"), price=D("12345.12345678"), style="passive"
     )
     with decimal.localcontext() as default:
         default.prec = 28
