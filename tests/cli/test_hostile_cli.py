@@ -35,6 +35,7 @@ from rebalancer.cli.arguments import CRON_NAMES
 from rebalancer.domain.errors import RebalancerError
 from rebalancer.domain.snapshot_json import MAX_DEPTH
 from rebalancer.pipeline.messages import ACCOUNT_ID_PATTERN
+from tests.hostile_json import nested, scalars
 
 FUZZ = settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -332,22 +333,9 @@ def test_a_policy_number_is_read_exactly() -> None:
     assert_dialled(cli(_add("--policy", '{"band": 0.05, "sizing": "target"}')))
 
 
-json_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(10**40), 10**40),
-        st.sampled_from(HOSTILE_WEIGHTS),
-        st.text(max_size=10),
-    ),
-    lambda children: st.one_of(
-        st.lists(children, max_size=3),
-        st.dictionaries(
-            st.sampled_from(["band", "risk_aversion", "sizing", "fee_buffer", "x"]),
-            children,
-            max_size=3,
-        ),
-    ),
+json_values = nested(
+    scalars(*HOSTILE_WEIGHTS),
+    st.sampled_from(["band", "risk_aversion", "sizing", "fee_buffer", "x"]),
     max_leaves=10,
 )
 policy_texts = st.one_of(

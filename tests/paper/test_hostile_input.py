@@ -32,6 +32,7 @@ from rebalancer.paper.server.admin import ACTION_FIELDS, FAULT_FIELDS, LIMIT_FIE
 from rebalancer.paper.server.app import create_app
 from rebalancer.paper.server.signing import sign
 from rebalancer.paper.server.state import ServerSettings, VenueServer
+from tests.hostile_json import nested, scalars
 
 KEY, SECRET = "fuzz-key", "fuzz-secret"
 NOW = datetime(2025, 3, 1, 12, 0, 10, tzinfo=UTC)
@@ -463,21 +464,8 @@ def test_raw_bodies_get_json_answers_never_a_5xx() -> None:
 
 # ------------------------------------------------------------------------------ admin routes
 
-JSON_SCALARS = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=20),
-    st.sampled_from(["NaN", "Infinity", "-1", "1e999999999", "1e30", "0.5", "1.5"]),
-)
-JSON_VALUES = st.recursive(
-    JSON_SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
+JSON_SCALARS = scalars("NaN", "Infinity", "-1", "1e999999999", "1e30", "0.5", "1.5")
+JSON_VALUES = nested(JSON_SCALARS)
 NUMERIC_FIELDS = {
     k: v for k, v in {**FAULT_FIELDS, **LIMIT_FIELDS, **ACTION_FIELDS}.items() if v in (int, float)
 }

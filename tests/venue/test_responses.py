@@ -21,21 +21,12 @@ from rebalancer.venue.ccxt_parse import (
     parse_trade,
 )
 from rebalancer.venue.errors import MalformedResponse
+from tests.hostile_json import nested, scalars
 from tests.paper_venue_fixtures import PaperVenueProcess
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12),
-    st.sampled_from(["1e999999", "-0", "0.00000001", "NaN", "Infinity", "", " 12.5 ", "abc"]),
-)
-garbage = st.recursive(
-    scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
+garbage = nested(
+    scalars("1e999999", "-0", "0.00000001", "NaN", "Infinity", "", " 12.5 ", "abc", nan=True),
+    width=4,
     max_leaves=12,
 )
 
