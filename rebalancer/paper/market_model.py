@@ -32,8 +32,11 @@ def _clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
 
+_ONE = Decimal(1)
+
+
 def to_grid(value: Decimal, grid: Decimal, rounding: str) -> Decimal:
-    return (value / grid).quantize(Decimal(1), rounding=rounding) * grid
+    return (value / grid).quantize(_ONE, rounding=rounding) * grid
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,16 @@ class MarketModel:
         self._step = instrument.step_size
         self._step_float = float(instrument.step_size)
         self._slope = float(instrument.depth_slope)
+        self._reference_volatility = float(instrument.reference_volatility)
+        self._spread_bps = float(instrument.spread_bps)
+        self._level_notional = float(instrument.level_notional)
         self._last: MarketState | None = None
+        # Spread factor and depth depend on the volatility alone, which a replayed day (a
+        # simulated path step) holds constant: worked out once per distinct volatility.
+        self._shape: tuple[float, Decimal, float] | None = None
+        # A price level's size factor is fixed for the seed; the engine asks for the same
+        # few levels at every step while an order rests.
+        self._level_factors: dict[Decimal, float] = {}
 
     @property
     def symbol(self) -> str:
@@ -86,26 +98,35 @@ class MarketModel:
         if last is not None and last.at == at:
             return last
         sample = self.path.sample(at)
-        inst, liquidity = self.instrument, self.liquidity
+        volatility = sample.volatility
         mid = max(self._tick, to_grid(to_decimal(sample.mid), self._tick, ROUND_HALF_EVEN))
-        stress = sample.volatility / float(inst.reference_volatility)
-        half_spread_bps = float(inst.spread_bps) * liquidity.spread * _clamp(stress, 0.5, 6.0) / 2
-        half_spread = mid * to_decimal(half_spread_bps / 10_000, 6)
-        best_bid = max(self._grid, to_grid(mid - half_spread, self._grid, ROUND_FLOOR))
-        best_ask = to_grid(mid + half_spread, self._grid, ROUND_CEILING)
+        shape = self._shape
+        if shape is None or shape[0] != volatility:
+            shape = self._shape = (volatility, *self._spread_and_depth(volatility))
+        half_spread = mid * shape[1]
+        grid = self._grid
+        best_bid = max(grid, to_grid(mid - half_spread, grid, ROUND_FLOOR))
+        best_ask = to_grid(mid + half_spread, grid, ROUND_CEILING)
         if best_ask <= best_bid:
-            best_ask = best_bid + self._grid
-        depth = liquidity.depth * _clamp(1 / stress if stress > 0 else 2.0, 0.15, 2.0)
+            best_ask = best_bid + grid
         state = MarketState(
             at=at,
             mid=mid,
-            volatility=sample.volatility,
+            volatility=volatility,
             best_bid=best_bid,
             best_ask=best_ask,
-            level_base=float(inst.level_notional) / float(mid) * depth,
+            level_base=self._level_notional / float(mid) * shape[2],
         )
         self._last = state
         return state
+
+    def _spread_and_depth(self, volatility: float) -> tuple[Decimal, float]:
+        """Half the spread as a fraction of the mid, and the depth multiplier, at ``volatility``."""
+        liquidity = self.liquidity
+        stress = volatility / self._reference_volatility
+        half_spread_bps = self._spread_bps * liquidity.spread * _clamp(stress, 0.5, 6.0) / 2
+        depth = liquidity.depth * _clamp(1 / stress if stress > 0 else 2.0, 0.15, 2.0)
+        return to_decimal(half_spread_bps / 10_000, 6), depth
 
     def mid(self, at: datetime) -> Decimal:
         return self.state(at).mid
@@ -114,7 +135,11 @@ class MarketModel:
         return to_decimal(self.state(at).volatility, 6)
 
     def _level_size(self, state: MarketState, price: Decimal, distance: int) -> Decimal:
-        factor = 0.6 + 0.8 * unit_hash(self._level_key, int(price / self._tick))
+        factor = self._level_factors.get(price)
+        if factor is None:
+            factor = self._level_factors[price] = 0.6 + 0.8 * unit_hash(
+                self._level_key, int(price / self._tick)
+            )
         units = int(state.level_base * (1 + self._slope * distance) * factor / self._step_float)
         return self._step * units
 

@@ -42,6 +42,8 @@ from rebalancer.paper.price_paths import SECONDS_PER_YEAR
 from rebalancer.paper.seeding import derive_seed
 
 ZERO = Decimal(0)
+# Distinct elapsed times whose decay factor is kept (they repeat with the step length).
+_DECAY_CACHE = 4096
 MarketTime = Callable[[datetime], datetime]
 
 
@@ -131,10 +133,15 @@ class MatchingEngine:
         self._max_step = max_step
         self._max_steps = max_steps_per_advance
         self._rng = random.Random(derive_seed(seed, model.symbol, "flow"))
+        self._step_float = float(model.instrument.step_size)
+        self._reference_volatility = float(model.instrument.reference_volatility)
+        self._flow_per_second = float(model.instrument.flow_notional_per_second)
         self._trade_ids = itertools.count(1)
         self._bids = _RestingSide("bid")
         self._asks = _RestingSide("ask")
         self._depletion: dict[BookSide, dict[Decimal, _Depletion]] = {"bid": {}, "ask": {}}
+        # Depletion decays over whole steps, so the same few elapsed times recur.
+        self._decay_factors: dict[float, Decimal] = {}
         self._now: datetime | None = None
         self._market_now: datetime | None = None
         self._version = 0
@@ -179,9 +186,15 @@ class MatchingEngine:
             start, start_exchange = self._market_now, self._now
             previous = self.model.state(start).mid
             seconds = (span / steps).total_seconds()
+            # Exchange time is market time unless the server maps one onto the other.
+            same_clock = self._market_time is _identity
             for index in range(1, steps + 1):
                 moment = start + span * index / steps
-                exchange_time = start_exchange + (now - start_exchange) * index / steps
+                exchange_time = (
+                    moment
+                    if same_clock
+                    else start_exchange + (now - start_exchange) * index / steps
+                )
                 state = self.model.state(moment)
                 fills += self._cross_resting(state, exchange_time)
                 fills += self._background_flow(state, seconds, exchange_time, previous)
@@ -357,9 +370,8 @@ class MatchingEngine:
         deviations ``z``, tilts each side's rate by ``exp(+-k z - k^2 / 2)``: the same flow
         on average, more of it on the side the move favours.
         """
-        inst = self.instrument
-        stress = state.volatility / float(inst.reference_volatility)
-        rate = float(inst.flow_notional_per_second) * self.model.liquidity.flow
+        stress = state.volatility / self._reference_volatility
+        rate = self._flow_per_second * self.model.liquidity.flow
         rate *= max(0.5, min(3.0, stress))
         tilt = self.model.liquidity.adverse_selection
         spread = state.volatility * math.sqrt(seconds / SECONDS_PER_YEAR)
@@ -382,10 +394,39 @@ class MatchingEngine:
             if not resting:
                 continue
             notional = self.flow_rate(side, state, seconds, previous) * self._rng.expovariate(1.0)
-            units = int(notional / float(state.mid) / float(inst.step_size))
+            units = int(notional / float(state.mid) / self._step_float)
             if units > 0:
-                fills += self._sweep(state, side, inst.step_size * units, None, when, None)
+                quantity = inst.step_size * units
+                if not self._absorbed_by_background(state, side, resting, quantity):
+                    fills += self._sweep(state, side, quantity, None, when, None)
         return fills
+
+    def _absorbed_by_background(
+        self, state: MarketState, side: BookSide, resting: _RestingSide, quantity: Decimal
+    ) -> bool:
+        """Flow that background levels ahead of every participant take whole: deplete them as
+        ``_sweep`` would, and say so. Most of a resting order's steps are these (it waits
+        behind the background), and the general walk costs several times more; anything
+        else changes nothing here and is left to ``_sweep``."""
+        own = resting.best()
+        remaining = quantity
+        takes: list[tuple[Decimal, Decimal]] = []
+        for price, size in self.model.levels(state, side):
+            if own is not None and not _better(side, price, own):
+                return False
+            # The same sums as ``_sweep``, whose participants' share here is nothing.
+            level_total = self._available(side, price, size, state.at) + ZERO
+            take = min(remaining, level_total)
+            if take > 0:
+                takes.append((price, take - ZERO))
+                remaining -= take
+            if take < level_total or remaining <= 0:
+                break
+        else:
+            return False
+        for price, amount in takes:
+            self._deplete(side, price, amount, state.at)
+        return True
 
     def _sweep(
         self,
@@ -483,8 +524,13 @@ class MatchingEngine:
         elapsed = (at - entry.at).total_seconds()
         if elapsed <= 0:
             return entry.amount
-        factor = 0.5 ** (elapsed / self._half_life)
-        return entry.amount * Decimal(f"{factor:.9f}")
+        factor = self._decay_factors.get(elapsed)
+        if factor is None:
+            if len(self._decay_factors) >= _DECAY_CACHE:
+                self._decay_factors.clear()
+            factor = Decimal(f"{0.5 ** (elapsed / self._half_life):.9f}")
+            self._decay_factors[elapsed] = factor
+        return entry.amount * factor
 
     def _available(self, side: BookSide, price: Decimal, target: Decimal, at: datetime) -> Decimal:
         entry = self._depletion[side].get(price)

@@ -203,10 +203,11 @@ class ReplayPath:
         self._cache_days = cache_days
         self._volatility = self._parkinson(window_days)
         self._days = days
+        self._start = datetime.combine(self._first, time(0), tzinfo=UTC)
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self._first, time(0), tzinfo=UTC)
+        return self._start
 
     @property
     def end(self) -> datetime:
@@ -232,7 +233,7 @@ class ReplayPath:
 
     def sample(self, moment: datetime) -> PathSample:
         _require_utc(moment)
-        seconds = (moment - self.start).total_seconds()
+        seconds = (moment - self._start).total_seconds()
         if seconds < 0:
             return PathSample(float(self._bars[0].open), self._volatility[0])
         day_index, within = divmod(seconds, SECONDS_PER_DAY)
