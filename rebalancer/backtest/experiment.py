@@ -11,14 +11,14 @@ import multiprocessing
 import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from rebalancer.backtest.markets import MarketSpec
 from rebalancer.backtest.metrics import Metrics, compute_metrics, drifts, equities, target_values
-from rebalancer.backtest.roster import policy_factory
+from rebalancer.backtest.roster import knobs, policy_factory
 from rebalancer.backtest.simulator import Run, simulate
 from rebalancer.domain.numbers import ZERO
 from rebalancer.domain.policy_settings import PolicySettings
@@ -105,6 +105,46 @@ def daily_series(run: Run) -> Series:
             series.max_drift.append(worst)
             worst = ZERO
     return series
+
+
+def identity(job: Job) -> tuple[object, ...]:
+    """What decides a job's outcome: jobs alike in it are one simulation (it is
+    deterministic), whatever their keys and whether they keep their series."""
+    settings = job.settings.model_dump_json() if job.policy == "cost_aware" else None
+    return (
+        job.policy,
+        job.market,
+        tuple(sorted(job.targets.items())),
+        job.quote,
+        job.equity,
+        job.cadence,
+        settings,
+        knobs(job.policy, job.band, job.interval),
+    )
+
+
+def run_unique(
+    jobs: Sequence[Job], workers: int = 1, progress: OnProgress | None = None
+) -> dict[str, Outcome]:
+    """``run_jobs``, simulating each distinct job once (a frontier's point that is also a
+    policy's own run, say); a copy's outcome carries its own key."""
+    first: dict[tuple[object, ...], Job] = {}
+    copies: list[tuple[Job, tuple[object, ...]]] = []
+    for job in jobs:
+        key = identity(job)
+        kept = first.get(key)
+        if kept is None:
+            first[key] = job
+        else:
+            copies.append((job, key))
+            if job.keep_series and not kept.keep_series:
+                first[key] = replace(kept, keep_series=True)
+    outcomes = run_jobs(list(first.values()), workers, progress)
+    for job, key in copies:
+        outcomes[job.key] = replace(outcomes[first[key].key], key=job.key)
+        if progress is not None:
+            progress(job.market.days)
+    return {job.key: outcomes[job.key] for job in jobs}
 
 
 def run_jobs(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 
-from rebalancer.backtest.experiment import Job, OnProgress, Outcome, run_jobs
+from rebalancer.backtest.experiment import Job, OnProgress, Outcome, run_unique
 from rebalancer.backtest.families import FamilyPoint, Member, cost_aware_grid, members
 from rebalancer.backtest.frontier import (
     Goal,
@@ -104,15 +104,15 @@ def run_study(request: StudyRequest, progress: OnProgress | None = None) -> Stud
     selected: Point | None = None
     if request.training is not None:
         baselines = tuple(p for p in request.policies if p in BASELINES)
-        training = _phase(request, request.training, baselines, chosen, True, progress)
+        plan = _phase_plan(request, request.training, baselines, chosen, True)
+        training = plan.phase(run_unique(plan.jobs, request.workers, progress))
         metrics = {k: v.metrics for k, v in training.policies.items()}
         selected = select(metrics, training.points)
         if selected is not None:
             chosen = training.outcomes[f"frontier:{selected.label}"].settings
     # With --frontier, cost_aware's sweep is its family (run below), not a second sweep.
-    main = _phase(request, request.market, request.policies, chosen, False, progress)
-    families: dict[str, list[FamilyPoint]] = {}
-    resampled: list[dict[str, list[FamilyPoint]]] = []
+    plan = _phase_plan(request, request.market, request.policies, chosen, False)
+    markets: list[MarketSpec] = []
     if request.frontier:
         markets = [request.market]
         if request.resamples and request.market.replay:
@@ -120,7 +120,16 @@ def run_study(request: StudyRequest, progress: OnProgress | None = None) -> Stud
                 request.market.resampled(k, request.resampled_days)
                 for k in range(request.resamples)
             ]
-        runs = _families(request, markets, chosen, progress)
+    family_plan = {p: members(p, chosen, request.fee, request.grid) for p in request.policies}
+    family_jobs = _family_jobs(request, markets, family_plan)
+    # One batch: the policies' runs and the families' keep both workers busy to the end,
+    # and a family point that is a policy's own run (seed, say) is simulated once.
+    outcomes = run_unique([*plan.jobs, *family_jobs], request.workers, progress)
+    main = plan.phase(outcomes)
+    families: dict[str, list[FamilyPoint]] = {}
+    resampled: list[dict[str, list[FamilyPoint]]] = []
+    if request.frontier:
+        runs = _families(markets, family_plan, outcomes)
         families, resampled = runs[0], runs[1:]
         main = replace(main, points=_points(request, chosen, families))
     policy_metrics = {k: v.metrics for k, v in main.policies.items()}
@@ -156,22 +165,21 @@ def _members(request: StudyRequest, policy: str) -> list[Member]:
     return members(policy, request.settings, request.fee, request.grid)
 
 
+def _family_jobs(
+    request: StudyRequest, markets: list[MarketSpec], plan: dict[str, list[Member]]
+) -> list[Job]:
+    """Every policy's family on every market, keyed ``<market index>|<label>``."""
+    return [
+        _job(request, market, f"{index}|{m.label}", policy, m.settings, member=m)
+        for index, market in enumerate(markets)
+        for policy, chosen in plan.items()
+        for m in chosen
+    ]
+
+
 def _families(
-    request: StudyRequest,
-    markets: list[MarketSpec],
-    settings: PolicySettings,
-    progress: OnProgress | None,
+    markets: list[MarketSpec], plan: dict[str, list[Member]], outcomes: dict[str, Outcome]
 ) -> list[dict[str, list[FamilyPoint]]]:
-    """Every policy's family on every market, run as one batch of jobs."""
-    plan = {p: members(p, settings, request.fee, request.grid) for p in request.policies}
-    jobs: list[Job] = []
-    for index, market in enumerate(markets):
-        for policy, chosen in plan.items():
-            jobs += [
-                _job(request, market, f"{index}|{m.label}", policy, m.settings, member=m)
-                for m in chosen
-            ]
-    outcomes = run_jobs(jobs, request.workers, progress)
     return [
         {
             policy: [
@@ -208,14 +216,35 @@ def _job(
     )
 
 
-def _phase(
+@dataclass(frozen=True)
+class _PhasePlan:
+    """A phase's jobs: its policies' runs and, when tuning, cost_aware's sweep."""
+
+    market: MarketSpec
+    jobs: list[Job]
+    sweep: list[PolicySettings]
+
+    def phase(self, outcomes: dict[str, Outcome]) -> Phase:
+        keys = {job.key for job in self.jobs}
+        points = [
+            Point(
+                _label(point),
+                point.risk_aversion,
+                point.band,
+                outcomes[f"frontier:{_label(point)}"].metrics,
+            )
+            for point in self.sweep
+        ]
+        return Phase(self.market, {k: v for k, v in outcomes.items() if k in keys}, points)
+
+
+def _phase_plan(
     request: StudyRequest,
     market: MarketSpec,
     policies: tuple[str, ...],
     settings: PolicySettings,
     frontier: bool,
-    progress: OnProgress | None,
-) -> Phase:
+) -> _PhasePlan:
     def job(key: str, policy: str, chosen: PolicySettings, series: bool) -> Job:
         return _job(request, market, key, policy, chosen, series=series)
 
@@ -223,28 +252,7 @@ def _phase(
     sweep = frontier_settings(settings, request.risk_grid, request.fee) if frontier else []
     for point in sweep:
         jobs.append(job(f"frontier:{_label(point)}", "cost_aware", point, False))
-    # A frontier point with cost_aware's own settings is the same run: simulate it once.
-    unique: dict[tuple[str, str], Job] = {}
-    same_as: dict[str, str] = {}
-    for each in jobs:
-        identity = (each.policy, each.settings.model_dump_json())
-        if identity in unique:
-            same_as[each.key] = unique[identity].key
-        else:
-            unique[identity] = each
-    outcomes = run_jobs(list(unique.values()), request.workers, progress)
-    for alias, key in same_as.items():
-        outcomes[alias] = outcomes[key]
-    points = [
-        Point(
-            _label(point),
-            point.risk_aversion,
-            point.band,
-            outcomes[f"frontier:{_label(point)}"].metrics,
-        )
-        for point in sweep
-    ]
-    return Phase(market, outcomes, points)
+    return _PhasePlan(market, jobs, sweep)
 
 
 def _label(settings: PolicySettings) -> str:
