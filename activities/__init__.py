@@ -23,6 +23,7 @@ from activities.place_limit_order import PlaceLimitOrder
 from activities.reconcile import Reconcile
 from activities.record_cycle import RecordCycle
 from activities.register_account import RegisterAccount
+from activities.watch_venue import WatchVenue
 
 STEPS: tuple[type[Step], ...] = (
     RegisterAccount,
@@ -33,6 +34,7 @@ STEPS: tuple[type[Step], ...] = (
     AwaitFill,
     CancelOrder,
     RecordCycle,
+    WatchVenue,
 )
 
 
@@ -53,5 +55,6 @@ __all__ = [
     "RecordCycle",
     "RegisterAccount",
     "StepContext",
+    "WatchVenue",
     "account_activities",
 ]

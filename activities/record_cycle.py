@@ -50,3 +50,6 @@ class RecordCycle(Step):
                 realised_cost=summary.realised_cost,
             )
         )
+        if record.watch is not None:
+            # After the cycle's reconcile recorded the balances the watcher will read with it.
+            await self.deps.ledger.save_region(account_id, record.watch)

@@ -108,7 +108,7 @@ async def storms(bench: Bench, stop: asyncio.Event, rng: random.Random) -> dict[
 
 async def chaos(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
-    configs = account_configs(args.accounts, TARGETS[0], POLICY)
+    configs = account_configs(args.accounts, TARGETS[0], POLICY, watched=False)
     balances = {"USDT": "200000", "BTC": "1", "ETH": "10"}
     venue_args = ["--weight-limit=1000000", "--orders-limit=100000"]
     async with bench_stack(

@@ -175,15 +175,17 @@ async def bench_stack(
 
 
 def account_configs(
-    count: int, targets: dict[str, str], policy: dict[str, Any]
+    count: int, targets: dict[str, str], policy: dict[str, Any], **account: Any
 ) -> list[AccountConfig]:
+    """``count`` paper accounts; ``account`` sets AccountConfig fields (``watched``...)."""
     return [
         AccountConfig.model_validate(
             {
-                "account_id": f"bench-{i:05d}",
+                "account_id": f"bench-{i:06d}",
                 "venue": "paper",
                 "targets": targets,
                 "policy": policy,
+                **account,
             }
         )
         for i in range(count)

@@ -104,7 +104,7 @@ def summary(values: list[float]) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    configs = account_configs(args.accounts, TARGETS[0], POLICY)
+    configs = account_configs(args.accounts, TARGETS[0], POLICY, watched=False)
     balances = {"USDT": "70000", "BTC": "0.5"}
     venue_args = ["--weight-limit=10000000", "--orders-limit=1000000"]
     async with bench_stack(configs, balances, scenario="calm", venue_args=venue_args) as bench:

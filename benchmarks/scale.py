@@ -257,7 +257,7 @@ def lag_sources(histories: Sequence[WorkflowHistory], sample: int = 20) -> dict[
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     policy = {"check_interval_seconds": args.interval, "band": "0.05"}
-    configs = account_configs(args.accounts, TARGETS, policy)
+    configs = account_configs(args.accounts, TARGETS, policy, watched=False)
     venue_args = ["--weight-limit=100000000", "--orders-limit=10000000"]
     async with bench_stack([], {}, scenario="calm", venue_args=venue_args, keep=args.keep) as bench:
         bench.configs = configs

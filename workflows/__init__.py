@@ -2,7 +2,8 @@
 
 from workflows.account import AccountWorkflow
 from workflows.review import ScheduledReviewWorkflow
+from workflows.venue_watch import VenueWatchWorkflow
 
-WORKFLOWS = [AccountWorkflow, ScheduledReviewWorkflow]
+WORKFLOWS = [AccountWorkflow, ScheduledReviewWorkflow, VenueWatchWorkflow]
 
-__all__ = ["WORKFLOWS", "AccountWorkflow", "ScheduledReviewWorkflow"]
+__all__ = ["WORKFLOWS", "AccountWorkflow", "ScheduledReviewWorkflow", "VenueWatchWorkflow"]

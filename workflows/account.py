@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         samples_drift,
     )
     from rebalancer.domain.execution import hold_seconds
+    from rebalancer.domain.no_trade import NoTradeRegion, region_bands
     from rebalancer.domain.numbers import ZERO
     from rebalancer.domain.snapshot_json import describe
     from rebalancer.domain.tracking import opened, retarget
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         PolicyUpdate,
         RegisterRequest,
         TargetsUpdate,
+        WakeRequest,
     )
     from rebalancer.pipeline.state import AccountState, AccountWorkflowInput
 
@@ -65,6 +67,8 @@ class AccountWorkflow:
             memory=CycleMemory(tracking=opened(request.config.targets, request.config.quote)),
         )
         self._force: ForceRequest | None = None
+        # The fleet watcher's latest call, until a cycle answers it.
+        self._watched: WakeRequest | None = None
         self._wake = False
         self._activity = "idle"
         self._published: tuple[str, float] | None = None
@@ -89,6 +93,15 @@ class AccountWorkflow:
     @workflow.signal
     def force(self, request: ForceRequest) -> None:
         self._force = request
+        self._wake = True
+
+    @workflow.signal
+    def wake(self, request: WakeRequest) -> None:
+        """The venue's fleet watcher saw this account's drift leave its no-trade region. A
+        paused account does not trade; the watcher calls again after resume if it must."""
+        if self._state.paused:
+            return
+        self._watched = request
         self._wake = True
 
     @workflow.update
@@ -245,15 +258,19 @@ class AccountWorkflow:
             if self._force is not None:
                 trigger = self._force.trigger
                 self._force = None
+                self._watched = None
                 return trigger, None
+            if self._watched is not None:
+                self._watched = None
+                return "watch", None
             if state.next_check_at is None or state.next_check_at <= now:
                 return "timer", None
             due = frozenset(a for a, leg in state.memory.queued.items() if leg.retry_at <= now)
             if due:
                 return "requeue", due
-        elif self._force is not None:
+        elif self._force is not None or self._watched is not None:
             workflow.logger.info("force ignored: account is paused")
-            self._force = None
+            self._force = self._watched = None
         # Pause and resume show in the UI's search attributes without waiting for a cycle.
         self._publish()
         timeout, summary = self._next_wake(now)
@@ -306,7 +323,7 @@ class AccountWorkflow:
             note = f"{note}; {unpriced}" if note else unpriced
         summary = self._summary(trigger, progress, status, note)
         if samples_drift(trigger):
-            interval = timedelta(seconds=config.policy.check_interval_seconds)
+            interval = timedelta(seconds=config.check_seconds)
             state.next_check_at = summary.started_at + interval
             if state.memory.cycle == 1:
                 state.next_check_at += self._spread_offset()
@@ -328,7 +345,12 @@ class AccountWorkflow:
             # One idempotent ledger write: run in the worker, like the reads.
             await workflow.execute_local_activity_method(
                 RecordCycle.run,
-                CycleRecord(account=account, summary=summary, plan=progress.plan),
+                CycleRecord(
+                    account=account,
+                    summary=summary,
+                    plan=progress.plan,
+                    watch=self._watch_order(progress),
+                ),
                 start_to_close_timeout=timedelta(seconds=15),
                 retry_policy=ORDER_RETRY,
                 summary=f"record cycle {summary.cycle} ({summary.status})",
@@ -336,6 +358,19 @@ class AccountWorkflow:
         except STEP_FAILURES as error:
             workflow.logger.warning("cycle %s not recorded: %s", cycle.number, _cause(error))
         self._publish()
+
+    def _watch_order(self, progress: CycleProgress) -> NoTradeRegion | None:
+        """What the fleet watcher screens this account by until its next cycle: the bands of
+        the decision just made (a failed look leaves the last order standing)."""
+        snapshot = progress.snapshot
+        if not self._state.config.watched or snapshot is None:
+            return None
+        return NoTradeRegion(
+            quote=snapshot.quote,
+            targets=dict(snapshot.targets),
+            bands=region_bands(snapshot),
+            sizing=snapshot.policy.sizing,
+        )
 
     async def _trading(self) -> None:
         # A check that trades nothing costs no search-attribute writes: the trading state is
@@ -382,7 +417,7 @@ class AccountWorkflow:
         second of every interval. After its first check (which runs at once), an account's
         schedule shifts by a hash of its id: deterministic, and the same on every replay.
         """
-        interval = self._state.config.policy.check_interval_seconds
+        interval = self._state.config.check_seconds
         digest = hashlib.sha256(self._state.config.account_id.encode()).digest()
         return timedelta(milliseconds=int.from_bytes(digest[:8], "big") % (interval * 1000))
 

@@ -39,3 +39,10 @@ REGISTER_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=4),
     maximum_attempts=5,
 )
+# The fleet watcher comes back after any failure, soon: while it is away, accounts rely on
+# their slow safety timers.
+WATCH_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+)

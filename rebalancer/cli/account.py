@@ -42,6 +42,8 @@ from workflows.account import AccountWorkflow
 # Registration retries a handful of times within seconds (REGISTER_RETRY in
 # workflows/retry_policies.py); beyond this the worker is not there.
 REGISTRATION_WAIT_SECONDS = 60
+# As AccountConfig and PolicySettings bound an account's own check.
+MAX_CHECK_SECONDS = 86_400 * 31
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -52,7 +54,19 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     add.add_argument("account_id")
     add.add_argument("--venue", required=True, help="'paper' or a ccxt exchange id")
     add.add_argument("--targets", required=True, help="BTC/USDT=0.4,ETH/USDT=0.35,USDT=0.25")
-    add.add_argument("--check-every", default="60s", help="drift check interval (60s, 5m, 1h)")
+    add.add_argument(
+        "--watch",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="let the venue's fleet watcher wake the account when its drift leaves the "
+        "band (default); --no-watch checks on the account's own timer only",
+    )
+    add.add_argument(
+        "--check-every",
+        default=None,
+        help="the account's own check interval (60s, 5m, 1h): a safety check when watched "
+        "(default 2d), the drift check when not (default 60s)",
+    )
     add.add_argument("--policy", help="policy settings as JSON (docs/snapshot.md lists them)")
     add.set_defaults(handler=lambda a: run_async(_add(a)))
 
@@ -94,7 +108,15 @@ def config_from_args(args: argparse.Namespace) -> AccountConfig:
         policy = load_json_exact(args.policy, field="--policy", root="policy")
         if not isinstance(policy, dict):
             raise InvalidInput("--policy", "must be a JSON object of settings")
-    policy["check_interval_seconds"] = parse_duration("--check-every", args.check_every)
+    fields: dict[str, Any] = {"watched": args.watch}
+    if args.check_every is not None:
+        every = parse_duration("--check-every", args.check_every)
+        if every > MAX_CHECK_SECONDS:
+            raise InvalidInput("--check-every", "must be at most 31d")
+        if args.watch:
+            fields["safety_check_seconds"] = every
+        else:
+            policy["check_interval_seconds"] = every
     try:
         return AccountConfig.model_validate(
             {
@@ -103,6 +125,7 @@ def config_from_args(args: argparse.Namespace) -> AccountConfig:
                 "quote": quote,
                 "targets": weights,
                 "policy": policy,
+                **fields,
             }
         )
     except ValidationError as error:

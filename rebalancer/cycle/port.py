@@ -19,10 +19,11 @@ from rebalancer.domain.placement import plan_order
 from rebalancer.domain.policy_settings import ExecutionStyle, PolicySettings
 from rebalancer.domain.snapshot import Snapshot
 
-# What starts a cycle: the regular check's timer, an operator's force signal (a target change
-# forces one too), a calendar review's schedule, or a held leg's retry timer. Only a requeue
-# re-assesses held legs without sampling drift (``trading_cycle.samples_drift``).
-CycleTrigger = Literal["timer", "force", "schedule", "requeue"]
+# What starts a cycle: the regular check's timer, the venue's fleet watcher seeing drift past
+# the band (``rebalancer.watch``), an operator's force signal (a target change forces one
+# too), a calendar review's schedule, or a held leg's retry timer. Only a requeue re-assesses
+# held legs without sampling drift (``trading_cycle.samples_drift``).
+CycleTrigger = Literal["timer", "watch", "force", "schedule", "requeue"]
 
 
 class Look(Frozen):

@@ -122,6 +122,9 @@ class CycleProgress:
     done: set[str] = field(default_factory=set)
     realised_cost: Decimal | None = None
     unpriced: tuple[str, ...] = ()
+    # What the decision saw (balances, prices, tracking): the host derives from it what
+    # outlives the cycle, such as the bands the fleet watcher screens.
+    snapshot: Snapshot | None = None
 
     @property
     def decided(self) -> bool:
@@ -195,7 +198,7 @@ class TradingCycle:
                 progress.tracking, report, observation.observed_at, mandate.policy, mandate.quote
             )
         plan = decide(snapshot, report)
-        progress.plan, progress.report = plan, report
+        progress.plan, progress.report, progress.snapshot = plan, report, snapshot
         progress.unpriced = observation.unpriced
         assets = [row.asset for row in plan.assets if row.asset != mandate.quote]
         considered = set(self.only) if self.only is not None else set(assets)

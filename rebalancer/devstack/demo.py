@@ -75,6 +75,8 @@ def make_accounts(count: int) -> tuple[list[AccountConfig], list[PaperAccount]]:
                     "quote": "USDT",
                     "targets": TARGET_SETS[i % len(TARGET_SETS)],
                     "policy": DEMO_POLICY,
+                    # Watched, as by default, and checked on the demo's fast cadence too.
+                    "safety_check_seconds": DEMO_POLICY["check_interval_seconds"],
                 }
             )
         )

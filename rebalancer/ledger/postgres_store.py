@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import asyncpg
 
+from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.ledger.connection import PoolOptions, open_pool, redact
 from rebalancer.ledger.errors import LedgerConflict, LedgerError, LedgerUnavailable
 from rebalancer.ledger.records import (
@@ -27,6 +28,7 @@ from rebalancer.ledger.records import (
     FillRecord,
     OrderRecord,
     TargetVersion,
+    WatchedAccount,
 )
 from rebalancer.ledger.store import LedgerStore
 
@@ -110,6 +112,33 @@ INSERT INTO balance_rows (account_id, taken_at, source, asset, free, locked)
 SELECT snapshot.account_id, snapshot.taken_at, snapshot.source, rows.asset, rows.free,
        rows.locked
 FROM snapshot, unnest($4::text[], $5::numeric[], $6::numeric[]) AS rows (asset, free, locked)
+"""
+
+SAVE_REGION = """
+INSERT INTO no_trade_regions (account_id, quote, targets, bands, sizing)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (account_id) DO UPDATE
+SET quote = EXCLUDED.quote, targets = EXCLUDED.targets, bands = EXCLUDED.bands,
+    sizing = EXCLUDED.sizing, updated_at = clock_timestamp()
+"""
+
+# Holdings as strings, so JSON carries them exactly.
+WATCHED_ACCOUNTS = """
+SELECT region.account_id, region.quote, region.targets, region.bands, region.sizing,
+       region.updated_at, latest.taken_at AS holdings_at,
+       (SELECT jsonb_object_agg(rows.asset, (rows.free + rows.locked)::text)
+        FROM balance_rows AS rows
+        WHERE rows.account_id = latest.account_id AND rows.taken_at = latest.taken_at
+          AND rows.source = latest.source) AS holdings
+FROM no_trade_regions AS region
+JOIN accounts USING (account_id)
+LEFT JOIN LATERAL (
+    SELECT account_id, taken_at, source FROM balance_snapshots
+    WHERE account_id = region.account_id
+    ORDER BY taken_at DESC, source DESC
+    LIMIT 1
+) AS latest ON true
+WHERE accounts.venue = $1 AND ($2::timestamptz IS NULL OR region.updated_at > $2)
 """
 
 # Fills strictly after the latest baseline: one at the very instant is taken as already in it.
@@ -334,7 +363,38 @@ class PostgresStore:
             [snapshot.balances[asset].locked for asset in assets],
         )
 
+    async def save_region(self, account_id: str, region: NoTradeRegion) -> None:
+        await self._execute(
+            "save_region",
+            SAVE_REGION,
+            account_id,
+            region.quote,
+            region.targets,
+            region.bands,
+            region.sizing,
+        )
+
     # Reads.
+
+    async def watched_accounts(
+        self, venue: str, changed_after: datetime | None = None
+    ) -> list[WatchedAccount]:
+        rows = await self._fetch("watched_accounts", WATCHED_ACCOUNTS, venue, changed_after)
+        return [
+            WatchedAccount(
+                account_id=row["account_id"],
+                region=NoTradeRegion(
+                    quote=row["quote"],
+                    targets=row["targets"],
+                    bands=row["bands"],
+                    sizing=row["sizing"],
+                ),
+                holdings=row["holdings"] or {},
+                holdings_at=row["holdings_at"],
+                updated_at=row["updated_at"],
+            )
+            for row in rows
+        ]
 
     async def order(self, client_order_id: str) -> OrderRecord | None:
         row = await self._fetchrow(

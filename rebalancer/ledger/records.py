@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field
 
 from rebalancer.cycle.port import CycleTrigger
 from rebalancer.domain.market import Frozen, Side
+from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.domain.numbers import Dec, NonNegDec, PosDec
 from rebalancer.venue.models import OrderStatus
 
@@ -104,3 +105,14 @@ class CycleRecord(CycleStart):
     decision: dict[str, Any] | None = None
     predicted_cost: Dec | None = None
     realised_cost: Dec | None = None
+
+
+class WatchedAccount(Frozen):
+    """One account as the fleet watcher reads it: its no-trade region and the holdings
+    (free plus locked) of its latest balance snapshot, our own reconciled fills included."""
+
+    account_id: str
+    region: NoTradeRegion
+    holdings: dict[str, Dec]
+    holdings_at: AwareDatetime | None
+    updated_at: AwareDatetime

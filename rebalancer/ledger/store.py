@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.ledger.records import (
     AccountRecord,
     BalanceSnapshot,
@@ -20,6 +21,7 @@ from rebalancer.ledger.records import (
     FillRecord,
     OrderRecord,
     TargetVersion,
+    WatchedAccount,
 )
 
 
@@ -48,6 +50,15 @@ class LedgerStore(Protocol):
 
     async def record_balances(self, snapshot: BalanceSnapshot) -> None:
         """Unique per (account, taken_at, source)."""
+
+    async def save_region(self, account_id: str, region: NoTradeRegion) -> None:
+        """Replace the account's no-trade region; every write moves its ``updated_at``."""
+
+    async def watched_accounts(
+        self, venue: str, changed_after: datetime | None = None
+    ) -> list[WatchedAccount]:
+        """Every account on ``venue`` with a region, or those whose region was written after
+        ``changed_after``, with their latest holdings."""
 
     async def order(self, client_order_id: str) -> OrderRecord | None: ...
 

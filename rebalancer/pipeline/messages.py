@@ -14,6 +14,7 @@ from rebalancer.domain.decide import Plan
 from rebalancer.domain.execution import QueuedLeg
 from rebalancer.domain.liquidity import LiquidityAssessment, Verdict
 from rebalancer.domain.market import Frozen
+from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.domain.numbers import Dec, Fraction
 from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.policy_settings import PolicySettings
@@ -32,6 +33,12 @@ class AccountConfig(Frozen):
     quote: str = Field(default="USDT", pattern=ASSET_PATTERN)
     targets: dict[str, Fraction]
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    # Watched by the venue's fleet watcher (``rebalancer.watch``), which wakes the account
+    # when its drift leaves the no-trade region; the account's own timer is then only a
+    # safety check, every ``safety_check_seconds``. Unwatched, it checks every
+    # ``policy.check_interval_seconds``.
+    watched: bool = True
+    safety_check_seconds: int = Field(default=172_800, ge=1, le=86_400 * 31)
 
     @field_validator("targets")
     @classmethod
@@ -51,6 +58,11 @@ class AccountConfig(Frozen):
     def ref(self) -> AccountRef:
         return AccountRef(account_id=self.account_id, venue=self.venue)
 
+    @property
+    def check_seconds(self) -> int:
+        """Seconds between the account's own timer checks."""
+        return self.safety_check_seconds if self.watched else self.policy.check_interval_seconds
+
 
 class TargetsUpdate(Frozen):
     """New weights, quote included, summing to 1.
@@ -66,6 +78,33 @@ class PolicyUpdate(Frozen):
     """Policy settings to change; unnamed settings keep their current values."""
 
     policy: dict[str, Any]
+
+
+class WakeRequest(Frozen):
+    """The fleet watcher's call: the account's drift left its no-trade region at ``seen_at``
+    (the prices the watcher screened were read then)."""
+
+    seen_at: AwareDatetime
+    reason: str = Field(default="drift past the band", max_length=200)
+
+
+class WatchVenueRequest(Frozen):
+    """One run of a venue's fleet watcher (``rebalancer.watch``): how long, and its pace."""
+
+    venue: str = Field(pattern=VENUE_PATTERN)
+    run_seconds: int = Field(default=3600, ge=1, le=86_400)
+    tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    rewake_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # Request weight per minute the balance refresh may spend (of the venue's per-IP budget).
+    refresh_weight_per_minute: float = Field(default=1200.0, ge=0)
+
+
+class WatchVenueReport(Frozen):
+    accounts: int
+    ticks: int
+    woken: int
+    refreshed: int
+    feed_failures: int
 
 
 class ForceRequest(Frozen):
@@ -226,6 +265,8 @@ class CycleRecord(ActivityRequest):
     account: AccountRef
     summary: CycleSummary
     plan: Plan | None = None
+    # For a watched account, what its venue's watcher screens until the next cycle.
+    watch: NoTradeRegion | None = None
 
     def subject(self) -> Subject:
         return Subject(self.account, cycle=self.summary.cycle)

@@ -25,6 +25,9 @@ RECORDED = frozenset(
         "queued-leg",
         "sliced-leg",
         "refused-leg",
+        "watch-wake",
+        "watch-paused",
+        "unwatched",
     }
 )
 

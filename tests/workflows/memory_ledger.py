@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.ledger.errors import LedgerConflict
 from rebalancer.ledger.postgres_store import ORDER_IDENTITY
 from rebalancer.ledger.records import (
@@ -16,6 +17,7 @@ from rebalancer.ledger.records import (
     FillRecord,
     OrderRecord,
     TargetVersion,
+    WatchedAccount,
 )
 from rebalancer.venue.models import FINAL_STATUSES
 
@@ -29,6 +31,7 @@ class MemoryLedger:
         self.orders: dict[str, OrderRecord] = {}
         self.fills: dict[tuple[str, str, str, str], FillRecord] = {}
         self.balances: dict[tuple[str, datetime, str], BalanceSnapshot] = {}
+        self.regions: dict[str, NoTradeRegion] = {}
 
     async def ensure_account(self, account: AccountRecord) -> None:
         self.accounts.setdefault(account.account_id, account)
@@ -81,6 +84,14 @@ class MemoryLedger:
     async def record_balances(self, snapshot: BalanceSnapshot) -> None:
         key = (snapshot.account_id, snapshot.taken_at, snapshot.source)
         self.balances.setdefault(key, snapshot)
+
+    async def save_region(self, account_id: str, region: NoTradeRegion) -> None:
+        self.regions[account_id] = region
+
+    async def watched_accounts(
+        self, venue: str, changed_after: datetime | None = None
+    ) -> list[WatchedAccount]:
+        raise NotImplementedError("the workflow tests do not run the fleet watcher")
 
     async def order(self, client_order_id: str) -> OrderRecord | None:
         return self.orders.get(client_order_id)

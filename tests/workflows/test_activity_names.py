@@ -16,6 +16,7 @@ NAMES = [
     "reconcile",
     "record_cycle",
     "register_account",
+    "watch_venue",
 ]
 
 

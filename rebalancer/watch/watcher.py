@@ -1,0 +1,267 @@
+"""One venue's fleet watcher: one price feed for every account, a wake only when it counts.
+
+Each tick the watcher
+1. reads from the ledger the no-trade regions (and holdings) written since the last read:
+   every cycle writes its account's, after its reconcile recorded the balances;
+2. reads every quoted symbol's best bid and ask in one request, and screens each fleet
+   (one per quote currency) at those mids;
+3. wakes each account found outside its region, at most once per ``rewake_seconds`` unless
+   a new region arrives (a woken account that could not trade, say for a thin book, holds
+   its leg on its own timers meanwhile);
+4. refreshes a few accounts' balances from the venue, round robin, within a request-weight
+   budget: funds moved outside the system show up within one round.
+
+It keeps no state that matters: a restarted watcher reads the ledger again. The account
+workflow decides on fresh data when woken, and keeps a slow timer of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+import structlog
+
+from rebalancer.domain.market import Quote, symbol_for
+from rebalancer.ledger.records import WatchedAccount
+from rebalancer.pipeline.messages import WakeRequest
+from rebalancer.watch.fleet import Fleet
+
+log = structlog.get_logger("rebalancer.watch")
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    tick_seconds: float = 1.0
+    # A woken account that stays outside (a held leg, a refused order) is not called again
+    # sooner than this; a new region from its next cycle resets it.
+    rewake_seconds: float = 60.0
+    # Request weight per minute the balance refresh may spend (Binance counts 6,000 per IP;
+    # one account read is 20): the rest is left to the accounts' own cycles.
+    refresh_weight_per_minute: float = 1200.0
+    balance_weight: int = 20
+    wake_concurrency: int = 64
+    refresh_concurrency: int = 8
+    # Re-read regions written this long before the last one seen: a transaction that
+    # committed late still shows (applying a row twice changes nothing).
+    ledger_overlap: timedelta = timedelta(seconds=30)
+
+
+class WatchSources(Protocol):
+    """What the watcher reads and calls; the activity adapts the ledger, the venue and
+    Temporal to it."""
+
+    async def watched(self, changed_after: datetime | None) -> list[WatchedAccount]: ...
+
+    async def quotes(self, account_id: str, symbols: Sequence[str]) -> dict[str, Quote]: ...
+
+    async def balances(self, account_id: str) -> dict[str, Decimal]: ...
+
+    async def wake(self, account_id: str, request: WakeRequest) -> bool:
+        """False when the account's workflow is gone (it leaves the fleet)."""
+        ...
+
+
+@dataclass
+class WatchProgress:
+    """Counters since the watcher started, for its heartbeat and its log."""
+
+    accounts: int = 0
+    ticks: int = 0
+    screened: int = 0
+    woken: int = 0
+    refreshed: int = 0
+    feed_failures: int = 0
+    # The last tick's screen of every fleet, seconds of CPU-bound work.
+    screen_seconds: float = 0.0
+    cursor: datetime | None = None
+
+
+@dataclass
+class _Refresh:
+    order: deque[str] = field(default_factory=deque)
+    tokens: float = 0.0
+    last: float | None = None
+
+
+class VenueWatcher:
+    def __init__(
+        self,
+        sources: WatchSources,
+        settings: WatchSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.sources = sources
+        self.settings = settings or WatchSettings()
+        self.fleets: dict[str, Fleet] = {}
+        self.progress = WatchProgress()
+        self._clock = clock
+        self._now = now
+        self._quote_of: dict[str, str] = {}
+        self._region_at: dict[str, datetime] = {}
+        self._woken_at: dict[str, float] = {}
+        self._refresh = _Refresh()
+
+    def accounts(self) -> int:
+        return sum(len(fleet) for fleet in self.fleets.values())
+
+    async def run(self, seconds: float, heartbeat: Callable[[WatchProgress], None]) -> None:
+        """Tick until ``seconds`` have passed, calling ``heartbeat`` after every tick."""
+        deadline = self._clock() + seconds
+        while self._clock() < deadline:
+            started = self._clock()
+            await self.tick()
+            heartbeat(self.progress)
+            elapsed = self._clock() - started
+            await asyncio.sleep(max(0.0, self.settings.tick_seconds - elapsed))
+
+    async def tick(self) -> list[str]:
+        """One round; the accounts woken."""
+        await self.load()
+        woken = await self.screen()
+        await self.refresh_balances()
+        self.progress.ticks += 1
+        self.progress.accounts = self.accounts()
+        return woken
+
+    async def load(self) -> None:
+        cursor = self.progress.cursor
+        since = cursor - self.settings.ledger_overlap if cursor is not None else None
+        for row in await self.sources.watched(since):
+            self.apply(row)
+
+    def apply(self, row: WatchedAccount) -> None:
+        account = row.account_id
+        seen = self._region_at.get(account)
+        if seen is not None and row.updated_at <= seen:
+            return
+        quote = row.region.quote
+        previous = self._quote_of.get(account)
+        if previous is not None and previous != quote:
+            self.fleets[previous].remove(account)
+        if account not in self._quote_of:
+            self._refresh.order.append(account)
+        fleet = self.fleets.setdefault(quote, Fleet(quote))
+        fleet.put(account, row.region, row.holdings, row.holdings_at)
+        self._quote_of[account] = quote
+        self._region_at[account] = row.updated_at
+        # A new region is a new decision: the account may be called again at once.
+        self._woken_at.pop(account, None)
+        cursor = self.progress.cursor
+        if cursor is None or row.updated_at > cursor:
+            self.progress.cursor = row.updated_at
+
+    def forget(self, account_id: str) -> None:
+        quote = self._quote_of.pop(account_id, None)
+        if quote is not None:
+            self.fleets[quote].remove(account_id)
+        self._region_at.pop(account_id, None)
+        self._woken_at.pop(account_id, None)
+
+    async def screen(self) -> list[str]:
+        if not self._quote_of:
+            return []
+        symbols = sorted(
+            {symbol_for(a, quote) for quote, fleet in self.fleets.items() for a in fleet.assets}
+        )
+        any_account = next(iter(self._quote_of))
+        try:
+            quotes = await self.sources.quotes(any_account, symbols)
+        except Exception as error:  # the venue's outage must not stop the watch
+            self.progress.feed_failures += 1
+            log.warning("price feed failed", error=str(error)[:200])
+            return []
+        seen_at = self._now()
+        started = time.process_time()
+        outside: list[str] = []
+        for quote, fleet in self.fleets.items():
+            outside += fleet.outside(_mids(quotes, quote, fleet.assets))
+        self.progress.screen_seconds = time.process_time() - started
+        self.progress.screened += self.accounts()
+        now = self._clock()
+        due = [
+            account
+            for account in outside
+            if now - self._woken_at.get(account, -float("inf")) >= self.settings.rewake_seconds
+        ]
+        await self._wake(due, seen_at)
+        return due
+
+    async def _wake(self, accounts: Sequence[str], seen_at: datetime) -> None:
+        request = WakeRequest(seen_at=seen_at)
+
+        async def call(account: str) -> None:
+            try:
+                alive = await self.sources.wake(account, request)
+            except Exception as error:
+                log.warning("wake failed", account=account, error=str(error)[:200])
+                return
+            if not alive:
+                log.info("account gone: no longer watched", account=account)
+                self.forget(account)
+                return
+            self._woken_at[account] = self._clock()
+            self.progress.woken += 1
+
+        await _each(accounts, self.settings.wake_concurrency, call)
+
+    async def refresh_balances(self) -> None:
+        """Spend the refresh budget accrued since the last tick on the next accounts."""
+        refresh, settings = self._refresh, self.settings
+        now = self._clock()
+        if refresh.last is not None:
+            rate = settings.refresh_weight_per_minute / 60.0
+            # At most one minute's budget accrues: an idle spell does not buy a burst.
+            refresh.tokens = min(
+                refresh.tokens + rate * (now - refresh.last), settings.refresh_weight_per_minute
+            )
+        refresh.last = now
+        count = int(refresh.tokens // settings.balance_weight)
+        batch: list[str] = []
+        while len(batch) < count and refresh.order:
+            account = refresh.order.popleft()
+            if account in self._quote_of:
+                batch.append(account)
+                refresh.order.append(account)
+            if len(batch) >= len(self._quote_of):
+                break
+        refresh.tokens -= len(batch) * settings.balance_weight
+
+        async def read(account: str) -> None:
+            as_of = self._now()
+            try:
+                holdings = await self.sources.balances(account)
+            except Exception as error:
+                log.warning("balance refresh failed", account=account, error=str(error)[:200])
+                return
+            quote = self._quote_of.get(account)
+            if quote is not None and self.fleets[quote].update_holdings(account, holdings, as_of):
+                self.progress.refreshed += 1
+
+        await _each(batch, settings.refresh_concurrency, read)
+
+
+async def _each(
+    items: Sequence[str], concurrency: int, call: Callable[[str], Awaitable[None]]
+) -> None:
+    """``call`` on every item, at most ``concurrency`` at a time, in order: a few workers
+    draining one queue cost far less than a task per item when thousands are due at once."""
+    pending = iter(items)
+
+    async def drain() -> None:
+        for item in pending:
+            await call(item)
+
+    await asyncio.gather(*(drain() for _ in range(min(concurrency, len(items)))))
+
+
+def _mids(quotes: Mapping[str, Quote], quote: str, assets: Sequence[str]) -> dict[str, Decimal]:
+    found = {asset: quotes.get(symbol_for(asset, quote)) for asset in assets}
+    return {asset: row.mid for asset, row in found.items() if row is not None}
