@@ -134,7 +134,13 @@ class MarketModel:
     def volatility(self, at: datetime) -> Decimal:
         return to_decimal(self.state(at).volatility, 6)
 
-    def _level_size(self, state: MarketState, price: Decimal, distance: int) -> Decimal:
+    @property
+    def level_spacing(self) -> Decimal:
+        """The background's price grid."""
+        return self._grid
+
+    def level_size(self, state: MarketState, price: Decimal, distance: int) -> Decimal:
+        """Background quantity at ``price``, ``distance`` levels out from the best."""
         factor = self._level_factors.get(price)
         if factor is None:
             factor = self._level_factors[price] = 0.6 + 0.8 * unit_hash(
@@ -151,7 +157,7 @@ class MarketModel:
         distance, remainder = divmod(offset, self._grid)
         if remainder != 0 or price <= 0:
             return Decimal(0)
-        return self._level_size(state, price, int(distance))
+        return self.level_size(state, price, int(distance))
 
     def levels(
         self, state: MarketState, side: BookSide, limit: int = MAX_WALK_LEVELS
@@ -162,7 +168,7 @@ class MarketModel:
         for distance in range(limit):
             if price <= 0:
                 return
-            yield price, self._level_size(state, price, distance)
+            yield price, self.level_size(state, price, distance)
             price += step
 
     def book(self, at: datetime, depth: int = 20) -> OrderBook:

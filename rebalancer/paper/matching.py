@@ -44,6 +44,8 @@ from rebalancer.paper.seeding import derive_seed
 ZERO = Decimal(0)
 # Distinct elapsed times whose decay factor is kept (they repeat with the step length).
 _DECAY_CACHE = 4096
+# Below this many digits of whole lots, integer division is exact in any decimal context.
+_EXACT_UNITS = 20
 MarketTime = Callable[[datetime], datetime]
 
 
@@ -409,23 +411,34 @@ class MatchingEngine:
         behind the background), and the general walk costs several times more; anything
         else changes nothing here and is left to ``_sweep``."""
         own = resting.best()
+        bid = side == "bid"
+        # ``model.levels`` walked inline: this loop runs at every step an order rests.
+        price = state.best_bid if bid else state.best_ask
+        grid = -self.model.level_spacing if bid else self.model.level_spacing
+        level_size = self.model.level_size
+        entries = self._depletion[side]
+        at = state.at
         remaining = quantity
         takes: list[tuple[Decimal, Decimal]] = []
-        for price, size in self.model.levels(state, side):
-            if own is not None and not _better(side, price, own):
+        for distance in range(MAX_WALK_LEVELS):
+            if price <= 0 or (own is not None and (own >= price if bid else own <= price)):
                 return False
+            size = level_size(state, price, distance)
+            entry = entries.get(price)
+            available = size if entry is None else self._left(entry, size, at)
             # The same sums as ``_sweep``, whose participants' share here is nothing.
-            level_total = self._available(side, price, size, state.at) + ZERO
+            level_total = available + ZERO
             take = min(remaining, level_total)
             if take > 0:
                 takes.append((price, take - ZERO))
                 remaining -= take
             if take < level_total or remaining <= 0:
                 break
+            price += grid
         else:
             return False
         for price, amount in takes:
-            self._deplete(side, price, amount, state.at)
+            self._deplete(side, price, amount, at)
         return True
 
     def _sweep(
@@ -536,8 +549,19 @@ class MatchingEngine:
         entry = self._depletion[side].get(price)
         if entry is None:
             return target
+        return self._left(entry, target, at)
+
+    def _left(self, entry: _Depletion, target: Decimal, at: datetime) -> Decimal:
+        """What a depleted level of ``target`` shows at ``at``, on the lot grid."""
         left = target - self._decayed(entry, at)
-        return floor_to_step(left, self.instrument.step_size) if left > 0 else ZERO
+        if left <= 0:
+            return ZERO
+        step = self.instrument.step_size
+        if left.adjusted() - step.adjusted() < _EXACT_UNITS:
+            # floor_to_step's very result (whole steps times the step) without its
+            # widened contexts, which a level's few lots never need.
+            return (left // step) * step
+        return floor_to_step(left, step)
 
     def _deplete(self, side: BookSide, price: Decimal, amount: Decimal, at: datetime) -> None:
         entry = self._depletion[side].get(price)
