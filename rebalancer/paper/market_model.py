@@ -12,10 +12,9 @@ consumed; this module never changes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rebalancer.domain.market import MarketRules, OrderBook
 from rebalancer.paper.instruments import Instrument
@@ -39,9 +38,9 @@ def to_grid(value: Decimal, grid: Decimal, rounding: str) -> Decimal:
     return (value / grid).quantize(_ONE, rounding=rounding) * grid
 
 
-@dataclass(frozen=True)
-class MarketState:
-    """The model at one market time. ``best_bid``/``best_ask`` are the background's."""
+class MarketState(NamedTuple):
+    """The model at one market time. ``best_bid``/``best_ask`` are the background's.
+    (A named tuple: the engine builds one for every step an order rests.)"""
 
     at: datetime
     mid: Decimal

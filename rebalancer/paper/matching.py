@@ -187,18 +187,24 @@ class MatchingEngine:
             steps = min(self._max_steps, max(1, math.ceil(span / self._max_step)))
             start, start_exchange = self._market_now, self._now
             previous = self.model.state(start).mid
-            seconds = (span / steps).total_seconds()
+            step = span / steps
+            seconds = step.total_seconds()
             # Exchange time is market time unless the server maps one onto the other.
             same_clock = self._market_time is _identity
+            # Whole microseconds a step: each moment is the last plus one step, exactly
+            # ``start + span * index / steps`` without its rounding division.
+            even = step * steps == span
+            moment = start
             for index in range(1, steps + 1):
-                moment = start + span * index / steps
+                moment = moment + step if even else start + span * index / steps
                 exchange_time = (
                     moment
                     if same_clock
                     else start_exchange + (now - start_exchange) * index / steps
                 )
                 state = self.model.state(moment)
-                fills += self._cross_resting(state, exchange_time)
+                if self._crossed(state):
+                    fills += self._cross_resting(state, exchange_time)
                 fills += self._background_flow(state, seconds, exchange_time, previous)
                 previous = state.mid
                 if not self.resting:
@@ -341,6 +347,13 @@ class MatchingEngine:
         order.queue_ahead = background + ahead
         resting.add(order)
 
+    def _crossed(self, state: MarketState) -> bool:
+        """Whether the mid moved through a resting order (what ``_cross_resting`` fills)."""
+        bid, ask = self._bids.best(), self._asks.best()
+        return (bid is not None and bid >= state.best_ask) or (
+            ask is not None and ask <= state.best_bid
+        )
+
     def _cross_resting(self, state: MarketState, when: datetime) -> list[Fill]:
         """Resting orders the mid moved through fill whole, at their own price, as makers."""
         fills: list[Fill] = []
@@ -372,22 +385,32 @@ class MatchingEngine:
         deviations ``z``, tilts each side's rate by ``exp(+-k z - k^2 / 2)``: the same flow
         on average, more of it on the side the move favours.
         """
+        volume, z = self._flow(state, seconds, previous)
+        return self._tilted(volume, z, side)
+
+    def _flow(self, state: MarketState, seconds: float, previous: Decimal) -> tuple[float, float]:
+        """``flow_rate``'s two sides' common part: the untilted notional and the move's z."""
         stress = state.volatility / self._reference_volatility
         rate = self._flow_per_second * self.model.liquidity.flow
         rate *= max(0.5, min(3.0, stress))
-        tilt = self.model.liquidity.adverse_selection
         spread = state.volatility * math.sqrt(seconds / SECONDS_PER_YEAR)
         z = 0.0
         if previous > 0 and spread > 0:
             z = max(-4.0, min(4.0, math.log(float(state.mid) / float(previous)) / spread))
+        return rate * seconds, z
+
+    def _tilted(self, volume: float, z: float, side: BookSide) -> float:
+        tilt = self.model.liquidity.adverse_selection
         direction = -z if side == "bid" else z
-        return rate * seconds * math.exp(tilt * direction - tilt * tilt / 2)
+        return volume * math.exp(tilt * direction - tilt * tilt / 2)
 
     def _background_flow(
         self, state: MarketState, seconds: float, when: datetime, previous: Decimal
     ) -> list[Fill]:
         fills: list[Fill] = []
         inst = self.instrument
+        flow: tuple[float, float] | None = None
+        mid = float(state.mid)
         sides: tuple[tuple[BookSide, _RestingSide], ...] = (
             ("bid", self._bids),
             ("ask", self._asks),
@@ -395,8 +418,10 @@ class MatchingEngine:
         for side, resting in sides:
             if not resting:
                 continue
-            notional = self.flow_rate(side, state, seconds, previous) * self._rng.expovariate(1.0)
-            units = int(notional / float(state.mid) / self._step_float)
+            if flow is None:
+                flow = self._flow(state, seconds, previous)
+            notional = self._tilted(*flow, side) * self._rng.expovariate(1.0)
+            units = int(notional / mid / self._step_float)
             if units > 0:
                 quantity = inst.step_size * units
                 if not self._absorbed_by_background(state, side, resting, quantity):

@@ -204,6 +204,8 @@ class ReplayPath:
         self._volatility = self._parkinson(window_days)
         self._days = days
         self._start = datetime.combine(self._first, time(0), tzinfo=UTC)
+        self._current_day = -1
+        self._current_points: array[float] = array("d")
 
     @property
     def start(self) -> datetime:
@@ -240,7 +242,12 @@ class ReplayPath:
         index = int(day_index)
         if index >= len(self._bars):
             return PathSample(float(self._bars[-1].close), self._volatility[-1])
-        points = self._day_path(index)
+        # Consecutive samples mostly fall on one day: keep its points at hand.
+        if index == self._current_day:
+            points = self._current_points
+        else:
+            points = self._current_points = self._day_path(index)
+            self._current_day = index
         position, fraction = divmod(within / self._step, 1.0)
         at = int(position)
         log = points[at] + (points[at + 1] - points[at]) * fraction
