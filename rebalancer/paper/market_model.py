@@ -49,6 +49,9 @@ class MarketState(NamedTuple):
     best_ask: Decimal
     # Base quantity of the best background level before its per-price factor.
     level_base: float
+    # ``best_bid`` and ``best_ask`` as whole multiples of the level spacing.
+    bid_level: int = 0
+    ask_level: int = 0
 
     @property
     def spread(self) -> Decimal:
@@ -81,8 +84,10 @@ class MarketModel:
         # simulated path step) holds constant: worked out once per distinct volatility.
         self._shape: tuple[float, Decimal, float] | None = None
         # A price level's size factor is fixed for the seed; the engine asks for the same
-        # few levels at every step while an order rests.
-        self._level_factors: dict[Decimal, float] = {}
+        # few levels at every step while an order rests. Both by level (price / spacing).
+        self._level_factors: dict[int, float] = {}
+        self._level_prices: dict[int, Decimal] = {}
+        self._ticks_per_level = int(self._grid / self._tick)
 
     @property
     def symbol(self) -> str:
@@ -104,17 +109,20 @@ class MarketModel:
             shape = self._shape = (volatility, *self._spread_and_depth(volatility))
         half_spread = mid * shape[1]
         grid = self._grid
-        best_bid = max(grid, to_grid(mid - half_spread, grid, ROUND_FLOOR))
-        best_ask = to_grid(mid + half_spread, grid, ROUND_CEILING)
-        if best_ask <= best_bid:
-            best_ask = best_bid + grid
+        # The best bid is at least one spacing, and the best ask above it.
+        bid_level = max(1, int(((mid - half_spread) / grid).quantize(_ONE, ROUND_FLOOR)))
+        ask_level = int(((mid + half_spread) / grid).quantize(_ONE, ROUND_CEILING))
+        if ask_level <= bid_level:
+            ask_level = bid_level + 1
         state = MarketState(
             at=at,
             mid=mid,
             volatility=volatility,
-            best_bid=best_bid,
-            best_ask=best_ask,
+            best_bid=self.level_price(bid_level),
+            best_ask=self.level_price(ask_level),
             level_base=self._level_notional / float(mid) * shape[2],
+            bid_level=bid_level,
+            ask_level=ask_level,
         )
         self._last = state
         return state
@@ -138,12 +146,25 @@ class MarketModel:
         """The background's price grid."""
         return self._grid
 
+    def level_price(self, level: int) -> Decimal:
+        """The price ``level`` spacings above zero. The same Decimal object every time, so
+        the engine's dictionaries keyed by price hash it once."""
+        price = self._level_prices.get(level)
+        if price is None:
+            # The product ``to_grid`` forms: whole spacings times the spacing.
+            price = self._level_prices[level] = Decimal(level) * self._grid
+        return price
+
     def level_size(self, state: MarketState, price: Decimal, distance: int) -> Decimal:
         """Background quantity at ``price``, ``distance`` levels out from the best."""
-        factor = self._level_factors.get(price)
+        return self.size_at(state, int(price / self._grid), distance)
+
+    def size_at(self, state: MarketState, level: int, distance: int) -> Decimal:
+        """Background quantity at ``level_price(level)``, ``distance`` levels from the best."""
+        factor = self._level_factors.get(level)
         if factor is None:
-            factor = self._level_factors[price] = 0.6 + 0.8 * unit_hash(
-                self._level_key, int(price / self._tick)
+            factor = self._level_factors[level] = 0.6 + 0.8 * unit_hash(
+                self._level_key, level * self._ticks_per_level
             )
         units = int(state.level_base * (1 + self._slope * distance) * factor / self._step_float)
         return self._step * units

@@ -437,33 +437,39 @@ class MatchingEngine:
         else changes nothing here and is left to ``_sweep``."""
         own = resting.best()
         bid = side == "bid"
-        # ``model.levels`` walked inline: this loop runs at every step an order rests.
-        price = state.best_bid if bid else state.best_ask
-        grid = -self.model.level_spacing if bid else self.model.level_spacing
-        level_size = self.model.level_size
+        # ``model.levels`` walked inline by level number: this loop runs at every step an
+        # order rests, and a level's price is then one cached object (hashed once).
+        level = state.bid_level if bid else state.ask_level
+        outward = -1 if bid else 1
+        model = self.model
         entries = self._depletion[side]
         at = state.at
         remaining = quantity
-        takes: list[tuple[Decimal, Decimal]] = []
+        takes: list[tuple[Decimal, Decimal, Decimal]] = []
         for distance in range(MAX_WALK_LEVELS):
-            if price <= 0 or (own is not None and (own >= price if bid else own <= price)):
+            if level <= 0:
                 return False
-            size = level_size(state, price, distance)
+            price = model.level_price(level)
+            if own is not None and (own >= price if bid else own <= price):
+                return False
+            size = model.size_at(state, level, distance)
             entry = entries.get(price)
-            available = size if entry is None else self._left(entry, size, at)
+            # What ``_available`` shows, keeping the decayed depletion ``_deplete`` adds to.
+            decayed = ZERO if entry is None else self._decayed(entry, at)
+            available = size if entry is None else self._floor_left(size - decayed)
             # The same sums as ``_sweep``, whose participants' share here is nothing.
             level_total = available + ZERO
             take = min(remaining, level_total)
             if take > 0:
-                takes.append((price, take - ZERO))
+                takes.append((price, take - ZERO, decayed))
                 remaining -= take
             if take < level_total or remaining <= 0:
                 break
-            price += grid
+            level += outward
         else:
             return False
-        for price, amount in takes:
-            self._deplete(side, price, amount, at)
+        for price, amount, current in takes:
+            entries[price] = _Depletion(current + amount, at)
         return True
 
     def _sweep(
@@ -578,7 +584,9 @@ class MatchingEngine:
 
     def _left(self, entry: _Depletion, target: Decimal, at: datetime) -> Decimal:
         """What a depleted level of ``target`` shows at ``at``, on the lot grid."""
-        left = target - self._decayed(entry, at)
+        return self._floor_left(target - self._decayed(entry, at))
+
+    def _floor_left(self, left: Decimal) -> Decimal:
         if left <= 0:
             return ZERO
         step = self.instrument.step_size
