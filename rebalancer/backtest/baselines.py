@@ -34,6 +34,10 @@ from rebalancer.domain.numbers import ZERO, div, exact, floor_to_step, round_to_
 from rebalancer.paper.orders import OrderRequest
 
 DAY = timedelta(days=1)
+# Book levels read to estimate a market buy's worst price: the few that usually hold it,
+# and the most it may walk.
+SHALLOW_BOOK = 10
+DEEP_BOOK = 100
 
 
 @dataclass(frozen=True)
@@ -233,12 +237,21 @@ class Scheduled:
         if intent.price is not None:
             worst = intent.price
         else:
-            cost = estimate_cost(desk.book(intent.asset, 100), "buy", intent.quantity, rules)
+            cost = estimate_cost(self._asks_for(desk, intent), "buy", intent.quantity, rules)
             worst = cost.worst_price
         quantity = min(intent.quantity, floor_to_step(div(cash, worst), rules.step_size))
         if quantity <= ZERO or quantity < rules.min_qty or quantity * worst < rules.min_notional:
             return None
         return Intent(intent.asset, "buy", quantity, intent.price)
+
+    @staticmethod
+    def _asks_for(desk: Desk, intent: Intent) -> OrderBook:
+        """A book deep enough for a market buy's walk: a few levels when they hold its
+        quantity (the walk stops there, so the estimate is the same), else a deep one."""
+        book = desk.book(intent.asset, SHALLOW_BOOK)
+        if sum((level.quantity for level in book.asks), ZERO) >= intent.quantity:
+            return book
+        return desk.book(intent.asset, DEEP_BOOK)
 
 
 def _request(desk: Desk, intent: Intent) -> OrderRequest:

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 
-from rebalancer.backtest.experiment import Job, OnProgress, Outcome, run_unique
+from rebalancer.backtest.experiment import (
+    Job,
+    OnProgress,
+    Outcome,
+    Workers,
+    run_unique,
+    workers_for,
+)
 from rebalancer.backtest.families import FamilyPoint, Member, cost_aware_grid, members
 from rebalancer.backtest.frontier import (
     Goal,
@@ -99,13 +106,18 @@ def planned_days(request: StudyRequest) -> int:
 
 
 def run_study(request: StudyRequest, progress: OnProgress | None = None) -> StudyResult:
+    with workers_for(request.workers) as pool:
+        return _study(request, pool, progress)
+
+
+def _study(request: StudyRequest, pool: Workers | None, progress: OnProgress | None) -> StudyResult:
     chosen = request.settings
     training: Phase | None = None
     selected: Point | None = None
     if request.training is not None:
         baselines = tuple(p for p in request.policies if p in BASELINES)
         plan = _phase_plan(request, request.training, baselines, chosen, True)
-        training = plan.phase(run_unique(plan.jobs, request.workers, progress))
+        training = plan.phase(run_unique(plan.jobs, request.workers, progress, pool))
         metrics = {k: v.metrics for k, v in training.policies.items()}
         selected = select(metrics, training.points)
         if selected is not None:
@@ -124,7 +136,7 @@ def run_study(request: StudyRequest, progress: OnProgress | None = None) -> Stud
     family_jobs = _family_jobs(request, markets, family_plan)
     # One batch: the policies' runs and the families' keep both workers busy to the end,
     # and a family point that is a policy's own run (seed, say) is simulated once.
-    outcomes = run_unique([*plan.jobs, *family_jobs], request.workers, progress)
+    outcomes = run_unique([*plan.jobs, *family_jobs], request.workers, progress, pool)
     main = plan.phase(outcomes)
     families: dict[str, list[FamilyPoint]] = {}
     resampled: list[dict[str, list[FamilyPoint]]] = []
