@@ -10,12 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 from rebalancer.backtest.calibration import binance_spot
 from rebalancer.backtest.resampling import block_bootstrap
 from rebalancer.domain.errors import InvalidInput
-from rebalancer.paper.daily_bars import DATA_DIR, bars_file, fill_gaps, load_asset_bars
+from rebalancer.paper.daily_bars import (
+    DATA_DIR,
+    DailyBar,
+    bars_file,
+    fill_gaps,
+    load_asset_bars,
+)
 from rebalancer.paper.instruments import DEFAULT_INSTRUMENTS, Instrument
 from rebalancer.paper.scenarios import SCENARIOS
 from rebalancer.paper.seeding import derive_seed
@@ -67,6 +74,11 @@ class MarketSpec:
         return self.name == REPLAY
 
     def venue(self) -> PaperVenue:
+        real = (
+            {i.base: list(_bars(i.base, self.data_dir)) for i in self.instruments}
+            if self.replay
+            else None
+        )
         if self.resample is None:
             return build_venue(
                 self.name,
@@ -75,8 +87,9 @@ class MarketSpec:
                 instruments=self.instruments,
                 data_dir=self.data_dir,
                 path_step=PATH_STEP,
+                bars=real,
             )
-        real = {i.base: load_asset_bars(i.base, self.data_dir) for i in self.instruments}
+        assert real is not None
         bars = block_bootstrap(real, self.first, self.last, seed=self.seed, resample=self.resample)
         return build_venue(
             self.name,
@@ -115,6 +128,21 @@ class MarketSpec:
             else (f"simulated '{self.name}': {SCENARIOS[self.name].description}")
         )
         return f"{source}; {self.first} to {self.last} ({self.days} days), seed {self.seed}"
+
+
+def _bars(asset: str, data_dir: Path | None) -> tuple[DailyBar, ...]:
+    """An asset's bars, read once a process while its file is unchanged: every job of a
+    study replays the same files (bars are frozen, so the runs can share them)."""
+    try:
+        status = bars_file(asset, data_dir).stat()
+    except OSError:
+        return tuple(load_asset_bars(asset, data_dir))  # refused with the reader's message
+    return _read_bars(asset, data_dir, status.st_mtime_ns, status.st_size)
+
+
+@cache
+def _read_bars(asset: str, data_dir: Path | None, mtime: int, size: int) -> tuple[DailyBar, ...]:
+    return tuple(load_asset_bars(asset, data_dir))
 
 
 def instruments_for(

@@ -288,11 +288,39 @@ class MatchingEngine:
         if self._book_cache is not None and self._book_cache[0] == key:
             return self._book_cache[1]
         state = self.model.state(self._market_now)
-        bids = list(itertools.islice(self._levels(state, "bid", None), depth))
-        asks = list(itertools.islice(self._levels(state, "ask", None), depth))
-        book = OrderBook.trusted(bids, asks)
+        book = OrderBook.trusted(
+            self._displayed(state, "bid", depth), self._displayed(state, "ask", depth)
+        )
         self._book_cache = (key, book)
         return book
+
+    def _displayed(
+        self, state: MarketState, side: BookSide, depth: int
+    ) -> list[tuple[Decimal, Decimal]]:
+        """The first ``depth`` of ``_levels`` on ``side``; without participants there, the
+        background's levels less depletion read directly (a book is read at every check)."""
+        if self._bids if side == "bid" else self._asks:
+            return list(itertools.islice(self._levels(state, side, None), depth))
+        model = self.model
+        entries = self._depletion[side]
+        bid = side == "bid"
+        level = state.bid_level if bid else state.ask_level
+        shown: list[tuple[Decimal, Decimal]] = []
+        for distance in range(MAX_WALK_LEVELS):
+            if len(shown) >= depth or level <= 0:
+                break
+            price = model.level_price(level)
+            size = model.size_at(state, level, distance)
+            entry = entries.get(price)
+            available = (
+                size if entry is None else self._floor_left(size - self._decayed(entry, state.at))
+            )
+            # ``_levels`` adds the participants' (here none) to what the background shows.
+            quantity = available + ZERO
+            if quantity > 0:
+                shown.append((price, quantity))
+            level += -1 if bid else 1
+        return shown
 
     def _merged(
         self, state: MarketState, side: BookSide, limit: Decimal | None

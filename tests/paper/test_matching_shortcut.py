@@ -3,6 +3,7 @@ resting order's steps must leave the engine exactly as the general sweep leaves 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -71,3 +72,21 @@ def test_absorbed_steps_leave_the_engine_as_the_general_sweep_does(
         assert engine_state(shortcut.engine(SYMBOL)) == engine_state(walked)
     assert taken > 100, "the shortcut was not exercised"
     assert spilled > 5, "no flow spilled past a level: depletion was not exercised"
+
+
+def test_a_book_without_participants_shows_what_the_merged_walk_shows() -> None:
+    venue = build_venue(SPILLING, seed=3, start=T0, path_step=timedelta(minutes=5))
+    venue.add_account("a", {"USDT": D("100000000"), "BTC": D("1000")})
+    engine = venue.engine(SYMBOL)
+    asks = venue.book(SYMBOL, T0, 3).asks
+    # Take the first two levels whole and part of the third: depleted levels to skip.
+    wanted = asks[0].quantity + asks[1].quantity + asks[2].quantity / 2
+    request = OrderRequest(SYMBOL, "buy", "market", quantity=wanted.quantize(D("0.00001")))  # type: ignore[arg-type]
+    venue.place_order("a", request, T0)
+    for later in (0, 1, 3, 10, 40, 400):
+        venue.advance(T0 + timedelta(seconds=later), [SYMBOL])
+        state = engine.state()
+        for side in ("bid", "ask"):
+            merged = list(itertools.islice(engine._levels(state, side, None), 20))  # type: ignore[arg-type]
+            assert repr(engine._displayed(state, side, 20)) == repr(merged)  # type: ignore[arg-type]
+    assert engine.resting == 0
