@@ -9,7 +9,6 @@ through each account's own, and wakes accounts by signal.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 
@@ -27,7 +26,7 @@ from rebalancer.pipeline.messages import (
     WatchVenueRequest,
 )
 from rebalancer.pipeline.names import workflow_id
-from rebalancer.watch.watcher import VenueWatcher, WatchProgress, WatchSettings
+from rebalancer.watch.watcher import VenueWatcher
 
 
 class _Sources:
@@ -61,24 +60,10 @@ class _Sources:
 class WatchVenue(Step):
     @activity.defn(name="watch_venue")
     async def run(self, request: WatchVenueRequest) -> WatchVenueReport:
-        settings = WatchSettings(
-            tick_seconds=request.tick_seconds,
-            rewake_seconds=request.rewake_seconds,
-            refresh_weight_per_minute=request.refresh_weight_per_minute,
-        )
-        watcher = VenueWatcher(_Sources(self.deps, request.venue, activity.client()), settings)
+        watcher = VenueWatcher(_Sources(self.deps, request.venue, activity.client()), request)
         await watcher.run(request.run_seconds, _heartbeat)
-        progress = watcher.progress
-        return WatchVenueReport(
-            accounts=progress.accounts,
-            ticks=progress.ticks,
-            woken=progress.woken,
-            refreshed=progress.refreshed,
-            feed_failures=progress.feed_failures,
-        )
+        return watcher.progress
 
 
-def _heartbeat(progress: WatchProgress) -> None:
-    details = asdict(progress)
-    details["cursor"] = progress.cursor.isoformat() if progress.cursor else None
-    activity.heartbeat(details)
+def _heartbeat(progress: WatchVenueReport) -> None:
+    activity.heartbeat(progress.model_dump(mode="json"))

@@ -40,9 +40,9 @@ from benchmarks.harness import console, emit, machine, percentile
 from rebalancer.domain.market import Quote
 from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.ledger.records import WatchedAccount
-from rebalancer.pipeline.messages import WakeRequest
+from rebalancer.pipeline.messages import WakeRequest, WatchVenueRequest
 from rebalancer.venue import binance_weights as weights
-from rebalancer.watch.watcher import VenueWatcher, WatchSettings
+from rebalancer.watch.watcher import VenueWatcher
 
 MIXES = [
     {"BTC": "0.4", "ETH": "0.3", "LINK": "0.1", "USDT": "0.2"},
@@ -142,7 +142,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rows = fleet(args.accounts, args.seed)
     sources = Sources(rows, args.seed, args.market_seconds)
     clock = Clock()
-    settings = WatchSettings(refresh_weight_per_minute=args.refresh_weight)
+    settings = WatchVenueRequest(venue="paper", refresh_weight_per_minute=args.refresh_weight)
     watcher = VenueWatcher(
         sources, settings, clock=clock, now=lambda: T0 + timedelta(seconds=clock.seconds)
     )
@@ -207,7 +207,7 @@ def main() -> None:
     parser.add_argument(
         "--refresh-weight",
         type=float,
-        default=WatchSettings().refresh_weight_per_minute,
+        default=WatchVenueRequest.model_fields["refresh_weight_per_minute"].default,
         help="request weight a minute for balance refreshes",
     )
     parser.add_argument("--json", action="store_true")

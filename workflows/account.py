@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         samples_drift,
     )
     from rebalancer.domain.execution import hold_seconds
-    from rebalancer.domain.no_trade import NoTradeRegion, region_bands
+    from rebalancer.domain.no_trade import NoTradeRegion, region_after
     from rebalancer.domain.numbers import ZERO
     from rebalancer.domain.snapshot_json import describe
     from rebalancer.domain.tracking import opened, retarget
@@ -360,17 +360,12 @@ class AccountWorkflow:
         self._publish()
 
     def _watch_order(self, progress: CycleProgress) -> NoTradeRegion | None:
-        """What the fleet watcher screens this account by until its next cycle: the bands of
-        the decision just made (a failed look leaves the last order standing)."""
-        snapshot = progress.snapshot
-        if not self._state.config.watched or snapshot is None:
+        """What the fleet watcher screens this account by until its next cycle: the region
+        of the decision just made (a failed look leaves the last one standing)."""
+        snapshot, plan = progress.snapshot, progress.plan
+        if not self._state.config.watched or snapshot is None or plan is None:
             return None
-        return NoTradeRegion(
-            quote=snapshot.quote,
-            targets=dict(snapshot.targets),
-            bands=region_bands(snapshot),
-            sizing=snapshot.policy.sizing,
-        )
+        return region_after(snapshot, plan)
 
     async def _trading(self) -> None:
         # A check that trades nothing costs no search-attribute writes: the trading state is

@@ -26,12 +26,15 @@ import numpy as np
 import numpy.typing as npt
 
 from rebalancer.domain.bands import band_of
+from rebalancer.domain.decide import Plan
 from rebalancer.domain.market import Frozen
 from rebalancer.domain.numbers import Dec, Fraction
 from rebalancer.domain.policy_settings import Sizing
 from rebalancer.domain.snapshot import Snapshot
 
 SCREEN_SLACK = 1e-9
+# How much further a leg left alone past its band must drift before it is woken again.
+REGROWTH = Decimal("0.1")
 
 Floats = npt.NDArray[np.float64]
 Flags = npt.NDArray[np.bool_]
@@ -74,6 +77,30 @@ def outside_region(
     if sizing == "joint":
         return any(abs(cash_drift - drift) > 2 * bands[asset] for asset, drift in drifts.items())
     return any(abs(drift) > bands[asset] for asset, drift in drifts.items())
+
+
+def region_after(snapshot: Snapshot, plan: Plan) -> NoTradeRegion:
+    """The region an account is screened by after deciding ``plan`` on ``snapshot``.
+
+    A leg past its band that the plan left alone (the cost gate found it not worth its
+    cost, or it is below the minimum order) would be woken again at once by its band, and
+    decided the same way again. Its band is widened to just past where it stands, by
+    ``REGROWTH`` of it: the account is woken when the leg has drifted further, where the fall
+    in the cost of inaction is larger, and the next cycle sets the band back.
+    """
+    bands = region_bands(snapshot)
+    sizing = snapshot.policy.sizing
+    cash_drift = plan.of(snapshot.quote).drift
+    for asset, band in bands.items():
+        decision = plan.of(asset)
+        if decision.order is not None:
+            continue
+        reach = abs(cash_drift - decision.drift) / 2 if sizing == "joint" else abs(decision.drift)
+        if reach > band:
+            bands[asset] = reach * (1 + REGROWTH)
+    return NoTradeRegion(
+        quote=snapshot.quote, targets=dict(snapshot.targets), bands=bands, sizing=sizing
+    )
 
 
 def region_bands(snapshot: Snapshot) -> dict[str, Decimal]:

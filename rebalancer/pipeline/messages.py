@@ -6,7 +6,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from rebalancer.cycle.port import CycleTrigger, LegOrder, Look
 from rebalancer.cycle.trading_cycle import Mandate
@@ -94,17 +94,28 @@ class WatchVenueRequest(Frozen):
     venue: str = Field(pattern=VENUE_PATTERN)
     run_seconds: int = Field(default=3600, ge=1, le=86_400)
     tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A woken account that stays outside (a held leg, a refused order) is not called again
+    # sooner than this; a new region from its next cycle resets it.
     rewake_seconds: float = Field(default=60.0, ge=0, le=86_400)
-    # Request weight per minute the balance refresh may spend (of the venue's per-IP budget).
+    # Request weight a minute the balance refresh may spend: a fifth of Binance's 6,000 per
+    # IP, 60 account reads; the rest is left to the accounts' own cycles.
     refresh_weight_per_minute: float = Field(default=1200.0, ge=0)
 
 
-class WatchVenueReport(Frozen):
-    accounts: int
-    ticks: int
-    woken: int
-    refreshed: int
-    feed_failures: int
+class WatchVenueReport(BaseModel):
+    """What a watcher run has done: counted as it goes (so not frozen), heartbeated, and
+    returned at the end of the run."""
+
+    accounts: int = 0
+    ticks: int = 0
+    screened: int = 0
+    woken: int = 0
+    refreshed: int = 0
+    feed_failures: int = 0
+    # The last tick's screen of every fleet, seconds of CPU.
+    screen_seconds: float = 0.0
+    # The latest region write seen in the ledger.
+    cursor: AwareDatetime | None = None
 
 
 class ForceRequest(Frozen):

@@ -30,27 +30,20 @@ import structlog
 
 from rebalancer.domain.market import Quote, symbol_for
 from rebalancer.ledger.records import WatchedAccount
-from rebalancer.pipeline.messages import WakeRequest
+from rebalancer.pipeline.messages import WakeRequest, WatchVenueReport, WatchVenueRequest
+from rebalancer.venue import binance_weights as weights
 from rebalancer.watch.fleet import Fleet
 
 log = structlog.get_logger("rebalancer.watch")
 
 
-@dataclass(frozen=True)
-class WatchSettings:
-    tick_seconds: float = 1.0
-    # A woken account that stays outside (a held leg, a refused order) is not called again
-    # sooner than this; a new region from its next cycle resets it.
-    rewake_seconds: float = 60.0
-    # Request weight per minute the balance refresh may spend (Binance counts 6,000 per IP;
-    # one account read is 20): the rest is left to the accounts' own cycles.
-    refresh_weight_per_minute: float = 1200.0
-    balance_weight: int = 20
-    wake_concurrency: int = 64
-    refresh_concurrency: int = 8
-    # Re-read regions written this long before the last one seen: a transaction that
-    # committed late still shows (applying a row twice changes nothing).
-    ledger_overlap: timedelta = timedelta(seconds=30)
+# Weight of one account's balance read (Binance's /api/v3/account).
+BALANCE_WEIGHT = weights.ACCOUNT
+WAKE_CONCURRENCY = 64
+REFRESH_CONCURRENCY = 8
+# Re-read regions written this long before the last one seen: a transaction that committed
+# late still shows (applying a row twice changes nothing).
+LEDGER_OVERLAP = timedelta(seconds=30)
 
 
 class WatchSources(Protocol):
@@ -69,21 +62,6 @@ class WatchSources(Protocol):
 
 
 @dataclass
-class WatchProgress:
-    """Counters since the watcher started, for its heartbeat and its log."""
-
-    accounts: int = 0
-    ticks: int = 0
-    screened: int = 0
-    woken: int = 0
-    refreshed: int = 0
-    feed_failures: int = 0
-    # The last tick's screen of every fleet, seconds of CPU-bound work.
-    screen_seconds: float = 0.0
-    cursor: datetime | None = None
-
-
-@dataclass
 class _Refresh:
     order: deque[str] = field(default_factory=deque)
     tokens: float = 0.0
@@ -94,14 +72,14 @@ class VenueWatcher:
     def __init__(
         self,
         sources: WatchSources,
-        settings: WatchSettings | None = None,
+        settings: WatchVenueRequest,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.sources = sources
-        self.settings = settings or WatchSettings()
+        self.settings = settings
         self.fleets: dict[str, Fleet] = {}
-        self.progress = WatchProgress()
+        self.progress = WatchVenueReport()
         self._clock = clock
         self._now = now
         self._quote_of: dict[str, str] = {}
@@ -112,7 +90,7 @@ class VenueWatcher:
     def accounts(self) -> int:
         return sum(len(fleet) for fleet in self.fleets.values())
 
-    async def run(self, seconds: float, heartbeat: Callable[[WatchProgress], None]) -> None:
+    async def run(self, seconds: float, heartbeat: Callable[[WatchVenueReport], None]) -> None:
         """Tick until ``seconds`` have passed, calling ``heartbeat`` after every tick."""
         deadline = self._clock() + seconds
         while self._clock() < deadline:
@@ -133,7 +111,7 @@ class VenueWatcher:
 
     async def load(self) -> None:
         cursor = self.progress.cursor
-        since = cursor - self.settings.ledger_overlap if cursor is not None else None
+        since = cursor - LEDGER_OVERLAP if cursor is not None else None
         for row in await self.sources.watched(since):
             self.apply(row)
 
@@ -210,7 +188,7 @@ class VenueWatcher:
             self._woken_at[account] = self._clock()
             self.progress.woken += 1
 
-        await _each(accounts, self.settings.wake_concurrency, call)
+        await _each(accounts, WAKE_CONCURRENCY, call)
 
     async def refresh_balances(self) -> None:
         """Spend the refresh budget accrued since the last tick on the next accounts."""
@@ -223,7 +201,7 @@ class VenueWatcher:
                 refresh.tokens + rate * (now - refresh.last), settings.refresh_weight_per_minute
             )
         refresh.last = now
-        count = int(refresh.tokens // settings.balance_weight)
+        count = int(refresh.tokens // BALANCE_WEIGHT)
         batch: list[str] = []
         while len(batch) < count and refresh.order:
             account = refresh.order.popleft()
@@ -232,7 +210,7 @@ class VenueWatcher:
                 refresh.order.append(account)
             if len(batch) >= len(self._quote_of):
                 break
-        refresh.tokens -= len(batch) * settings.balance_weight
+        refresh.tokens -= len(batch) * BALANCE_WEIGHT
 
         async def read(account: str) -> None:
             as_of = self._now()
@@ -245,7 +223,7 @@ class VenueWatcher:
             if quote is not None and self.fleets[quote].update_holdings(account, holdings, as_of):
                 self.progress.refreshed += 1
 
-        await _each(batch, settings.refresh_concurrency, read)
+        await _each(batch, REFRESH_CONCURRENCY, read)
 
 
 async def _each(

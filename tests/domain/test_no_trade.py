@@ -9,13 +9,15 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rebalancer.domain.decide import leg_goals
+from rebalancer.domain.decide import decide, leg_goals
 from rebalancer.domain.drift import compute_drift
 from rebalancer.domain.no_trade import (
+    REGROWTH,
     SCREEN_SLACK,
     NoTradeRegion,
     outside_region,
     outside_regions,
+    region_after,
     region_bands,
 )
 from tests.domain.strategies import PROPERTY, on_grid
@@ -121,3 +123,38 @@ def test_an_asset_without_a_target_band_never_wakes() -> None:
         np.array([[0.5, 0.0]]), np.array([-0.5]), np.array([[np.inf, 0.01]]), np.array([False])
     )
     assert not flags[0]
+
+
+def test_a_leg_the_cost_gate_left_past_its_band_is_woken_only_further_out() -> None:
+    # BTC 3 points over a 1% band, at a 5% fee and a tiny risk aversion: not worth it.
+    data = account(
+        {"BTC": (Decimal("530"), Decimal("100"))},
+        Decimal("47000"),
+        {"BTC": Decimal("0.5"), "USDT": Decimal("0.5")},
+        fee=Decimal("0.05"),
+        policy={"band": "0.01", "risk_aversion": "0.01", "sizing": "band_edge"},
+    )
+    snapshot = snapshot_of(data)
+    plan = decide(snapshot)
+    assert plan.of("BTC").order is None
+    assert "cost" in plan.of("BTC").reason
+    drift = plan.of("BTC").drift
+    assert drift > Decimal("0.01")
+    region = region_after(snapshot, plan)
+    assert region.bands["BTC"] == drift * (1 + REGROWTH)
+    mids = {"BTC": Decimal(100)}
+    assert region.holds({"BTC": Decimal(530), "USDT": Decimal(47000)}, mids)
+    assert not region.holds({"BTC": Decimal(540), "USDT": Decimal(46000)}, mids)
+
+
+def test_a_leg_the_plan_trades_keeps_its_band() -> None:
+    data = account(
+        {"BTC": (Decimal("600"), Decimal("100"))},
+        Decimal("40000"),
+        {"BTC": Decimal("0.5"), "USDT": Decimal("0.5")},
+        policy={"band": "0.01", "cost_gate": False, "sizing": "band_edge"},
+    )
+    snapshot = snapshot_of(data)
+    plan = decide(snapshot)
+    assert plan.of("BTC").order is not None
+    assert region_after(snapshot, plan).bands == {"BTC": Decimal("0.01")}

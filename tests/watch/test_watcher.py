@@ -13,8 +13,8 @@ import pytest
 from rebalancer.domain.market import Quote
 from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.ledger.records import WatchedAccount
-from rebalancer.pipeline.messages import WakeRequest
-from rebalancer.watch.watcher import VenueWatcher, WatchSettings
+from rebalancer.pipeline.messages import WakeRequest, WatchVenueRequest
+from rebalancer.watch.watcher import VenueWatcher
 
 D = Decimal
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -80,7 +80,9 @@ class Clock:
 def watcher(sources: Sources, clock: Clock, **settings: float) -> VenueWatcher:
     return VenueWatcher(
         sources,
-        WatchSettings(**{"refresh_weight_per_minute": 0.0, **settings}),  # type: ignore[arg-type]
+        WatchVenueRequest.model_validate(
+            {"venue": "paper", "refresh_weight_per_minute": 0.0, **settings}
+        ),
         clock=clock,
         now=lambda: T0 + timedelta(seconds=clock.seconds),
     )
