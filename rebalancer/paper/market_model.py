@@ -25,6 +25,9 @@ from rebalancer.paper.seeding import derive_seed, unit_hash
 BookSide = Literal["bid", "ask"]
 # A single order never walks further than this many background levels.
 MAX_WALK_LEVELS = 1000
+# Levels whose price and size factor are kept: the price moves through a few hundred a
+# day, and a three-year replay through some hundred thousand (a fine grid's every one).
+LEVEL_CACHE = 4096
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -151,6 +154,8 @@ class MarketModel:
         the engine's dictionaries keyed by price hash it once."""
         price = self._level_prices.get(level)
         if price is None:
+            if len(self._level_prices) >= LEVEL_CACHE:
+                self._level_prices.clear()
             # The product ``to_grid`` forms: whole spacings times the spacing.
             price = self._level_prices[level] = Decimal(level) * self._grid
         return price
@@ -163,6 +168,8 @@ class MarketModel:
         """Background quantity at ``level_price(level)``, ``distance`` levels from the best."""
         factor = self._level_factors.get(level)
         if factor is None:
+            if len(self._level_factors) >= LEVEL_CACHE:
+                self._level_factors.clear()
             factor = self._level_factors[level] = 0.6 + 0.8 * unit_hash(
                 self._level_key, level * self._ticks_per_level
             )
