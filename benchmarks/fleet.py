@@ -1,7 +1,7 @@
 """A watched fleet end to end: N accounts, the venue's fleet watcher, every service here.
 
-    python benchmarks/fleet.py [--accounts 1000] [--minutes 3] [--band 0.005]
-                               [--safety-check 300] [--scenario calm] [--speed 1] [--json]
+    python benchmarks/fleet.py [--accounts 1000] [--minutes 3] [--band 0.005] [--no-gate]
+                               [--safety-check 172800] [--scenario calm] [--speed 1] [--json]
 
 Accounts start on target, watched (the default), each with its own slow safety check. The
 watcher screens them every second at one shared price feed and wakes those whose drift
@@ -18,8 +18,9 @@ measured:
   workflow task after the signal), from the histories;
 - worker RSS.
 
---band is small so that wakes happen in a few minutes of a calm market; --safety-check is
-short so that a few hundred safety checks fall in the window to be measured.
+Run it twice: once with a short --safety-check, so that safety checks fall in the window to
+be measured; once at the default, with a small --band, a fast --speed and --no-gate, so that
+accounts leave their bands within minutes and every wake trades.
 """
 
 from __future__ import annotations
@@ -154,17 +155,23 @@ def wake_latencies(histories: Sequence[WorkflowHistory], start: float, end: floa
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    policy: dict[str, Any] = {"band": str(args.band)}
+    if args.no_gate:
+        # Every wake then trades: the band alone decides, as with the default band.
+        policy["cost_gate"] = False
     configs = account_configs(
-        args.accounts,
-        TARGETS,
-        {"band": str(args.band)},
-        safety_check_seconds=args.safety_check,
+        args.accounts, TARGETS, policy, safety_check_seconds=args.safety_check
     )
     # Onboarding a thousand accounts at once would spend the venue's real budget on
     # registration; the window below reports what the steady state asks of it.
     venue_args = ["--weight-limit=100000000", "--orders-limit=10000000"]
     async with bench_stack(
-        [], {}, scenario=args.scenario, speed=str(args.speed), venue_args=venue_args
+        [],
+        {},
+        scenario=args.scenario,
+        speed=str(args.speed),
+        venue_args=venue_args,
+        keep=args.keep,
     ) as bench:
         bench.configs = configs
         balances = await on_target_balances(bench.record.venue_url)
@@ -193,6 +200,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         stop.set()
         await asyncio.gather(*tasks)
         histories = await fetch_histories(bench)
+        if args.keep:
+            for handle, history in zip(bench.handles.values(), histories, strict=True):
+                (bench.state / f"{handle.id}.history.json").write_text(history.to_json())
         watcher = await bench.client.get_workflow_handle(watcher_id("paper")).fetch_history()
     seconds = window_end - window_start
     checks, check_actions, check_bytes = safety_checks(histories)
@@ -216,6 +226,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "window_seconds": round(seconds),
         "safety_check_seconds": args.safety_check,
         "band": args.band,
+        "cost_gate": not args.no_gate,
         "scenario": args.scenario,
         "speed": args.speed,
         "onboarding_seconds": round(waited),
@@ -263,10 +274,12 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=3)
     parser.add_argument("--band", type=float, default=0.005)
-    parser.add_argument("--safety-check", type=int, default=300)
+    parser.add_argument("--safety-check", type=int, default=DEFAULT_SAFETY_SECONDS)
+    parser.add_argument("--no-gate", action="store_true", help="policy without its cost gate")
     parser.add_argument("--scenario", default="calm")
     parser.add_argument("--speed", type=float, default=1)
     parser.add_argument("--onboarding-limit", type=float, default=900)
+    parser.add_argument("--keep", action="store_true", help="keep the state directory (logs)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     emit(asyncio.run(run(args)), args.json)

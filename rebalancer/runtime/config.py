@@ -53,7 +53,10 @@ class Settings(BaseSettings):
     # they only queue behind each other, and the convoy shows up as seconds of timer lag
     # (docs/performance.md). Local activities (the reads) run inside these tasks.
     max_concurrent_workflow_tasks: int = Field(default=32, ge=1)
-    max_cached_workflows: int = Field(default=10_000, ge=0)
+    # Watched accounts (the default) run a task only when woken or every two days: keeping
+    # them all cached would cost ~0.3 MB each for nothing, and a woken one replays a short
+    # history. A fleet of unwatched accounts checking every minute wants its whole size here.
+    max_cached_workflows: int = Field(default=2_000, ge=0)
     graceful_shutdown_seconds: int = Field(default=15, ge=0)
     # Garbage collection (rebalancer/runtime/gc_policy.py): freeze long-lived objects at this
     # period so full collections skip the workflow cache; 0 leaves CPython's default.
