@@ -116,7 +116,14 @@ def region_bands(snapshot: Snapshot) -> dict[str, Decimal]:
 def outside_regions(drifts: Floats, cash_drifts: Floats, bands: Floats, joint: Flags) -> Flags:
     """Per account (rows), whether it may be outside its region. Columns are assets; an
     asset an account has no target for carries band ``inf``."""
-    slack = 1.0 - SCREEN_SLACK
-    alone = np.abs(drifts) > bands * slack
-    together = np.abs(cash_drifts[:, None] - drifts) > 2.0 * bands * slack
-    return np.asarray(np.where(joint[:, None], together, alone).any(axis=1), dtype=np.bool_)
+    outside: Flags = reaches(drifts, cash_drifts, bands, joint) > 1.0 - SCREEN_SLACK
+    return outside
+
+
+def reaches(drifts: Floats, cash_drifts: Floats, bands: Floats, joint: Flags) -> Floats:
+    """Per account, how far its furthest leg is out, in units of that leg's band: 1 is the
+    edge of the region, 2 twice as far out as the band allows."""
+    alone = np.abs(drifts)
+    together = np.abs(cash_drifts[:, None] - drifts) / 2.0
+    reach: Floats = (np.where(joint[:, None], together, alone) / bands).max(axis=1, initial=0.0)
+    return reach

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from rebalancer.domain.no_trade import Floats, NoTradeRegion, outside_regions
+from rebalancer.domain.no_trade import SCREEN_SLACK, Floats, NoTradeRegion, reaches
 
 INITIAL_ROWS = 64
 
@@ -118,8 +118,9 @@ class Fleet:
 
     def outside(self, mids: Mapping[str, Decimal]) -> list[str]:
         """Accounts whose drift at ``mids`` (asset -> price in the quote) may be outside
-        their no-trade region. An account holding or targeting an asset without a mid is
-        not judged."""
+        their no-trade region, furthest out first (when many leave at once, the worker
+        takes the most urgent first). An account holding or targeting an asset without a
+        mid is not judged."""
         size = len(self._ids)
         if not self._rows:
             return []
@@ -138,8 +139,9 @@ class Fleet:
         safe = np.where(judged, equity, 1.0)
         drifts = values / safe[:, None] - self._targets[:size]
         cash_drifts = self._cash[:size] / safe - self._cash_target[:size]
-        flags = outside_regions(drifts, cash_drifts, self._bands[:size], self._joint[:size])
-        rows = np.flatnonzero(flags & judged)
+        reach = reaches(drifts, cash_drifts, self._bands[:size], self._joint[:size])
+        rows = np.flatnonzero((reach > 1.0 - SCREEN_SLACK) & judged)
+        rows = rows[np.argsort(-reach[rows], kind="stable")]
         return [identity for row in rows if (identity := self._ids[row]) is not None]
 
     def _row(self, account_id: str) -> int:

@@ -45,6 +45,14 @@ def test_accounts_are_judged_each_by_its_own_region() -> None:
     assert sorted(fleet.outside({"BTC": D(125), "ETH": D(11)})) == ["eth", "loose", "tight"]
 
 
+def test_the_furthest_out_come_first() -> None:
+    fleet = Fleet("USDT")
+    for name, band in (("loose", "0.04"), ("tight", "0.01"), ("middle", "0.02")):
+        fleet.put(name, region(band), {"BTC": D(1), "USDT": D(100)}, T0)
+    # BTC at 125: 55.6% against 50%, 5.6 points out: 5.6, 2.8 and 1.4 bands.
+    assert fleet.outside({"BTC": D(125)}) == ["tight", "middle", "loose"]
+
+
 def test_an_asset_without_a_price_leaves_its_holders_unjudged() -> None:
     fleet = Fleet("USDT")
     fleet.put("a", region(), {"BTC": D(1), "USDT": D(100)}, T0)
