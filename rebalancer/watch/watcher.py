@@ -149,12 +149,16 @@ class VenueWatcher:
         symbols = sorted(
             {symbol_for(a, quote) for quote, fleet in self.fleets.items() for a in fleet.assets}
         )
-        any_account = next(iter(self._quote_of))
+        # Prices are public, read through one account's gateway; after a failure the next
+        # read goes through the next account, so one account's revoked key cannot blind
+        # the watch.
+        accounts = list(self._quote_of)
+        reader = accounts[self.progress.feed_failures % len(accounts)]
         try:
-            quotes = await self.sources.quotes(any_account, symbols)
+            quotes = await self.sources.quotes(reader, symbols)
         except Exception as error:  # the venue's outage must not stop the watch
             self.progress.feed_failures += 1
-            log.warning("price feed failed", error=str(error)[:200])
+            log.warning("price feed failed", account=reader, error=str(error)[:200])
             return []
         seen_at = self._now()
         started = time.process_time()

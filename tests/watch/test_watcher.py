@@ -35,6 +35,8 @@ class Sources:
         self.gone: set[str] = set()
         self.balance_reads: list[str] = []
         self.feed_down = False
+        self.revoked: set[str] = set()
+        self.feed_readers: list[str] = []
         self.reads_after: list[datetime | None] = []
 
     def add(self, account: str, at: datetime, btc: str = "1", cash: str = "100") -> None:
@@ -53,8 +55,11 @@ class Sources:
         return [r for r in self.rows if changed_after is None or r.updated_at > changed_after]
 
     async def quotes(self, account_id: str, symbols: Sequence[str]) -> dict[str, Quote]:
+        self.feed_readers.append(account_id)
         if self.feed_down:
             raise ConnectionError("venue unreachable")
+        if account_id in self.revoked:
+            raise PermissionError("invalid API key")
         assert symbols == ["BTC/USDT"]
         return {"BTC/USDT": Quote(bid=self.btc - D("0.01"), ask=self.btc + D("0.01"))}
 
@@ -172,3 +177,16 @@ async def test_funds_moved_outside_the_system_wake_the_account_once_read() -> No
     assert sources.balance_reads == ["a"]
     clock.seconds = 2
     assert await watch.tick() == ["a"]
+
+
+@pytest.mark.asyncio
+async def test_one_accounts_revoked_key_does_not_blind_the_watch() -> None:
+    sources, clock = Sources(), Clock()
+    sources.add("a", T0)
+    sources.add("b", T0)
+    sources.revoked.add("a")
+    sources.btc = D(150)
+    watch = watcher(sources, clock)
+    assert await watch.tick() == []
+    assert sorted(await watch.tick()) == ["a", "b"]
+    assert sources.feed_readers == ["a", "b"]
