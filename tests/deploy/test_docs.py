@@ -27,6 +27,7 @@ from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.ledger.migrate import load_migrations
 from rebalancer.pipeline import search_attributes
 from rebalancer.pipeline.messages import PolicyUpdate
+from rebalancer.pipeline.names import watcher_id, workflow_id
 from rebalancer.runtime.config import Settings
 from tests.deploy.compose_checks import read_env_names, settings_env_names
 from tests.deploy.compose_model import services
@@ -138,10 +139,12 @@ def test_workflow_ids_and_queries_name_real_things() -> None:
     texts = [t for page in PAGES for t in [page.read_text(encoding="utf-8")]]
     named = {name for text in texts for name in re.findall(r"\bRebalancer[A-Z]\w+", text)}
     assert named <= attributes
+    # The ids the system gives its workflows: an account's, or a venue's fleet watcher's.
+    prefixes = (workflow_id(""), watcher_id(""))
     for words in temporal_commands():
         workflow = option(words, "--workflow-id")
         if workflow is not None:
-            assert workflow.startswith("account-"), words
+            assert workflow.startswith(prefixes), words
 
 
 def test_compose_commands_name_real_services() -> None:

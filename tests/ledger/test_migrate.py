@@ -21,6 +21,7 @@ LEDGER_TABLES = {
     "fills",
     "balance_snapshots",
     "balance_rows",
+    "no_trade_regions",
     "schema_migrations",
 }
 
