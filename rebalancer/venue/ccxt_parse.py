@@ -67,7 +67,9 @@ def from_millis(value: Any) -> datetime | None:
         return None
     try:
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-    except (TypeError, ValueError, OverflowError):
+    # A time past the platform's range is OverflowError or, from the C library, OSError
+    # (EOVERFLOW): either way the venue sent no usable time.
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from rebalancer.venue.ccxt_parse import (
     DECIMAL_PLACES,
+    from_millis,
     parse_balances,
     parse_market,
     parse_order,
@@ -169,3 +170,10 @@ def test_orders_and_trades_prefer_the_raw_strings() -> None:
         "BTC",
         "maker",
     )
+
+
+@pytest.mark.parametrize("millis", [67_768_036_191_676_796_000, -(10**20), 10**40, "12x", True])
+def test_a_time_out_of_any_range_is_no_time(millis: object) -> None:
+    # 6.8e19 ms is past what the C library can represent: OSError (EOVERFLOW), not
+    # OverflowError, found by the response fuzzer.
+    assert from_millis(millis) is None
