@@ -30,6 +30,7 @@ from rebalancer.cli.listing import Row, add_list_command, print_listing
 from rebalancer.control.accounts import start_account
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.domain.numbers import plain
+from rebalancer.domain.policy_settings import MAX_CHECK_SECONDS
 from rebalancer.domain.snapshot import ASSET_PATTERN
 from rebalancer.domain.snapshot_json import describe, load_json_exact
 from rebalancer.pipeline import search_attributes as sa
@@ -42,8 +43,6 @@ from workflows.account import AccountWorkflow
 # Registration retries a handful of times within seconds (REGISTER_RETRY in
 # workflows/retry_policies.py); beyond this the worker is not there.
 REGISTRATION_WAIT_SECONDS = 60
-# As AccountConfig and PolicySettings bound an account's own check.
-MAX_CHECK_SECONDS = 86_400 * 31
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -112,7 +111,7 @@ def config_from_args(args: argparse.Namespace) -> AccountConfig:
     if args.check_every is not None:
         every = parse_duration("--check-every", args.check_every)
         if every > MAX_CHECK_SECONDS:
-            raise InvalidInput("--check-every", "must be at most 31d")
+            raise InvalidInput("--check-every", f"must be at most {MAX_CHECK_SECONDS // 86_400}d")
         if args.watch:
             fields["safety_check_seconds"] = every
         else:

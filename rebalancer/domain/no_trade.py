@@ -116,7 +116,12 @@ def region_bands(snapshot: Snapshot) -> dict[str, Decimal]:
 def outside_regions(drifts: Floats, cash_drifts: Floats, bands: Floats, joint: Flags) -> Flags:
     """Per account (rows), whether it may be outside its region. Columns are assets; an
     asset an account has no target for carries band ``inf``."""
-    outside: Flags = reaches(drifts, cash_drifts, bands, joint) > 1.0 - SCREEN_SLACK
+    return beyond(reaches(drifts, cash_drifts, bands, joint))
+
+
+def beyond(reach: Floats) -> Flags:
+    """Whether each reach (``reaches``) may be outside its region, by the screen's slack."""
+    outside: Flags = reach > 1.0 - SCREEN_SLACK
     return outside
 
 

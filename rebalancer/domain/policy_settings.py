@@ -20,6 +20,9 @@ from rebalancer.domain.numbers import (
     div,
 )
 
+# The longest an account may go without a check of its own, as a policy or a safety check.
+MAX_CHECK_SECONDS = 86_400 * 31
+
 Sizing = Literal["target", "band_edge", "joint"]
 BandRule = Literal["fixed", "asymptotic"]
 ExecutionStyle = Literal["passive", "marketable"]
@@ -64,7 +67,7 @@ class PolicySettings(Frozen):
     # Keep this fraction of quote currency unspent as a fee buffer when buying.
     fee_buffer: Fraction = Decimal("0.002")
     # Check cadence, seconds; velocity is per check.
-    check_interval_seconds: int = Field(default=60, ge=1, le=86_400 * 31)
+    check_interval_seconds: int = Field(default=60, ge=1, le=MAX_CHECK_SECONDS)
     # Cost gate switch, so baselines (seed, threshold) can run through the same engine.
     cost_gate: bool = True
     # Execution pacing (used by the workflow and the backtest alike).

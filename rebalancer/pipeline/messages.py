@@ -17,7 +17,7 @@ from rebalancer.domain.market import Frozen
 from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.domain.numbers import Dec, Fraction
 from rebalancer.domain.orders import PlannedOrder
-from rebalancer.domain.policy_settings import PolicySettings
+from rebalancer.domain.policy_settings import MAX_CHECK_SECONDS, PolicySettings
 from rebalancer.domain.snapshot import ASSET_PATTERN, named_assets, validate_targets
 from rebalancer.venue.models import VenueOrder, VenueTrade
 
@@ -38,7 +38,7 @@ class AccountConfig(Frozen):
     # safety check, every ``safety_check_seconds``. Unwatched, it checks every
     # ``policy.check_interval_seconds``.
     watched: bool = True
-    safety_check_seconds: int = Field(default=172_800, ge=1, le=86_400 * 31)
+    safety_check_seconds: int = Field(default=172_800, ge=1, le=MAX_CHECK_SECONDS)
 
     @field_validator("targets")
     @classmethod

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from rebalancer.domain.no_trade import SCREEN_SLACK, Floats, NoTradeRegion, reaches
+from rebalancer.domain.no_trade import Floats, NoTradeRegion, beyond, reaches
 
 INITIAL_ROWS = 64
 
@@ -31,7 +31,6 @@ class Fleet:
         self._ids: list[str | None] = []
         self._free: list[int] = []
         self._columns: dict[str, int] = {}
-        self._regions: dict[str, NoTradeRegion] = {}
         self._holdings_at: dict[str, datetime | None] = {}
         self._holdings = np.zeros((INITIAL_ROWS, 0))
         self._targets = np.zeros((INITIAL_ROWS, 0))
@@ -44,20 +43,10 @@ class Fleet:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def __contains__(self, account_id: object) -> bool:
-        return account_id in self._rows
-
-    @property
-    def accounts(self) -> list[str]:
-        return list(self._rows)
-
     @property
     def assets(self) -> list[str]:
         """Assets some account targets: the prices a screen needs."""
         return list(self._columns)
-
-    def region(self, account_id: str) -> NoTradeRegion:
-        return self._regions[account_id]
 
     def put(
         self,
@@ -71,7 +60,6 @@ class Fleet:
         for asset in region.targets:
             if asset != self.quote:
                 self._column(asset)
-        self._regions[account_id] = region
         self._targets[row] = 0.0
         self._bands[row] = np.inf
         for asset, weight in region.targets.items():
@@ -110,7 +98,6 @@ class Fleet:
         row = self._rows.pop(account_id, None)
         if row is None:
             return
-        self._regions.pop(account_id, None)
         self._holdings_at.pop(account_id, None)
         self._ids[row] = None
         self._live[row] = False
@@ -140,7 +127,7 @@ class Fleet:
         drifts = values / safe[:, None] - self._targets[:size]
         cash_drifts = self._cash[:size] / safe - self._cash_target[:size]
         reach = reaches(drifts, cash_drifts, self._bands[:size], self._joint[:size])
-        rows = np.flatnonzero((reach > 1.0 - SCREEN_SLACK) & judged)
+        rows = np.flatnonzero(beyond(reach) & judged)
         rows = rows[np.argsort(-reach[rows], kind="stable")]
         return [identity for row in rows if (identity := self._ids[row]) is not None]
 
