@@ -18,6 +18,7 @@ workflow decides on fresh data when woken, and keeps a slow timer of its own.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -152,8 +153,8 @@ class VenueWatcher:
         # Prices are public, read through one account's gateway; after a failure the next
         # read goes through the next account, so one account's revoked key cannot blind
         # the watch.
-        accounts = list(self._quote_of)
-        reader = accounts[self.progress.feed_failures % len(accounts)]
+        turn = self.progress.feed_failures % len(self._quote_of)
+        reader = next(itertools.islice(self._quote_of, turn, None))
         try:
             quotes = await self.sources.quotes(reader, symbols)
         except Exception as error:  # the venue's outage must not stop the watch
