@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 
 import ccxt
 
@@ -16,17 +17,23 @@ from rebalancer.venue import errors
 _BANNED_UNTIL = re.compile(r"banned until (\d{10,})")
 
 
-def classify(error: Exception, *, retry_after: float | None = None) -> errors.VenueError:
-    """The project's error for a ccxt exception; ``retry_after`` is the venue's hint."""
+def classify(
+    error: Exception,
+    *,
+    retry_after: float | None = None,
+    duplicate_markers: Sequence[str] = ("Duplicate order sent",),
+) -> errors.VenueError:
+    """The project's error for a ccxt exception; ``retry_after`` is the venue's hint, and
+    ``duplicate_markers`` the venue's ways of saying a client id is taken (its profile's)."""
     text = str(error)
     if isinstance(error, ccxt.InsufficientFunds):
         return errors.InsufficientFunds(text)
     if isinstance(error, ccxt.OrderNotFound):
         return errors.OrderNotFound(text)
+    if isinstance(error, ccxt.ExchangeError) and any(m in text for m in duplicate_markers):
+        # The venue refused a second order under a client id in use: the first one exists.
+        return errors.DuplicateClientOrderId(text)
     if isinstance(error, ccxt.InvalidOrder | ccxt.BadRequest):
-        # Binance rejects a second order with an open order's client id this way.
-        if "Duplicate order sent" in text:
-            return errors.DuplicateClientOrderId(text)
         return errors.InvalidOrder(text)
     if isinstance(error, ccxt.AuthenticationError):
         return errors.AuthenticationFailed(text)

@@ -6,11 +6,16 @@
   a ``Retry-After`` on any response pauses that bucket for everyone.
 - Errors are classified (``ccxt_errors``): retryable ones are retried a few times here
   (reads with backoff), final ones raise at once.
+- What differs between venues (client id format, how an order is found again by it, request
+  costs and limits, book depths, duplicate-id errors) comes from the venue's profile
+  (``profiles``); the requests are stock ccxt unified calls.
 - Placement is idempotent: before placing again after a retryable failure the gateway
   looks the client order id up, and a duplicate-client-id rejection resolves to the
   existing order. A caller that retries ``place_limit_order`` itself (a Temporal activity
   retry) should call ``fetch_order`` first when its attempt is not the first: Binance
   accepts a reused client id once the earlier order is closed.
+- Callers use the canonical client id (``domain.orders.client_order_id``); where the venue
+  needs another format the profile maps it, and orders come back under the canonical id.
 
 For the paper venue, ccxt.binance is pointed at the server's base URL with spot-only
 options (``paper_exchange_config``); ccxt itself is not patched.
@@ -37,7 +42,6 @@ from pydantic import SecretStr
 
 from rebalancer.domain.market import MarketRules, OrderBook, Quote, Side
 from rebalancer.domain.numbers import plain
-from rebalancer.venue import binance_weights as weights
 from rebalancer.venue.ccxt_errors import classify
 from rebalancer.venue.ccxt_parse import (
     parse_balances,
@@ -57,20 +61,13 @@ from rebalancer.venue.errors import (
     VenueNetworkError,
 )
 from rebalancer.venue.models import Balance, VenueOrder, VenueTrade
-from rebalancer.venue.rate_limit import VenueLimiter, VenueLimits, limiter_for, parse_rate_limits
+from rebalancer.venue.profiles import profile_for
+from rebalancer.venue.profiles.profile import Request, VenueProfile
+from rebalancer.venue.rate_limit import VenueLimiter, limiter_for, parse_rate_limits
 
 T = TypeVar("T")
 
-# Keeps ccxt.binance on spot endpoints: no margin, futures or sapi calls, ever.
-SPOT_ONLY_OPTIONS: dict[str, Any] = {
-    "defaultType": "spot",
-    "fetchMarkets": {"types": ["spot"]},
-    "fetchMargins": False,
-    "fetchCurrencies": False,
-    "fetchOpenOrders": {"warnWithoutSymbol": False},
-}
 MAX_TRADE_PAGES = 20
-TRADES_PAGE = 1000
 
 
 def paper_api_urls(base_url: str) -> dict[str, str]:
@@ -159,6 +156,7 @@ class CcxtGateway:
     ) -> None:
         if exchange_id not in ccxt_async.exchanges:
             raise ValueError(f"exchange_id: ccxt has no exchange {exchange_id!r}")
+        self._profile: VenueProfile = profile_for(exchange_id)
         if base_url is not None and exchange_id != "binance":
             raise ValueError("base_url: only ccxt.binance can be pointed at another server")
         if max_attempts < 1:
@@ -174,11 +172,14 @@ class CcxtGateway:
         self._max_attempts = max_attempts
         self._max_wait = max_wait
         self._markets_ttl = markets_ttl
-        self._options = {**SPOT_ONLY_OPTIONS, **(options or {})}
+        self._options = {**self._profile.ccxt_options, **(options or {})}
         self._exchange: Any = None
         self._venue_state: _SharedVenue | None = None
         self._limiter: VenueLimiter | None = None
+        # Venue order id -> canonical client id, and the venue's form of a client id ->
+        # canonical, for every order this gateway has seen or named.
         self._client_ids: dict[str, str] = {}
+        self._canonical: dict[str, str] = {}
         self._markets_loaded_at = -1.0
 
     def __repr__(self) -> str:
@@ -190,10 +191,14 @@ class CcxtGateway:
         return self._venue
 
     @property
+    def profile(self) -> VenueProfile:
+        return self._profile
+
+    @property
     def limiter(self) -> VenueLimiter:
         """The venue-wide request budget (created with the first request)."""
         if self._limiter is None:
-            self._limiter = limiter_for(self._exchange_id, self._base_url)
+            self._limiter = limiter_for(self._exchange_id, self._base_url, self._profile.limits)
         return self._limiter
 
     @property
@@ -251,11 +256,12 @@ class CcxtGateway:
 
     async def _load_markets(self, exchange: Any, shared: _SharedVenue) -> None:
         limiter = self.limiter
+        cost = self._profile.costs.markets
         if self._exchange_id == "binance":
             # ccxt does not keep the declared rate limits; read them once, then size the bucket.
-            info = await self._attempt(exchange, weights.EXCHANGE_INFO, "publicGetExchangeInfo")
-            limiter.resize(parse_rate_limits(info.get("rateLimits") or [], VenueLimits()))
-        await self._attempt(exchange, weights.EXCHANGE_INFO, "load_markets", True)
+            info = await self._attempt(exchange, cost, "publicGetExchangeInfo")
+            limiter.resize(parse_rate_limits(info.get("rateLimits") or [], self._profile.limits))
+        await self._attempt(exchange, cost, "load_markets", True)
         shared.markets = exchange.markets
         shared.rules = parse_markets(exchange.markets, int(exchange.precisionMode))
         shared.loaded_at = time.monotonic()
@@ -271,12 +277,19 @@ class CcxtGateway:
         try:
             return await getattr(exchange, method)(*args)
         except ccxt.BaseError as error:
-            raise classify(error, retry_after=limiter.pause_remaining() or None) from error
+            raise classify(
+                error,
+                retry_after=limiter.pause_remaining() or None,
+                duplicate_markers=self._profile.duplicate_markers,
+            ) from error
         except (TimeoutError, aiohttp.ClientError) as error:
             raise VenueNetworkError(f"{self._venue}: {error!r}") from error
 
     async def _call(self, weight: int, method: str, *args: Any, order: bool = False) -> Any:
         return await self._attempt(await self._ready(), weight, method, *args, order=order)
+
+    async def _send(self, request: Request) -> Any:
+        return await self._retrying(request.weight, request.method, *request.args)
 
     async def _retrying(self, weight: int, method: str, *args: Any) -> Any:
         for attempt in range(1, self._max_attempts + 1):
@@ -335,49 +348,62 @@ class CcxtGateway:
         return book
 
     async def _read_book(self, symbol: str, limit: int) -> OrderBook:
-        raw = await self._retrying(weights.depth_weight(limit), "fetch_order_book", symbol, limit)
+        raw = await self._send(self._profile.book(symbol, limit))
         return self._parse("order book", lambda: parse_order_book(raw))
 
     async def ticker(self, symbol: str) -> Quote:
-        raw = await self._retrying(weights.TICKER_24HR, "fetch_ticker", symbol)
+        raw = await self._retrying(self._profile.costs.ticker, "fetch_ticker", symbol)
         return self._parse("ticker", lambda: parse_quote(raw))
 
     async def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
-        raw = await self._retrying(weights.BOOK_TICKER_ALL, "fetch_bids_asks")
-        rows: dict[str, Any] = {s: row for s, row in (raw or {}).items() if s in set(symbols)}
+        raw = await self._send(self._profile.quotes(symbols))
+        wanted = set(symbols)
+        rows: dict[str, Any] = {s: row for s, row in (raw or {}).items() if s in wanted}
         return self._parse("book tickers", lambda: {s: parse_quote(r) for s, r in rows.items()})
 
     async def balances(self) -> dict[str, Balance]:
-        raw = await self._retrying(weights.ACCOUNT, "fetch_balance")
+        raw = await self._retrying(self._profile.costs.balance, "fetch_balance")
         return self._parse("balance", lambda: parse_balances(raw))
 
+    def _venue_id(self, client_order_id: str) -> str:
+        venue_id = self._profile.venue_client_id(client_order_id)
+        self._canonical[venue_id] = client_order_id
+        return venue_id
+
     async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
-        try:
-            raw = await self._retrying(
-                weights.ORDER_GET, "fetch_order", None, symbol, {"clientOrderId": client_order_id}
-            )
-        except OrderNotFound:
-            return None
-        return self._order(raw, client_order_id)
+        """The order placed with ``client_order_id``, or None if the venue has none.
+
+        A scan reads at most ``profile.scan_limit`` open and recent orders of the symbol: an
+        order older than that window is reported as not found.
+        """
+        venue_id = self._venue_id(client_order_id)
+        for request in self._profile.find(symbol, venue_id):
+            try:
+                raw = await self._send(request)
+            except OrderNotFound:
+                continue
+            if isinstance(raw, list):
+                raw = next((o for o in raw if _client_id_of(o) == venue_id), None)
+                if raw is None:
+                    continue
+            elif raw is None:
+                continue
+            return self._order(raw, client_order_id)
+        return None
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
-        weight = weights.open_orders_weight(symbol is not None)
-        raw = await self._retrying(weight, "fetch_open_orders", symbol)
+        raw = await self._retrying(self._profile.costs.open_orders, "fetch_open_orders", symbol)
         return self._parse("open orders", lambda: [self._remember(parse_order(o)) for o in raw])
 
     async def trades(self, symbol: str, since: datetime | None = None) -> list[VenueTrade]:
         since_ms = int(since.timestamp() * 1000) if since is not None else None
-        page = await self._retrying(
-            weights.MY_TRADES, "fetch_my_trades", symbol, since_ms, TRADES_PAGE
-        )
+        page = await self._send(self._profile.trades(symbol, since_ms))
         raw: list[Any] = list(page)
         for _ in range(MAX_TRADE_PAGES):
-            if len(page) < TRADES_PAGE:
+            following = self._profile.next_trades(symbol, since_ms, page)
+            if following is None:
                 break
-            next_id = max(int(t["id"]) for t in page) + 1
-            page = await self._retrying(
-                weights.MY_TRADES, "fetch_my_trades", symbol, None, TRADES_PAGE, {"fromId": next_id}
-            )
+            page = await self._send(following)
             raw += page
         trades = self._parse(
             "trades",
@@ -403,10 +429,16 @@ class CcxtGateway:
         *,
         post_only: bool = False,
     ) -> VenueOrder:
-        params: dict[str, Any] = {"clientOrderId": client_order_id}
-        if post_only:
-            params["postOnly"] = True
-        args = (symbol, "limit", side, plain(amount), plain(price), params)
+        request = self._profile.place(
+            symbol,
+            side,
+            plain(amount),
+            plain(price),
+            self._venue_id(client_order_id),
+            post_only=post_only,
+        )
+        # Venues that acknowledge a placement with ids only: the order is what we asked for.
+        asked = {"symbol": symbol, "side": side, "amount": amount, "price": price}
         last: RetryableVenueError | None = None
         for attempt in range(1, self._max_attempts + 1):
             if attempt > 1:
@@ -415,8 +447,8 @@ class CcxtGateway:
                 if existing is not None:
                     return existing
             try:
-                raw = await self._call(weights.ORDER_POST, "create_order", *args, order=True)
-                return self._order(raw, client_order_id)
+                raw = await self._call(request.weight, request.method, *request.args, order=True)
+                return self._order(raw, client_order_id, asked)
             except DuplicateClientOrderId:
                 existing = await self.fetch_order(symbol, client_order_id)
                 if existing is not None:
@@ -436,21 +468,34 @@ class CcxtGateway:
         raise last
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrder:
-        try:
-            raw = await self._retrying(
-                weights.ORDER_DELETE,
-                "cancel_order",
-                None,
-                symbol,
-                {"clientOrderId": client_order_id},
+        """Cancel, and report the order as the venue now has it (filled part included)."""
+        request = self._profile.cancel(symbol, self._venue_id(client_order_id), None)
+        if request is None:
+            # The venue cancels by its own id only: find the order first.
+            found = await self.fetch_order(symbol, client_order_id)
+            if found is None:
+                raise OrderNotFound(f"{self._venue}: no order {client_order_id}")
+            if found.is_final:
+                return found
+            request = self._profile.cancel(
+                symbol, self._venue_id(client_order_id), found.venue_order_id
             )
+            assert request is not None
+        try:
+            raw = await self._send(request)
         except OrderNotFound:
             # Canceling twice, or after a fill, is not an error: report the final order.
             existing = await self.fetch_order(symbol, client_order_id)
             if existing is not None and existing.is_final:
                 return existing
             raise
-        return self._order(raw, client_order_id)
+        if self._profile.cancel_reports_order:
+            return self._order(raw, client_order_id)
+        # The acknowledgement carries ids only: read the order for its status and fills.
+        after = await self.fetch_order(symbol, client_order_id)
+        if after is None:
+            raise MalformedResponse(f"{self._venue}: cancelled order {client_order_id} not found")
+        return after
 
     def _parse(self, what: str, build: Callable[[], T]) -> T:
         """Parse a response; missing or garbage fields become MalformedResponse (retryable)."""
@@ -459,12 +504,18 @@ class CcxtGateway:
         except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as error:
             raise MalformedResponse(f"{self._venue} sent a malformed {what}: {error}") from None
 
-    def _order(self, raw: Any, client_order_id: str) -> VenueOrder:
+    def _order(
+        self, raw: Any, client_order_id: str, asked: Mapping[str, Any] | None = None
+    ) -> VenueOrder:
         return self._parse(
-            "order", lambda: self._remember(parse_order(raw, client_order_id=client_order_id))
+            "order",
+            lambda: self._remember(parse_order(raw, client_order_id=client_order_id, asked=asked)),
         )
 
     def _remember(self, order: VenueOrder) -> VenueOrder:
+        canonical = self._canonical.get(order.client_order_id)
+        if canonical is not None and canonical != order.client_order_id:
+            order = order.model_copy(update={"client_order_id": canonical})
         if order.client_order_id:
             self._client_ids[order.venue_order_id] = order.client_order_id
         return order
@@ -481,3 +532,14 @@ class CcxtGateway:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _client_id_of(order: Any) -> str | None:
+    """The client id a ccxt order carries (unified field, else the raw one)."""
+    if not isinstance(order, Mapping):
+        return None
+    info = order.get("info") or {}
+    value = order.get("clientOrderId") or (
+        info.get("origClientOrderId") if isinstance(info, Mapping) else None
+    )
+    return str(value) if value else None

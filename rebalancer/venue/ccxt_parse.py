@@ -181,14 +181,21 @@ def parse_balances(balance: Mapping[str, Any]) -> dict[str, Balance]:
 
 
 def parse_order(
-    order: Mapping[str, Any], *, client_order_id: str | None = None, now: datetime | None = None
+    order: Mapping[str, Any],
+    *,
+    client_order_id: str | None = None,
+    now: datetime | None = None,
+    asked: Mapping[str, Any] | None = None,
 ) -> VenueOrder:
-    """A ccxt order. ``client_order_id`` stands in when the venue's response lacks one."""
+    """A ccxt order. ``client_order_id`` stands in when the venue's response lacks one, and
+    ``asked`` (symbol, side, amount, price of a placement) for an acknowledgement that
+    carries ids only: such an order is open and unfilled, as asked."""
     info = order.get("info") or {}
+    asked = asked or {}
     status = _STATUSES.get(str(order.get("status")), "open")
-    amount = _first(info.get("origQty"), order.get("amount"))
+    amount = _first(info.get("origQty"), order.get("amount"), asked.get("amount"))
     filled = _first(info.get("executedQty"), order.get("filled")) or Decimal(0)
-    price = _positive(_first(info.get("price"), order.get("price")))
+    price = _positive(_first(info.get("price"), order.get("price"), asked.get("price")))
     cost = _first(info.get("cummulativeQuoteQty"), order.get("cost"))
     if filled > 0 and cost is not None and cost > 0:
         average: Decimal | None = div(cost, filled)
@@ -207,8 +214,8 @@ def parse_order(
     return VenueOrder(
         client_order_id=str(client or ""),
         venue_order_id=str(order["id"]),
-        symbol=str(order["symbol"]),
-        side=order["side"],
+        symbol=str(order.get("symbol") or asked["symbol"]),
+        side=order.get("side") or asked["side"],
         amount=amount,
         price=price,
         status=status,

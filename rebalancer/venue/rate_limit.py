@@ -115,10 +115,13 @@ class VenueLimiter:
 _LIMITERS: dict[tuple[int, str, str], VenueLimiter] = {}
 
 
-def limiter_for(exchange_id: str, base_url: str | None) -> VenueLimiter:
-    """The process's limiter for a venue, per event loop (aiolimiter binds to one loop)."""
+def limiter_for(
+    exchange_id: str, base_url: str | None, limits: VenueLimits | None = None
+) -> VenueLimiter:
+    """The process's limiter for a venue, per event loop (aiolimiter binds to one loop),
+    sized at first use from ``limits`` (the venue profile's documented ones)."""
     key = (id(asyncio.get_running_loop()), exchange_id, base_url or "")
     limiter = _LIMITERS.get(key)
     if limiter is None:
-        limiter = _LIMITERS[key] = VenueLimiter()
+        limiter = _LIMITERS[key] = VenueLimiter(limits)
     return limiter

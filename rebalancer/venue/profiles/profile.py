@@ -1,0 +1,202 @@
+"""What differs between venues, stated once per venue and read by the ccxt gateway.
+
+Exactly-once rests on finding an order again by the id we gave it. Venues differ in the
+id they accept (length, charset), in whether they can look an order up by it, and in how
+they say "this id is already in use". A ``VenueProfile`` states those facts, the venue's
+documented request limits and accepted book depths, and the requests (unified ccxt methods
+and their venue parameters) that the gateway sends for each operation. The gateway keeps the
+budget, retries and parsing; a profile makes no request itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rebalancer.venue.rate_limit import VenueLimits
+
+Lookup = Literal["native", "scan"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One unified ccxt call: ``getattr(exchange, method)(*args)``, costing ``weight``."""
+
+    method: str
+    args: tuple[Any, ...]
+    weight: int
+
+
+@dataclass(frozen=True)
+class ClientIdRule:
+    """The venue's client order id format and how our deterministic id maps into it.
+
+    The canonical id (``domain.orders.client_order_id``) is sent unchanged when the venue
+    accepts it. Otherwise a digest of it, in the venue's format, is sent: deterministic, so
+    a retry or another process sends the same id, and 120 bits or more of SHA-256, so two
+    of one account's orders cannot collide in any practical sense.
+    """
+
+    max_length: int
+    pattern: re.Pattern[str]
+    # How to write the digest: "prefixed-hex" ("rb" + hex to max_length) or "uuid"
+    # (8-4-4-4-12 lowercase hex).
+    digest_form: Literal["prefixed-hex", "uuid"] = "prefixed-hex"
+
+    def accepts(self, value: str) -> bool:
+        return len(value) <= self.max_length and self.pattern.fullmatch(value) is not None
+
+    def venue_id(self, canonical: str) -> str:
+        if self.accepts(canonical):
+            return canonical
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        if self.digest_form == "uuid":
+            mapped = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+        else:
+            mapped = "rb" + digest[: self.max_length - 2]
+        if not self.accepts(mapped):
+            raise ValueError(f"client id rule cannot hold a digest: {self}")
+        return mapped
+
+
+@dataclass(frozen=True)
+class RequestCosts:
+    """What each operation costs in the venue's request budget (its weight, or 1 where the
+    venue counts requests)."""
+
+    markets: int = 1
+    ticker: int = 1
+    quotes: int = 1
+    balance: int = 1
+    place: int = 1
+    get_order: int = 1
+    cancel: int = 1
+    open_orders: int = 1
+    closed_orders: int = 1
+    trades: int = 1
+    book: int = 1
+
+
+@dataclass(frozen=True)
+class VenueProfile:
+    """A spot venue reached through stock ccxt. Subclasses override the operations whose
+    requests differ from the defaults here (the unified ccxt call with ``clientOrderId``)."""
+
+    exchange_id: str
+    title: str
+    client_ids: ClientIdRule
+    # Venue-side lookup of an order by client id ("native"), or a bounded scan of open and
+    # recent orders matched on the id ("scan").
+    lookup: Lookup
+    limits: VenueLimits
+    costs: RequestCosts = field(default_factory=RequestCosts)
+    # Depths the venue's book endpoint accepts (ascending), or a maximum with every depth
+    # up to it accepted.
+    book_depths: tuple[int, ...] = ()
+    max_book_depth: int | None = None
+    # Phrases or codes in an error that mean "an order with this client id exists already".
+    duplicate_markers: tuple[str, ...] = ()
+    # Whether a cancel's response is the whole order (status, filled); if not, the gateway
+    # reads the order after cancelling.
+    cancel_reports_order: bool = False
+    # How many recent orders a scan reads per list (open, closed).
+    scan_limit: int = 100
+    trades_page: int = 100
+    ccxt_options: Mapping[str, Any] = field(default_factory=dict)
+    # Links to the venue documentation the facts above come from.
+    sources: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ facts
+
+    def venue_client_id(self, canonical: str) -> str:
+        return self.client_ids.venue_id(canonical)
+
+    def book_limit(self, levels: int) -> int:
+        """The depth to ask for: the smallest accepted one covering ``levels``."""
+        wanted = max(1, levels)
+        if self.book_depths:
+            return next((d for d in self.book_depths if d >= wanted), self.book_depths[-1])
+        if self.max_book_depth is not None:
+            return min(wanted, self.max_book_depth)
+        return wanted
+
+    def is_duplicate_client_id(self, message: str) -> bool:
+        return any(marker in message for marker in self.duplicate_markers)
+
+    # --------------------------------------------------------------- requests
+
+    def place(
+        self,
+        symbol: str,
+        side: str,
+        amount: str,
+        price: str,
+        client_id: str,
+        *,
+        post_only: bool,
+    ) -> Request:
+        params: dict[str, Any] = {"clientOrderId": client_id}
+        if post_only:
+            params["postOnly"] = True
+        return Request(
+            "create_order", (symbol, "limit", side, amount, price, params), self.costs.place
+        )
+
+    def find(self, symbol: str, client_id: str) -> Sequence[Request]:
+        """Requests that may return the order with ``client_id``, tried in order until one
+        does. A native lookup answers with the order or OrderNotFound; a scan's lists are
+        matched on the id by the gateway."""
+        if self.lookup == "native":
+            return (
+                Request(
+                    "fetch_order",
+                    (None, symbol, {"clientOrderId": client_id}),
+                    self.costs.get_order,
+                ),
+            )
+        return (
+            Request(
+                "fetch_open_orders", (symbol, None, self.scan_limit, {}), self.costs.open_orders
+            ),
+            Request(
+                "fetch_closed_orders",
+                (symbol, None, self.scan_limit, {}),
+                self.costs.closed_orders,
+            ),
+        )
+
+    def cancel(self, symbol: str, client_id: str, venue_order_id: str | None) -> Request | None:
+        """The cancel request, or None when the venue cancels only by its own order id and
+        that is not known yet (the gateway finds the order first)."""
+        return Request(
+            "cancel_order",
+            (venue_order_id, symbol, {"clientOrderId": client_id}),
+            self.costs.cancel,
+        )
+
+    def book(self, symbol: str, limit: int) -> Request:
+        return Request("fetch_order_book", (symbol, self.book_limit(limit)), self.costs.book)
+
+    def quotes(self, symbols: Sequence[str]) -> Request:
+        return Request("fetch_tickers", (list(symbols),), self.costs.quotes)
+
+    def trades(self, symbol: str, since_ms: int | None) -> Request:
+        return Request("fetch_my_trades", (symbol, since_ms, self.trades_page), self.costs.trades)
+
+    def next_trades(
+        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+    ) -> Request | None:
+        """The request for the page after ``page``, or None when ``page`` was the last.
+
+        The default pages forward in time from the newest trade seen; the gateway drops the
+        repeats (trades at that same millisecond) by trade id.
+        """
+        if len(page) < self.trades_page:
+            return None
+        newest = max(int(t["timestamp"]) for t in page)
+        if since_ms is not None and newest <= since_ms:
+            return None
+        return Request("fetch_my_trades", (symbol, newest, self.trades_page), self.costs.trades)
