@@ -54,8 +54,6 @@ BANDS = ["0.005", "0.01", "0.0272", "0.04"]
 START = {"BTC": Decimal("60000"), "ETH": Decimal("3000"), "LINK": Decimal("15")}
 VOLATILITY = 0.8
 SECONDS_PER_YEAR = 365 * 86_400
-# The venue's request budget per IP (Binance: 6,000 weight a minute).
-VENUE_WEIGHT_PER_MINUTE = 6000
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -167,14 +165,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         tick_cpu.append(time.process_time() - started)
         screen_cpu.append(watcher.progress.screen_seconds)
     per_tick = sum(tick_cpu) / len(tick_cpu)
-    seconds = args.ticks * settings.tick_seconds
+    pace = watcher.pace
+    seconds = args.ticks * pace.tick_seconds
     weight_per_hour = sources.weight * 3600 / seconds
     delays = [delay * 1000 for _, delay in sources.woken]
-    refresh_round_minutes = args.accounts * weights.ACCOUNT / max(args.refresh_weight, 1e-9)
+    refresh_round_minutes = (
+        args.accounts * pace.balance_weight / max(pace.refresh_weight_per_minute, 1e-9)
+    )
     return {
         "accounts": args.accounts,
         "ticks": args.ticks,
-        "tick_seconds": settings.tick_seconds,
+        "tick_seconds": pace.tick_seconds,
         "market_seconds_per_tick": args.market_seconds,
         "rss_per_account_bytes": round(rss_per_account),
         "watcher_rss_mib": round(rss_per_account * args.accounts / 2**20, 1),
@@ -183,12 +184,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "tick_cpu_ms_p99": round(percentile([t * 1000 for t in tick_cpu], 99), 2),
         "screen_cpu_ms_p50": round(percentile([t * 1000 for t in screen_cpu], 50), 2),
         "cpu_ms_per_account_per_day": round(
-            per_tick * 1000 * 86_400 / settings.tick_seconds / args.accounts, 3
+            per_tick * 1000 * 86_400 / pace.tick_seconds / args.accounts, 3
         ),
-        "cpu_share_of_one_core": round(per_tick / settings.tick_seconds, 3),
+        "cpu_share_of_one_core": round(per_tick / pace.tick_seconds, 3),
         "venue_weight_per_hour": round(weight_per_hour),
         "venue_weight_per_account_per_hour": round(weight_per_hour / args.accounts, 4),
-        "venue_budget_share": round(weight_per_hour / 60 / VENUE_WEIGHT_PER_MINUTE, 3),
+        "venue_budget_share": round(weight_per_hour / 60 / pace.venue_weight_per_minute, 3),
         "balance_refresh_round_minutes": round(refresh_round_minutes, 1),
         "wakes": len(sources.woken),
         "accounts_woken": len({account for account, _ in sources.woken}),
@@ -207,8 +208,8 @@ def main() -> None:
     parser.add_argument(
         "--refresh-weight",
         type=float,
-        default=WatchVenueRequest.model_fields["refresh_weight_per_minute"].default,
-        help="request weight a minute for balance refreshes",
+        default=None,
+        help="request weight a minute for balance refreshes (default: the venue profile's)",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

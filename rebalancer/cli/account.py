@@ -38,6 +38,7 @@ from rebalancer.pipeline.messages import AccountConfig, AccountStatus, ForceRequ
 from rebalancer.pipeline.names import workflow_id
 from rebalancer.runtime.config import load_settings
 from rebalancer.runtime.temporal_connection import connect
+from rebalancer.venue.profiles import PROFILES, check_venue
 from workflows.account import AccountWorkflow
 
 # Registration retries a handful of times within seconds (REGISTER_RETRY in
@@ -51,7 +52,11 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 
     add = commands.add_parser("add", help="start an account's workflow")
     add.add_argument("account_id")
-    add.add_argument("--venue", required=True, help="'paper' or a ccxt exchange id")
+    add.add_argument(
+        "--venue",
+        required=True,
+        help=f"'paper' or one of {', '.join(sorted(PROFILES))} (docs/deployment.md: venues)",
+    )
     add.add_argument("--targets", required=True, help="BTC/USDT=0.4,ETH/USDT=0.35,USDT=0.25")
     add.add_argument(
         "--watch",
@@ -100,6 +105,7 @@ async def _client() -> tuple[Client, str]:
 
 def config_from_args(args: argparse.Namespace) -> AccountConfig:
     check_account_id("account_id", args.account_id)
+    check_venue("--venue", args.venue)
     quote, weights = parse_targets("--targets", args.targets)
     policy: dict[str, Any] = {}
     if args.policy:

@@ -28,7 +28,8 @@ from rebalancer.domain.snapshot import ASSET_PATTERN
 from rebalancer.paper.admin_client import PaperAdmin
 from rebalancer.runtime.config import load_settings
 from rebalancer.runtime.secret_files import write_secret_file
-from rebalancer.venue.credentials import PAPER, Credentials, CredentialsFile, credentials_path
+from rebalancer.venue.credentials import Credentials, CredentialsFile, credentials_path
+from rebalancer.venue.profiles import PAPER
 
 # A funding amount: plain decimal notation, bounded, like any quantity we accept.
 MAX_FUND = Decimal("1e15")

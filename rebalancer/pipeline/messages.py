@@ -93,13 +93,15 @@ class WatchVenueRequest(Frozen):
 
     venue: str = Field(pattern=VENUE_PATTERN)
     run_seconds: int = Field(default=3600, ge=1, le=86_400)
-    tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    # None: from the venue's profile (``rebalancer.watch.pace``).
+    tick_seconds: float | None = Field(default=None, gt=0, le=60)
     # A woken account that stays outside (a held leg, a refused order) is not called again
     # sooner than this; a new region from its next cycle resets it.
     rewake_seconds: float = Field(default=60.0, ge=0, le=86_400)
-    # Request weight a minute the balance refresh may spend: a fifth of Binance's 6,000 per
-    # IP, 60 account reads; the rest is left to the accounts' own cycles.
-    refresh_weight_per_minute: float = Field(default=1200.0, ge=0)
+    # Request weight a minute the balance refresh may spend; None: a fifth of the venue's
+    # budget (on Binance 1,200 of 6,000 per IP, 60 account reads), the rest left to the
+    # accounts' own cycles.
+    refresh_weight_per_minute: float | None = Field(default=None, ge=0)
 
 
 class WatchVenueReport(BaseModel):

@@ -36,9 +36,7 @@ from rebalancer.domain.snapshot_json import describe
 from rebalancer.runtime.config import Settings, load_settings, setting_env_names
 from rebalancer.runtime.paths import state_dir
 from rebalancer.venue.ccxt_gateway import CcxtGateway
-
-PAPER = "paper"
-PAPER_EXCHANGE = "binance"
+from rebalancer.venue.profiles import PAPER, PAPER_EXCHANGE
 
 
 class Credentials(Frozen):

@@ -32,14 +32,12 @@ import structlog
 from rebalancer.domain.market import Quote, symbol_for
 from rebalancer.ledger.records import WatchedAccount
 from rebalancer.pipeline.messages import WakeRequest, WatchVenueReport, WatchVenueRequest
-from rebalancer.venue import binance_weights as weights
 from rebalancer.watch.fleet import Fleet
+from rebalancer.watch.pace import pace_for
 
 log = structlog.get_logger("rebalancer.watch")
 
 
-# Weight of one account's balance read (Binance's /api/v3/account).
-BALANCE_WEIGHT = weights.ACCOUNT
 WAKE_CONCURRENCY = 64
 REFRESH_CONCURRENCY = 8
 # Re-read regions written this long before the last one seen: a transaction that committed
@@ -79,6 +77,7 @@ class VenueWatcher:
     ) -> None:
         self.sources = sources
         self.settings = settings
+        self.pace = pace_for(settings)
         self.fleets: dict[str, Fleet] = {}
         self.progress = WatchVenueReport()
         self._clock = clock
@@ -99,7 +98,7 @@ class VenueWatcher:
             await self.tick()
             heartbeat(self.progress)
             elapsed = self._clock() - started
-            await asyncio.sleep(max(0.0, self.settings.tick_seconds - elapsed))
+            await asyncio.sleep(max(0.0, self.pace.tick_seconds - elapsed))
 
     async def tick(self) -> list[str]:
         """One round; the accounts woken."""
@@ -197,16 +196,14 @@ class VenueWatcher:
 
     async def refresh_balances(self) -> None:
         """Spend the refresh budget accrued since the last tick on the next accounts."""
-        refresh, settings = self._refresh, self.settings
+        refresh, budget = self._refresh, self.pace.refresh_weight_per_minute
+        weight = self.pace.balance_weight
         now = self._clock()
         if refresh.last is not None:
-            rate = settings.refresh_weight_per_minute / 60.0
             # At most one minute's budget accrues: an idle spell does not buy a burst.
-            refresh.tokens = min(
-                refresh.tokens + rate * (now - refresh.last), settings.refresh_weight_per_minute
-            )
+            refresh.tokens = min(refresh.tokens + budget / 60.0 * (now - refresh.last), budget)
         refresh.last = now
-        count = int(refresh.tokens // BALANCE_WEIGHT)
+        count = int(refresh.tokens // weight)
         batch: list[str] = []
         while len(batch) < count and refresh.order:
             account = refresh.order.popleft()
@@ -215,7 +212,7 @@ class VenueWatcher:
                 refresh.order.append(account)
             if len(batch) >= len(self._quote_of):
                 break
-        refresh.tokens -= len(batch) * BALANCE_WEIGHT
+        refresh.tokens -= len(batch) * weight
 
         async def read(account: str) -> None:
             as_of = self._now()

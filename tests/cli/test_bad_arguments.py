@@ -26,6 +26,9 @@ CASES = [
     (add("BTC/USDT=0.5,BTC/USDT=0.5"), "twice"),
     (add("BTC/USDT=0.5,ETH/EUR=0.2,USDT=0.3"), "more than one currency"),
     (add(venue="Bad Venue!"), "venue"),
+    # A real ccxt exchange without a venue profile: its client ids could not be found again.
+    (add(venue="bitstamp"), "--venue: 'bitstamp' is not a supported venue"),
+    (add(venue="kraken2"), "--venue"),
     (add(HALF, "--check-every", "5x"), "--check-every"),
     (add(HALF, "--check-every", "0s"), "--check-every"),
     (add(HALF, "--policy", "{oops"), "--policy"),

@@ -18,13 +18,30 @@ PROFILES: dict[str, VenueProfile] = {
 }
 
 
-def profile_for(exchange_id: str) -> VenueProfile:
+PAPER = "paper"
+# The paper venue speaks Binance's spot dialect.
+PAPER_EXCHANGE = "binance"
+
+
+def check_venue(field: str, venue: str) -> str:
+    """``venue`` if rebalancer can trade there: the paper venue or a profiled exchange."""
+    if venue != PAPER:
+        profile_for(venue, field=field)
+    return venue
+
+
+def profile_for(exchange_id: str, *, field: str = "venue") -> VenueProfile:
     """The profile of a ccxt exchange id, or InvalidInput naming the supported ones."""
     profile = PROFILES.get(exchange_id)
     if profile is None:
         supported = ", ".join(sorted(PROFILES))
         raise InvalidInput(
-            "venue",
-            f"{exchange_id!r} has no venue profile: supported are {supported} (and 'paper')",
+            field,
+            f"{exchange_id!r} is not a supported venue: use 'paper' or one of {supported}",
         )
     return profile
+
+
+def profile_for_venue(venue: str) -> VenueProfile:
+    """The profile of an account's venue ("paper" is Binance's dialect)."""
+    return profile_for(PAPER_EXCHANGE if venue == PAPER else venue)
