@@ -13,8 +13,9 @@ from rebalancer.domain.market import Frozen, MarketRules, OrderBook, Side
 from rebalancer.domain.numbers import PosDec, div, exact, round_to_tick
 from rebalancer.domain.policy_settings import ExecutionStyle
 
-# Binance's newClientOrderId rule; most venues accept a subset of it.
-CLIENT_ORDER_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
+# Binance spot's newClientOrderId rule (Bybit's orderLinkId is the same); a venue that
+# accepts less gets a digest of the id in its own format (``venue.profiles``).
+CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
 class PlannedOrder(Frozen):

@@ -22,17 +22,25 @@ def classify(
     *,
     retry_after: float | None = None,
     duplicate_markers: Sequence[str] = ("Duplicate order sent",),
+    unavailable_markers: Sequence[str] = (),
+    insufficient_markers: Sequence[str] = (),
 ) -> errors.VenueError:
     """The project's error for a ccxt exception; ``retry_after`` is the venue's hint, and
-    ``duplicate_markers`` the venue's ways of saying a client id is taken (its profile's)."""
+    the markers are the venue's own words where ccxt's classes miss them (its profile's):
+    a client id taken, a service that could not serve, funds short."""
     text = str(error)
     if isinstance(error, ccxt.InsufficientFunds):
         return errors.InsufficientFunds(text)
     if isinstance(error, ccxt.OrderNotFound):
         return errors.OrderNotFound(text)
-    if isinstance(error, ccxt.ExchangeError) and any(m in text for m in duplicate_markers):
-        # The venue refused a second order under a client id in use: the first one exists.
-        return errors.DuplicateClientOrderId(text)
+    if isinstance(error, ccxt.ExchangeError):
+        if any(m in text for m in duplicate_markers):
+            # The venue refused a second order under a client id in use: the first exists.
+            return errors.DuplicateClientOrderId(text)
+        if any(m in text for m in insufficient_markers):
+            return errors.InsufficientFunds(text)
+        if any(m in text for m in unavailable_markers):
+            return errors.VenueUnavailable(text, retry_after=retry_after)
     if isinstance(error, ccxt.InvalidOrder | ccxt.BadRequest):
         return errors.InvalidOrder(text)
     if isinstance(error, ccxt.AuthenticationError):

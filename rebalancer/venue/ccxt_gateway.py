@@ -53,6 +53,7 @@ from rebalancer.venue.ccxt_parse import (
 )
 from rebalancer.venue.errors import (
     DuplicateClientOrderId,
+    InvalidOrder,
     MalformedResponse,
     OrderNotFound,
     RateLimited,
@@ -146,6 +147,7 @@ class CcxtGateway:
         *,
         api_key: str | SecretStr,
         api_secret: str | SecretStr,
+        api_passphrase: str | SecretStr | None = None,
         venue: str | None = None,
         base_url: str | None = None,
         timeout: float = 10.0,
@@ -166,6 +168,9 @@ class CcxtGateway:
         self._api_key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
         self._api_secret = (
             api_secret if isinstance(api_secret, SecretStr) else SecretStr(api_secret)
+        )
+        self._api_passphrase = (
+            SecretStr(api_passphrase) if isinstance(api_passphrase, str) else api_passphrase
         )
         self._base_url = base_url.rstrip("/") if base_url else None
         self._timeout = timeout
@@ -212,8 +217,14 @@ class CcxtGateway:
         if self._exchange is None:
             shared = self._shared()
             config: dict[str, Any] = {
+                **self._profile.ccxt_config,
                 "apiKey": self._api_key.get_secret_value(),
                 "secret": self._api_secret.get_secret_value(),
+                **(
+                    {"password": self._api_passphrase.get_secret_value()}
+                    if self._api_passphrase is not None
+                    else {}
+                ),
                 # The shared bucket paces requests; ccxt's per-instance throttle would not
                 # see the other gateways.
                 "enableRateLimit": False,
@@ -281,6 +292,8 @@ class CcxtGateway:
                 error,
                 retry_after=limiter.pause_remaining() or None,
                 duplicate_markers=self._profile.duplicate_markers,
+                unavailable_markers=self._profile.unavailable_markers,
+                insufficient_markers=self._profile.insufficient_markers,
             ) from error
         except (TimeoutError, aiohttp.ClientError) as error:
             raise VenueNetworkError(f"{self._venue}: {error!r}") from error
@@ -302,14 +315,19 @@ class CcxtGateway:
         raise AssertionError("unreachable")
 
     async def _backoff(self, error: RetryableVenueError, attempt: int) -> None:
-        if isinstance(error, RateLimited):
+        if isinstance(error, RateLimited) and (paused := self.limiter.pause_remaining()) > 0:
             # The shared bucket already waits out the venue's Retry-After.
-            if self.limiter.pause_remaining() > self._max_wait:
+            if paused > self._max_wait:
                 raise error
             return
         delay = error.retry_after if error.retry_after else min(2.0, 0.2 * 2 ** (attempt - 1))
         if delay > self._max_wait:
             raise error
+        if isinstance(error, RateLimited):
+            # No Retry-After (OKX, Bybit send none): every gateway of the venue backs off,
+            # not only this one.
+            self.limiter.pause(delay)
+            return
         await asyncio.sleep(delay)
 
     # ----------------------------------------------------------------- reads
@@ -483,8 +501,9 @@ class CcxtGateway:
             assert request is not None
         try:
             raw = await self._send(request)
-        except OrderNotFound:
-            # Canceling twice, or after a fill, is not an error: report the final order.
+        except (OrderNotFound, InvalidOrder):
+            # Canceling twice, or after a fill, is not an error: report the final order (some
+            # venues refuse the cancel of a filled order as a bad request).
             existing = await self.fetch_order(symbol, client_order_id)
             if existing is not None and existing.is_final:
                 return existing

@@ -3,7 +3,8 @@
 Sources, first match wins:
 
 1. Environment: ``REBALANCER_<ID>_API_KEY`` and ``REBALANCER_<ID>_API_SECRET`` (and
-   optionally ``REBALANCER_<ID>_VENUE``, default ``paper``), where ``<ID>`` is the account
+   optionally ``REBALANCER_<ID>_VENUE``, default ``paper``, and ``_API_PASSPHRASE`` for
+   venues whose keys have one, such as OKX), where ``<ID>`` is the account
    id upper-cased with ``_`` written ``__`` and ``-`` written ``_H``: ``alice_main`` reads
    ``REBALANCER_ALICE__MAIN_API_KEY``, ``alice-main`` reads ``REBALANCER_ALICE_HMAIN_API_KEY``.
    Every ``_`` in ``<ID>`` starts a two-character escape, so the name decodes back to exactly
@@ -15,6 +16,8 @@ Sources, first match wins:
    ``<state dir>/credentials.json``)::
 
        {"accounts": {"alice": {"venue": "paper", "api_key": "...", "api_secret": "..."}}}
+
+   (plus ``"api_passphrase"`` for a venue that needs one).
 
 Secrets are ``SecretStr``: no repr, str, log line or error message shows them. The account's
 variables are read from the environment by ``_account_environment`` alone: their names derive
@@ -36,13 +39,15 @@ from rebalancer.domain.snapshot_json import describe
 from rebalancer.runtime.config import Settings, load_settings, setting_env_names
 from rebalancer.runtime.paths import state_dir
 from rebalancer.venue.ccxt_gateway import CcxtGateway
-from rebalancer.venue.profiles import PAPER, PAPER_EXCHANGE
+from rebalancer.venue.profiles import PAPER, PAPER_EXCHANGE, profile_for
 
 
 class Credentials(Frozen):
     venue: str = Field(default=PAPER, min_length=1)
     api_key: SecretStr = Field(min_length=1)
     api_secret: SecretStr = Field(min_length=1)
+    # The key's passphrase, on venues that issue one (OKX).
+    api_passphrase: SecretStr | None = Field(default=None, min_length=1)
 
 
 class CredentialsFile(Frozen):
@@ -57,7 +62,7 @@ ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 ENV_PREFIX = "REBALANCER_"
 _ESCAPES = {"_": "__", "-": "_H"}
 # The variables an account reads: REBALANCER_<ID> followed by one of these.
-SUFFIXES = ("_API_KEY", "_API_SECRET", "_VENUE")
+SUFFIXES = ("_API_KEY", "_API_SECRET", "_API_PASSPHRASE", "_VENUE")
 _UNESCAPES = {code: char for char, code in _ESCAPES.items()}
 
 
@@ -132,7 +137,13 @@ def _from_env(account_id: str) -> Credentials | None:
     if not key or not secret:
         raise InvalidInput(f"{prefix}_API_KEY", f"needs {prefix}_API_SECRET too (and the reverse)")
     venue = variables.get("_VENUE") or PAPER
-    return Credentials(venue=venue, api_key=SecretStr(key), api_secret=SecretStr(secret))
+    passphrase = variables.get("_API_PASSPHRASE")
+    return Credentials(
+        venue=venue,
+        api_key=SecretStr(key),
+        api_secret=SecretStr(secret),
+        api_passphrase=SecretStr(passphrase) if passphrase else None,
+    )
 
 
 # Parsed credentials files by (path, size, modification time): a fleet opens gateways all
@@ -226,6 +237,16 @@ def open_gateway(
             venue=PAPER,
             base_url=paper_url or load_settings().paper_venue_url,
         )
+    if profile_for(venue).needs_passphrase and credentials.api_passphrase is None:
+        raise MissingCredentials(
+            "api_passphrase",
+            f"{venue} keys have a passphrase: set {env_prefix(account_id)}_API_PASSPHRASE "
+            f"or api_passphrase in the credentials file for account {account_id!r}",
+        )
     return CcxtGateway(
-        venue, api_key=credentials.api_key, api_secret=credentials.api_secret, venue=venue
+        venue,
+        api_key=credentials.api_key,
+        api_secret=credentials.api_secret,
+        api_passphrase=credentials.api_passphrase,
+        venue=venue,
     )

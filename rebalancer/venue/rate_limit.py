@@ -102,7 +102,13 @@ class VenueLimiter:
         # A pause can be extended while we sleep, so look again after each one.
         while (remaining := self.pause_remaining()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(remaining)
-        await self._weight.acquire(min(float(weight), self._weight.max_rate))
+        # A request heavier than the bucket's burst (a market load) takes it in bursts:
+        # the full weight is spent, never capped at the burst.
+        remaining = float(weight)
+        while remaining > 0:
+            chunk = min(remaining, self._weight.max_rate)
+            await self._weight.acquire(chunk)
+            remaining -= chunk
         if order_key is not None:
             bucket = self._orders.get(order_key)
             if bucket is None:

@@ -72,7 +72,12 @@ class _Response:
         self.status = reply.status
         self.reason = "OK" if reply.status < 400 else "Error"
         self.headers = dict(reply.headers)
-        self._text = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
+        # Compact, as venues send JSON: error markers such as '"retCode":10016,' rely on it.
+        self._text = (
+            reply.body
+            if isinstance(reply.body, str)
+            else json.dumps(reply.body, separators=(",", ":"))
+        )
 
     async def text(self, errors: str = "strict") -> str:
         return self._text
@@ -85,7 +90,10 @@ class _Pending:
 
     async def __aenter__(self) -> _Response:
         await asyncio.sleep(0)
-        return _Response(self._session.answer(self._sent))
+        reply = self._session.answer(self._sent)
+        if self._session.on_reply is not None:
+            self._session.on_reply(reply)
+        return _Response(reply)
 
     async def __aexit__(
         self,
@@ -101,6 +109,11 @@ class RecordedSession:
 
     def __init__(self) -> None:
         self.closed = False
+        # ccxt reads the session's default headers on every request.
+        self.headers: dict[str, str] = {}
+        # Sees every reply before ccxt does, as the gateway's response hook would (it feeds
+        # Retry-After to the venue's limiter).
+        self.on_reply: Callable[[Reply], None] | None = None
         self.sent: list[Sent] = []
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
 
@@ -194,7 +207,14 @@ def recorded_venue(
         max_wait=0.5,
         **options,
     )
+    session.on_reply = lambda reply: _retry_after(gateway, reply)
     return RecordedVenue(session, gateway)
+
+
+def _retry_after(gateway: CcxtGateway, reply: Reply) -> None:
+    value = {k.lower(): v for k, v in reply.headers.items()}.get("retry-after")
+    if value is not None:
+        gateway.limiter.pause(float(value))
 
 
 def iter_sources(venue: str) -> Iterator[str]:

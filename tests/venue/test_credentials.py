@@ -160,3 +160,46 @@ def test_open_gateway_points_binance_at_the_paper_venue(tmp_path: Path) -> None:
     assert "s-top-secret" not in repr(vars(gateway))
     with pytest.raises(InvalidInput, match="credentials for 'paper', not 'kraken'"):
         open_gateway("alice", "kraken", credentials_file=path)
+
+
+async def test_a_passphrase_reaches_ccxt_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prefix = env_prefix("okx_main")
+    monkeypatch.setenv(f"{prefix}_API_KEY", "k-okx")
+    monkeypatch.setenv(f"{prefix}_API_SECRET", "s-okx-secret")
+    monkeypatch.setenv(f"{prefix}_API_PASSPHRASE", "p-okx-passphrase")
+    monkeypatch.setenv(f"{prefix}_VENUE", "okx")
+    found = resolve_credentials("okx_main")
+    assert found.api_passphrase is not None
+    assert "p-okx-passphrase" not in repr(found) + str(found)
+    gateway = open_gateway("okx_main", "okx")
+    assert "p-okx-passphrase" not in repr(gateway)
+    assert gateway._client().password == "p-okx-passphrase"
+    await gateway.close()
+
+
+def test_a_venue_whose_keys_have_a_passphrase_refuses_keys_without_one(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c.json",
+        {"desk": {"venue": "okx", "api_key": "k", "api_secret": "s-secret"}},
+    )
+    with pytest.raises(MissingCredentials) as missing:
+        open_gateway("desk", "okx", credentials_file=path)
+    assert missing.value.field == "api_passphrase"
+    # Kraken keys have none: the same file shape opens a gateway there.
+    path = write(
+        tmp_path / "k.json",
+        {"desk": {"venue": "kraken", "api_key": "k", "api_secret": "s-secret"}},
+    )
+    assert open_gateway("desk", "kraken", credentials_file=path).venue == "kraken"
+
+
+def test_a_venue_without_a_profile_is_refused_by_name(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c.json",
+        {"desk": {"venue": "bitstamp", "api_key": "k", "api_secret": "s-secret"}},
+    )
+    with pytest.raises(InvalidInput) as refused:
+        open_gateway("desk", "bitstamp", credentials_file=path)
+    assert "not a supported venue" in str(refused.value)

@@ -1,12 +1,40 @@
-"""Bybit spot (v5)."""
+"""Bybit spot (v5, ``category=spot``), for a unified trading account (UTA).
+
+- Client id: ``orderLinkId``, at most 36 of ``[A-Za-z0-9_-]``, unique per account. Our
+  canonical id is sent unchanged when it fits (no ``.``, ``:`` or ``/``), else ``rb`` + hex
+  of its SHA-256. A second order under a link id in use is refused (170141 "Duplicate
+  clientOrderId"; 110072 "OrderLinkedID is duplicate"; 12141 in older spot answers).
+- Lookup: native, by ``orderLinkId`` on ``GET /v5/order/realtime`` (open orders and the
+  account's 500 most recent closed ones, ``openOnly`` ignored for a link id), then on
+  ``GET /v5/order/history`` without ``orderStatus`` (every status for 7 days, filled ones
+  longer; it lags, and the realtime list is emptied by a Bybit restart, hence both).
+- Cancel: ``POST /v5/order/cancel`` by ``orderLinkId``; the answer is ids only.
+- Limits: 600 requests per 5 s per IP, GET and POST alike (HTTP 403 past it, an IP ban of
+  about 30 minutes); per UID 20 spot orders a second on ``/v5/order/create`` (and 20 on
+  cancel, 50 a second on the order and execution reads, none on market data), answered
+  with retCode 10006 past it. Mapped: every request costs 1 of a 600-per-5 s bucket
+  shared by all accounts on this IP; placements also take 1 of the account's 20 a second.
+  Bybit counts the per-UID limits per endpoint; only placement is paced per account here.
+- Book: ``GET /v5/market/orderbook``, spot depth 1 to 200.
+- Trades: ``GET /v5/execution/list`` (``execType=Trade``), newest first, 100 a page, paged
+  by cursor inside a window of 7 days from ``startTime``.
+- ccxt: told the account is unified, so it never probes ``/v5/user/query-api`` and
+  ``/v5/account/info`` before placing or reading balances (``UNIFIED`` wallet).
+"""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from rebalancer.venue.profiles.profile import ClientIdRule, Request, VenueProfile
+from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
+
+# /v5/execution/list answers at most 7 days from startTime.
+WINDOW_MS = 7 * 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -14,14 +42,66 @@ class BybitProfile(VenueProfile):
     def find(self, symbol: str, client_id: str) -> tuple[Request, ...]:
         params = {"orderLinkId": client_id}
         return (
-            Request("fetch_open_orders", (symbol, None, None, params), self.costs.open_orders),
-            Request("fetch_closed_orders", (symbol, None, None, params), self.costs.closed_orders),
+            Request(
+                "fetch_open_orders", (symbol, None, None, dict(params)), self.costs.open_orders
+            ),
+            # Not fetch_closed_orders: ccxt adds orderStatus=Filled there, which would hide
+            # a cancelled order and its partial fill.
+            Request(
+                "fetch_canceled_and_closed_orders",
+                (symbol, None, None, dict(params)),
+                self.costs.closed_orders,
+            ),
         )
 
     def cancel(self, symbol: str, client_id: str, venue_order_id: str | None) -> Request | None:
         return Request(
-            "cancel_order", (venue_order_id, symbol, {"orderLinkId": client_id}), self.costs.cancel
+            "cancel_order",
+            (venue_order_id, symbol, {"orderLinkId": client_id}),
+            self.costs.cancel,
         )
+
+    def next_trades(
+        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+    ) -> Request | None:
+        # Newest first: stepping forward from the newest trade seen would skip the older
+        # rest of the window. Follow the cursor, then the next 7-day window.
+        if not page:
+            return None
+        start = _window_start(since_ms, page)
+        cursor = _cursor(page)
+        if cursor and len(page) >= self.trades_page:
+            return Request(
+                "fetch_my_trades",
+                (symbol, start, self.trades_page, {"cursor": cursor}),
+                self.costs.trades,
+            )
+        if start is None:
+            return None
+        following = start + WINDOW_MS
+        if following > time.time() * 1000:
+            return None
+        return Request(
+            "fetch_my_trades", (symbol, following, self.trades_page, {}), self.costs.trades
+        )
+
+
+def _window_start(since_ms: int | None, page: Sequence[Mapping[str, Any]]) -> int | None:
+    """The start of the 7-day window ``page`` came from (windows are laid from since_ms)."""
+    if since_ms is None:
+        return None
+    oldest = min(int(t["timestamp"]) for t in page)
+    return since_ms + max(0, oldest - since_ms) // WINDOW_MS * WINDOW_MS
+
+
+def _cursor(page: Sequence[Mapping[str, Any]]) -> str | None:
+    # ccxt writes the page's nextPageCursor into the first raw row; its rows are then
+    # sorted by time, so look at every one.
+    for trade in page:
+        info = trade.get("info")
+        if isinstance(info, Mapping) and info.get("nextPageCursor"):
+            return str(info["nextPageCursor"])
+    return None
 
 
 PROFILE = BybitProfile(
@@ -30,7 +110,48 @@ PROFILE = BybitProfile(
     client_ids=ClientIdRule(max_length=36, pattern=re.compile(r"[A-Za-z0-9_-]{1,36}")),
     lookup="native",
     limits=VenueLimits(weight=600, weight_window=5.0, orders=20, order_window=1.0),
+    # Bybit counts requests, not weights.
+    costs=RequestCosts(),
     max_book_depth=200,
-    duplicate_markers=("170141", "12141", "110072"),
-    ccxt_options={"defaultType": "spot"},
+    # Codes only in their compact JSON form: a bare "170141" also matches a timestamp.
+    duplicate_markers=(
+        "Duplicate clientOrderId",
+        "OrderLinkedID is duplicate",
+        '"retCode":170141',
+        '"retCode":110072',
+        '"retCode":12141',
+    ),
+    # ccxt makes these ExchangeError or InvalidOrder (final), but Bybit says the server did
+    # not finish: the order may exist, so look up before retrying.
+    unavailable_markers=(
+        '"retCode":10000,',
+        '"retCode":10016,',
+        '"retCode":170146,',
+        '"retCode":170007,',
+    ),
+    # Market loading without the private coin-info request ccxt makes for currencies.
+    ccxt_config={"has": {"fetchCurrencies": False}},
+    cancel_reports_order=False,
+    scan_limit=50,
+    trades_page=100,
+    ccxt_options={
+        "defaultType": "spot",
+        "fetchMarkets": {"types": ["spot"]},
+        # What ccxt's is_unified_enabled() would otherwise learn from two private requests
+        # before the first order or balance; unifiedMarginStatus 6 is UTA 2.0 (pro).
+        "enableUnifiedMargin": False,
+        "enableUnifiedAccount": True,
+        "unifiedMarginStatus": 6,
+    },
+    sources=(
+        "https://bybit-exchange.github.io/docs/v5/order/create-order",
+        "https://bybit-exchange.github.io/docs/v5/order/open-order",
+        "https://bybit-exchange.github.io/docs/v5/order/order-list",
+        "https://bybit-exchange.github.io/docs/v5/order/cancel-order",
+        "https://bybit-exchange.github.io/docs/v5/order/execution",
+        "https://bybit-exchange.github.io/docs/v5/market/orderbook",
+        "https://bybit-exchange.github.io/docs/v5/rate-limit",
+        "https://bybit-exchange.github.io/docs/v5/error",
+        "https://bybit-exchange.github.io/docs/v5/acct-mode",
+    ),
 )

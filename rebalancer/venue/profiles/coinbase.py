@@ -1,27 +1,152 @@
-"""Coinbase Advanced Trade spot (api/v3/brokerage)."""
+"""Coinbase Advanced Trade spot (api/v3/brokerage).
+
+- Client id: ``client_order_id``, a free string (ccxt's own default, ``ccxt-`` + a UUID, is
+  41 characters); our canonical id is sent unchanged when it is letters, digits and dashes.
+  ccxt drops a ``clientOrderId`` param and sends ``ccxt-<uuid>`` instead, so ours goes as the
+  raw ``client_order_id`` body field, which overrides ccxt's.
+- Reused client id: documented as "the order will not be created and the order
+  corresponding with that ID will be returned instead" (``success: true``, its ``order_id``);
+  the API's new-order failure reasons also list ``DUPLICATE_CLIENT_ORDER_ID``, a refusal.
+  Both end at the existing order.
+- Failures arrive as HTTP 200 ``{"success": false, "error_response": {...}}``.
+- Lookup: no endpoint takes a client id (Get Order takes the venue's ``order_id``; List
+  Orders filters by order ids, products, status), so a bounded scan: the symbol's open orders
+  (``order_status=OPEN``), then its most recent orders of every status (no status filter:
+  a cancelled order with fills is found too; ccxt's ``fetch_closed_orders`` asks for FILLED
+  only).
+- Cancel: by the venue's order id only (``POST orders/batch_cancel``); the reply carries ids
+  and a per-order ``success`` flag.
+- Book: the public ``market/product_book``; its ``limit`` is any int32 (no documented
+  maximum). Quotes: one ``best_bid_ask`` request for every symbol.
+- Trades: ``GET orders/historical/fills``, paged by the venue's ``cursor`` (ccxt puts it in
+  the first fill's ``info``), never by time: the order of a page is the venue's, not ours.
+- Limits: private endpoints 30 requests a second per user, public ones 10 a second per IP.
+  Mapped as ccxt does: a weight bucket of 30 a second in which a private request costs 1 and
+  a public or market-data one 3 (so public reads stay within 10 a second) and a v2 request
+  11 (ccxt's 10.6: 10,000 an hour). The simplification: our weight bucket is shared by every
+  account on this IP, though Coinbase counts private requests per user; the order bucket (no
+  separate documented order limit: the private 30 a second) is per account.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from rebalancer.venue.profiles.profile import ClientIdRule, Request, VenueProfile
+from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
+
+PRIVATE = 1
+PUBLIC = 3
+V2 = 11
 
 
 @dataclass(frozen=True)
 class CoinbaseProfile(VenueProfile):
+    def place(
+        self,
+        symbol: str,
+        side: str,
+        amount: str,
+        price: str,
+        client_id: str,
+        *,
+        post_only: bool,
+    ) -> Request:
+        params: dict[str, Any] = {"client_order_id": client_id}
+        if post_only:
+            params["postOnly"] = True
+        return Request(
+            "create_order", (symbol, "limit", side, amount, price, params), self.costs.place
+        )
+
+    def find(self, symbol: str, client_id: str) -> tuple[Request, ...]:
+        return (
+            Request(
+                "fetch_open_orders", (symbol, None, self.scan_limit, {}), self.costs.open_orders
+            ),
+            Request("fetch_orders", (symbol, None, self.scan_limit, {}), self.costs.closed_orders),
+        )
+
     def cancel(self, symbol: str, client_id: str, venue_order_id: str | None) -> Request | None:
-        # Coinbase cancels by its own order id only.
         if venue_order_id is None:
             return None
         return Request("cancel_order", (venue_order_id, symbol), self.costs.cancel)
+
+    def quotes(self, symbols: Sequence[str]) -> Request:
+        # best_bid_ask: one request for every symbol's best bid and ask; the products list
+        # (fetch_tickers) carries a last price only.
+        return Request("fetch_bids_asks", (list(symbols),), self.costs.quotes)
+
+    def next_trades(
+        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+    ) -> Request | None:
+        # Not the page length: ccxt drops fills of other symbols or before ``since`` from a
+        # page, so a short page can still have a next one. An empty page or no cursor ends.
+        cursor = next(
+            (c for t in reversed(page) if (c := (t.get("info") or {}).get("cursor"))), None
+        )
+        if not page or not cursor:
+            return None
+        return Request(
+            "fetch_my_trades",
+            (symbol, since_ms, self.trades_page, {"cursor": str(cursor)}),
+            self.costs.trades,
+        )
 
 
 PROFILE = CoinbaseProfile(
     exchange_id="coinbase",
     title="Coinbase Advanced Trade",
-    client_ids=ClientIdRule(max_length=36, pattern=re.compile(r"[A-Za-z0-9_-]{1,36}")),
+    client_ids=ClientIdRule(max_length=36, pattern=re.compile(r"[A-Za-z0-9-]{1,36}")),
     lookup="scan",
-    limits=VenueLimits(weight=10, weight_window=1.0, orders=30, order_window=1.0),
+    limits=VenueLimits(weight=30, weight_window=1.0, orders=30, order_window=1.0),
+    costs=RequestCosts(
+        # load_markets: products, FUTURE products and transaction_summary (the fee tier; 3
+        # in ccxt too), then ccxt's currencies: v2 currencies, currencies/crypto and
+        # exchange-rates. No option turns the currencies off.
+        markets=PUBLIC * 3 + V2 * 3,
+        ticker=PUBLIC,
+        quotes=PUBLIC,
+        # v3 accounts, 250 a page; an account holds one wallet per asset, often 2 pages.
+        balance=PRIVATE * 2,
+        place=PRIVATE,
+        get_order=PRIVATE,
+        cancel=PRIVATE,
+        open_orders=PRIVATE,
+        closed_orders=PRIVATE,
+        trades=PRIVATE,
+        book=PUBLIC,
+    ),
+    # product_book ``limit``: any int32, no documented maximum.
+    duplicate_markers=("DUPLICATE_CLIENT_ORDER_ID",),
+    # ccxt's exact map makes the documented 500 body a plain ExchangeError; its outcome is
+    # unknown ("treat the operation's status as unknown"), so look up, then retry.
+    unavailable_markers=("internal_server_error",),
+    # ccxt maps shortage only through preview_failure_reason; the new-order failure reason
+    # alone says it too.
+    insufficient_markers=("INSUFFICIENT_FUND",),
+    cancel_reports_order=False,
+    scan_limit=100,
+    trades_page=250,
+    ccxt_options={
+        "defaultType": "spot",
+        # v3 accounts: available and hold per wallet, every page. ccxt's default (v2
+        # accounts) reads one page of 250 and reports nothing as held by open orders.
+        "fetchBalance": "v3PrivateGetBrokerageAccounts",
+    },
+    sources=(
+        "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/orders/create-order",
+        "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/orders/list-orders",
+        "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/orders/get-order",
+        "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/orders/cancel-orders",
+        "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/orders/list-fills",
+        "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/public/get-public-product-book",
+        "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/products/get-best-bid-ask",
+        "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/accounts/list-accounts",
+        "https://docs.cdp.coinbase.com/advanced-trade/docs/rest-api-rate-limits",
+        "https://docs.cdp.coinbase.com/coinbase-app/api-architecture/rate-limiting",
+    ),
 )

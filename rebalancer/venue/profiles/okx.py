@@ -1,16 +1,65 @@
-"""OKX spot (api/v5)."""
+"""OKX spot (api/v5). Keys come with a passphrase (ccxt's ``password``).
+
+- Client id: ``clOrdId``, 1-32 case-sensitive letters and digits. Our canonical id has dashes,
+  so the venue gets ``rb`` + 30 hex of its SHA-256. ccxt invents a ``clOrdId`` (and a broker
+  ``tag``) only when none is given; with ours it sends ours, unchanged and untagged.
+- Lookup: native, ``GET /api/v5/trade/order?instId=&clOrdId=`` (open and completed orders; the
+  latest one if an id was reused). An unknown id is code 51603 "Order does not exist". A
+  canceled order that never filled is kept only about 2 hours (ccxt's okx features:
+  ``daysBackCanceled: 1/12``); after that its id looks unknown.
+- Duplicate id: the order operation fails as ``code: "1"`` with ``data[0].sCode`` 51016
+  ("Duplicated clOrdId"). The gateway looks the id up before any re-placement.
+- Cancel: by ``clOrdId`` (``POST /api/v5/trade/cancel-order``); the reply carries ids only.
+- Trades: ``fetch_my_trades`` reads ``/api/v5/trade/fills-history`` (3 months, newest first,
+  at most 100 a page); older pages are asked for with ``after`` = the oldest ``billId`` seen.
+- Book: ``/api/v5/market/books`` takes any ``sz`` up to 400.
+- Limits are per endpoint per 2 s: public ones per IP (books 40, tickers 20, instruments 20),
+  private ones per user id (order get/place/cancel 60 per instrument, pending orders 60,
+  order history 40, balance 10, fills-history 10); ccxt's okx request costs agree. Mapping:
+  one weight bucket of 40 per 2 s (one books read) with each request costing 40 / its limit,
+  so no endpoint can be overrun. The simplification: our weight bucket is shared by every
+  account on this IP, so private reads of many accounts are throttled together although OKX
+  counts them per account; the order bucket (60 per 2 s, place-order's limit) is per account.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from rebalancer.venue.profiles.profile import ClientIdRule, Request, VenueProfile
+from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
+
+WEIGHT_PER_2S = 40
+
+
+def _cost(limit_per_2s: int) -> int:
+    """Weight units of one request to an endpoint allowing ``limit_per_2s`` requests."""
+    return max(1, WEIGHT_PER_2S // limit_per_2s)
 
 
 @dataclass(frozen=True)
 class OkxProfile(VenueProfile):
+    def place(
+        self,
+        symbol: str,
+        side: str,
+        amount: str,
+        price: str,
+        client_id: str,
+        *,
+        post_only: bool,
+    ) -> Request:
+        # OKX's own name; given an id, ccxt neither replaces it nor adds its broker tag.
+        params: dict[str, Any] = {"clOrdId": client_id}
+        if post_only:
+            params["postOnly"] = True
+        return Request(
+            "create_order", (symbol, "limit", side, amount, price, params), self.costs.place
+        )
+
     def find(self, symbol: str, client_id: str) -> tuple[Request, ...]:
         return (
             Request("fetch_order", (None, symbol, {"clOrdId": client_id}), self.costs.get_order),
@@ -21,14 +70,65 @@ class OkxProfile(VenueProfile):
             "cancel_order", (venue_order_id, symbol, {"clOrdId": client_id}), self.costs.cancel
         )
 
+    def next_trades(
+        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+    ) -> Request | None:
+        # Pages come newest first: paging forward from the newest trade would skip every
+        # trade between ``since`` and the first page. Page back by billId, keeping ``begin``.
+        if len(page) < self.trades_page:
+            return None
+        oldest = min(int(t["info"]["billId"]) for t in page)
+        return Request(
+            "fetch_my_trades",
+            (symbol, since_ms, self.trades_page, {"after": str(oldest)}),
+            self.costs.trades,
+        )
+
 
 PROFILE = OkxProfile(
     exchange_id="okx",
     title="OKX spot",
     client_ids=ClientIdRule(max_length=32, pattern=re.compile(r"[A-Za-z0-9]{1,32}")),
     lookup="native",
-    limits=VenueLimits(weight=20, weight_window=2.0, orders=60, order_window=2.0),
+    limits=VenueLimits(weight=WEIGHT_PER_2S, weight_window=2.0, orders=60, order_window=2.0),
+    costs=RequestCosts(
+        markets=_cost(20),
+        ticker=_cost(20),
+        quotes=_cost(20),
+        balance=_cost(10),
+        place=_cost(60),
+        get_order=_cost(60),
+        cancel=_cost(60),
+        open_orders=_cost(60),
+        closed_orders=_cost(40),
+        trades=_cost(10),
+        book=_cost(40),
+    ),
     max_book_depth=400,
-    duplicate_markers=("51016",),
-    ccxt_options={"defaultType": "spot"},
+    # The code alone could match digits of an order id or a timestamp in the reply.
+    duplicate_markers=('"sCode":"51016"',),
+    cancel_reports_order=False,
+    trades_page=100,
+    # Without it ccxt refuses every private call (okx requiredCredentials: password).
+    needs_passphrase=True,
+    # Market loading without the private currencies request ccxt makes when keys are set.
+    ccxt_config={"has": {"fetchCurrencies": False}},
+    ccxt_options={
+        "defaultType": "spot",
+        # Spot instruments only: no swap, futures or option instrument requests.
+        "fetchMarkets": {"types": ["spot"]},
+        # One order per request; OKX charges a one-order batch to place-order's limit anyway.
+        "createOrder": "privatePostTradeOrder",
+    },
+    sources=(
+        "https://www.okx.com/docs-v5/en/#overview-rate-limits",
+        "https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order",
+        "https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-cancel-order",
+        "https://www.okx.com/docs-v5/en/#order-book-trading-trade-get-order-details",
+        "https://www.okx.com/docs-v5/en/#order-book-trading-trade-get-transaction-details-last-3-months",
+        "https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-order-book",
+        "https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-tickers",
+        "https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-balance",
+        "https://www.okx.com/docs-v5/en/#error-code",
+    ),
 )

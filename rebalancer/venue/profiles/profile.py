@@ -99,6 +99,10 @@ class VenueProfile:
     max_book_depth: int | None = None
     # Phrases or codes in an error that mean "an order with this client id exists already".
     duplicate_markers: tuple[str, ...] = ()
+    # Phrases or codes that mean the venue could not serve (its outcome unknown: look up
+    # before retrying), or that funds are short, where ccxt's own mapping misses them.
+    unavailable_markers: tuple[str, ...] = ()
+    insufficient_markers: tuple[str, ...] = ()
     # Whether a cancel's response is the whole order (status, filled); if not, the gateway
     # reads the order after cancelling.
     cancel_reports_order: bool = False
@@ -106,6 +110,11 @@ class VenueProfile:
     scan_limit: int = 100
     trades_page: int = 100
     ccxt_options: Mapping[str, Any] = field(default_factory=dict)
+    # Merged into the ccxt constructor's config: overrides ccxt's options cannot reach, such
+    # as ``{"has": {"fetchCurrencies": False}}`` to keep market loading to one request.
+    ccxt_config: Mapping[str, Any] = field(default_factory=dict)
+    # The venue's API keys come with a passphrase (ccxt's ``password`` credential).
+    needs_passphrase: bool = False
     # Links to the venue documentation the facts above come from.
     sources: tuple[str, ...] = ()
 
