@@ -1,46 +1,58 @@
 """ccxt's exceptions, classified: retry (maybe after a delay) or stop.
 
 Order of the checks matters: ccxt's hierarchy puts OrderNotFound under InvalidOrder and
-every network failure under OperationFailed.
+every network failure under OperationFailed. A venue's own words come before ccxt's class
+where ccxt maps them too coarsely (``ErrorMarkers``, from the venue's profile).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import ccxt
 
 from rebalancer.venue import errors
 
-_BANNED_UNTIL = re.compile(r"banned until (\d{10,})")
+# Binance: "IP banned until 1700000000000"; Kraken: "EService: Throttled: 1700000000".
+_BANNED_UNTIL_MS = re.compile(r"banned until (\d{13})")
+_THROTTLED_UNTIL_S = re.compile(r"Throttled: ?(\d{10})\b")
+
+
+@dataclass(frozen=True)
+class ErrorMarkers:
+    """Substrings of a venue's error message (its raw body, as ccxt quotes it) that say
+    more than the ccxt class it raises: a client id already in use, a service that could not
+    serve (the outcome unknown: look up before retrying), funds short, too many requests, a
+    key the venue refuses."""
+
+    duplicate: tuple[str, ...] = ()
+    unavailable: tuple[str, ...] = ()
+    insufficient: tuple[str, ...] = ()
+    rate_limited: tuple[str, ...] = ()
+    authentication: tuple[str, ...] = ()
+
+
+BINANCE_MARKERS = ErrorMarkers(duplicate=("Duplicate order sent",))
 
 
 def classify(
     error: Exception,
     *,
     retry_after: float | None = None,
-    duplicate_markers: Sequence[str] = ("Duplicate order sent",),
-    unavailable_markers: Sequence[str] = (),
-    insufficient_markers: Sequence[str] = (),
+    markers: ErrorMarkers = BINANCE_MARKERS,
 ) -> errors.VenueError:
-    """The project's error for a ccxt exception; ``retry_after`` is the venue's hint, and
-    the markers are the venue's own words where ccxt's classes miss them (its profile's):
-    a client id taken, a service that could not serve, funds short."""
+    """The project's error for a ccxt exception; ``retry_after`` is the venue's hint."""
     text = str(error)
     if isinstance(error, ccxt.InsufficientFunds):
         return errors.InsufficientFunds(text)
     if isinstance(error, ccxt.OrderNotFound):
         return errors.OrderNotFound(text)
     if isinstance(error, ccxt.ExchangeError):
-        if any(m in text for m in duplicate_markers):
-            # The venue refused a second order under a client id in use: the first exists.
-            return errors.DuplicateClientOrderId(text)
-        if any(m in text for m in insufficient_markers):
-            return errors.InsufficientFunds(text)
-        if any(m in text for m in unavailable_markers):
-            return errors.VenueUnavailable(text, retry_after=retry_after)
+        marked = _by_marker(text, markers, retry_after)
+        if marked is not None:
+            return marked
     if isinstance(error, ccxt.InvalidOrder | ccxt.BadRequest):
         return errors.InvalidOrder(text)
     if isinstance(error, ccxt.AuthenticationError):
@@ -59,9 +71,30 @@ def classify(
     return errors.FinalVenueError(text)
 
 
+def _by_marker(
+    text: str, markers: ErrorMarkers, retry_after: float | None
+) -> errors.VenueError | None:
+    def has(words: tuple[str, ...]) -> bool:
+        return any(word in text for word in words)
+
+    if has(markers.duplicate):
+        # The venue refused a second order under a client id in use: the first exists.
+        return errors.DuplicateClientOrderId(text)
+    if has(markers.insufficient):
+        return errors.InsufficientFunds(text)
+    if has(markers.rate_limited):
+        return errors.RateLimited(text, retry_after=retry_after or _ban_hint(text))
+    if has(markers.authentication):
+        return errors.AuthenticationFailed(text)
+    if has(markers.unavailable):
+        return errors.VenueUnavailable(text, retry_after=retry_after)
+    return None
+
+
 def _ban_hint(text: str) -> float | None:
-    """Seconds left of a ban whose end Binance wrote into the message, if it did."""
-    match = _BANNED_UNTIL.search(text)
-    if match is None:
-        return None
-    return max(0.0, int(match.group(1)) / 1000 - time.time())
+    """Seconds left of a ban or throttle whose end the venue wrote into the message."""
+    if (match := _BANNED_UNTIL_MS.search(text)) is not None:
+        return max(0.0, int(match.group(1)) / 1000 - time.time())
+    if (match := _THROTTLED_UNTIL_S.search(text)) is not None:
+        return max(0.0, int(match.group(1)) - time.time())
+    return None

@@ -89,6 +89,10 @@ class _SharedVenue:
 
     limiter: VenueLimiter
     markets: dict[str, Any] | None = None
+    # The ccxt client that loaded them: others copy its markets, currencies and the market
+    # helpers some venues parse with (Kraken's altnames, XXBT -> BTC), none of which
+    # ``set_markets`` alone carries.
+    source: Any = None
     rules: dict[str, MarketRules] = field(default_factory=dict)
     loaded_at: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -261,7 +265,8 @@ class CcxtGateway:
                     await self._load_markets(exchange, shared)
         if self._markets_loaded_at != shared.loaded_at:
             # Another gateway loaded them: share its parsed markets, no request needed.
-            exchange.set_markets(shared.markets)
+            if exchange is not shared.source:
+                exchange.set_markets_from_exchange(shared.source)
             self._markets_loaded_at = shared.loaded_at
         return exchange
 
@@ -274,6 +279,7 @@ class CcxtGateway:
             limiter.resize(parse_rate_limits(info.get("rateLimits") or [], self._profile.limits))
         await self._attempt(exchange, cost, "load_markets", True)
         shared.markets = exchange.markets
+        shared.source = exchange
         shared.rules = parse_markets(exchange.markets, int(exchange.precisionMode))
         shared.loaded_at = time.monotonic()
 
@@ -291,9 +297,7 @@ class CcxtGateway:
             raise classify(
                 error,
                 retry_after=limiter.pause_remaining() or None,
-                duplicate_markers=self._profile.duplicate_markers,
-                unavailable_markers=self._profile.unavailable_markers,
-                insufficient_markers=self._profile.insufficient_markers,
+                markers=self._profile.errors,
             ) from error
         except (TimeoutError, aiohttp.ClientError) as error:
             raise VenueNetworkError(f"{self._venue}: {error!r}") from error
@@ -430,6 +434,8 @@ class CcxtGateway:
                 for t in raw
             ],
         )
+        # Some venues' trade history has no pair filter (Kraken): keep the symbol's own.
+        trades = [t for t in trades if t.symbol == symbol]
         if since is not None:
             trades = [t for t in trades if t.executed_at >= since]
         unique = {t.trade_id: t for t in trades}

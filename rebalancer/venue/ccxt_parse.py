@@ -73,6 +73,11 @@ def from_millis(value: Any) -> datetime | None:
         return None
 
 
+def _binance_shaped(info: Any, key: str) -> Mapping[str, Any]:
+    """A raw Binance record (it has ``key``), else nothing: the unified fields are used."""
+    return info if isinstance(info, Mapping) and key in info else {}
+
+
 def _filters(info: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     rows = info.get("filters") or []
     return {str(f.get("filterType")): f for f in rows if isinstance(f, Mapping)}
@@ -112,7 +117,12 @@ def parse_market(market: Mapping[str, Any], precision_mode: int = TICK_SIZE) -> 
             (filters.get("LOT_SIZE") or {}).get("minQty"), (limits.get("amount") or {}).get("min")
         )
         or Decimal(0),
-        min_notional=_first(notional.get("minNotional"), (limits.get("cost") or {}).get("min"))
+        min_notional=_first(
+            notional.get("minNotional"),
+            (limits.get("cost") or {}).get("min"),
+            # Kraken's minimum order value, which older ccxt market data leaves out of limits.
+            info.get("costmin"),
+        )
         or Decimal(0),
         maker_fee=_first(market.get("maker")) or Decimal(0),
         taker_fee=_first(market.get("taker")) or Decimal(0),
@@ -190,7 +200,9 @@ def parse_order(
     """A ccxt order. ``client_order_id`` stands in when the venue's response lacks one, and
     ``asked`` (symbol, side, amount, price of a placement) for an acknowledgement that
     carries ids only: such an order is open and unfilled, as asked."""
-    info = order.get("info") or {}
+    # Binance's raw strings where the order is Binance's (other venues reuse these names for
+    # other things: Kraken's ``price`` is the average fill price).
+    info = _binance_shaped(order.get("info"), "origQty")
     asked = asked or {}
     status = _STATUSES.get(str(order.get("status")), "open")
     amount = _first(info.get("origQty"), order.get("amount"), asked.get("amount"))
@@ -229,7 +241,7 @@ def parse_order(
 def parse_trade(
     trade: Mapping[str, Any], *, client_order_id: str | None = None, now: datetime | None = None
 ) -> VenueTrade:
-    info = trade.get("info") or {}
+    info = _binance_shaped(trade.get("info"), "commissionAsset")
     fee = trade.get("fee") or {}
     amount = _first(info.get("qty"), trade.get("amount"))
     price = _first(info.get("price"), trade.get("price"))

@@ -177,14 +177,24 @@ class RecordedVenue:
     gateway: CcxtGateway
 
 
-def _use_markets(monkeypatch: pytest.MonkeyPatch, exchange_id: str, markets: Any) -> None:
+def use_markets(monkeypatch: pytest.MonkeyPatch, exchange_id: str, markets: Any) -> None:
     """Markets from ccxt's recorded market file, as ccxt's own static tests load them."""
     import ccxt.async_support as ccxt_async
 
     cls = getattr(ccxt_async, exchange_id)
 
     async def load_markets(self: Any, reload: bool = False, params: Any = None) -> Any:
-        return self.set_markets(json.loads(json.dumps(markets)))
+        # Every key a market of ccxt's own fetch_markets has (a recorded file may predate
+        # some): set_markets indexes the markets by id as given.
+        complete = [
+            self.deep_extend(self.safe_market_structure(), market)
+            for market in json.loads(json.dumps(markets)).values()
+        ]
+        loaded = self.set_markets(complete)
+        if "marketsByAltname" in self.options:
+            # What ccxt's kraken fetch_markets leaves beside the markets.
+            self.options["marketsByAltname"] = self.index_by(list(loaded.values()), "altname")
+        return loaded
 
     monkeypatch.setattr(cls, "load_markets", load_markets)
 
@@ -198,7 +208,7 @@ def recorded_venue(
     monkeypatch.setattr(ccxt_gateway, "_VENUES", {})
     monkeypatch.setattr(rate_limit, "_LIMITERS", {})
     monkeypatch.setattr(ccxt_gateway._SharedVenue, "open_session", lambda self: session)
-    _use_markets(monkeypatch, exchange_id, recorded(exchange_id)["markets"])
+    use_markets(monkeypatch, exchange_id, recorded(exchange_id)["markets"])
     gateway = CcxtGateway(
         exchange_id,
         api_key=options.pop("api_key", "recorded-key"),

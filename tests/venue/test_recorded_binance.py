@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import ccxt.async_support as ccxt_async
 import pytest
 
 from rebalancer.domain.numbers import div
@@ -34,6 +33,7 @@ from tests.venue.recorded_session import (
     body,
     recorded,
     recorded_venue,
+    use_markets,
 )
 
 SYMBOL = "LTC/USDT"
@@ -98,10 +98,7 @@ def _markets_as_ccxt_builds_them(monkeypatch: pytest.MonkeyPatch) -> None:
         market["precision"]["amount"] = float(filters["LOT_SIZE"]["stepSize"])
         market["precision"]["price"] = float(filters["PRICE_FILTER"]["tickSize"])
 
-    async def load_markets(self: Any, reload: bool = False, params: Any = None) -> Any:
-        return self.set_markets(json.loads(json.dumps(markets)))
-
-    monkeypatch.setattr(ccxt_async.binance, "load_markets", load_markets)
+    use_markets(monkeypatch, "binance", markets)
 
 
 def open_order(client_id: str = VENUE_ID) -> dict[str, Any]:

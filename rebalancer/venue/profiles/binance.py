@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rebalancer.venue import binance_weights as weights
+from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
 
@@ -82,7 +83,7 @@ PROFILE = BinanceProfile(
     # Every depth from 1 to 5000 is served today; these are the ones Binance has always
     # accepted, and the weight steps (5, 25, 50, 250) fall on them.
     book_depths=weights.BOOK_LIMITS,
-    duplicate_markers=("Duplicate order sent",),
+    errors=ErrorMarkers(duplicate=("Duplicate order sent",)),
     cancel_reports_order=True,
     trades_page=1000,
     ccxt_options={

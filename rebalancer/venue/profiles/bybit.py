@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
 
@@ -113,21 +114,23 @@ PROFILE = BybitProfile(
     # Bybit counts requests, not weights.
     costs=RequestCosts(),
     max_book_depth=200,
-    # Codes only in their compact JSON form: a bare "170141" also matches a timestamp.
-    duplicate_markers=(
-        "Duplicate clientOrderId",
-        "OrderLinkedID is duplicate",
-        '"retCode":170141',
-        '"retCode":110072',
-        '"retCode":12141',
-    ),
-    # ccxt makes these ExchangeError or InvalidOrder (final), but Bybit says the server did
-    # not finish: the order may exist, so look up before retrying.
-    unavailable_markers=(
-        '"retCode":10000,',
-        '"retCode":10016,',
-        '"retCode":170146,',
-        '"retCode":170007,',
+    errors=ErrorMarkers(
+        # Codes only in their compact JSON form: a bare "170141" also matches a timestamp.
+        duplicate=(
+            "Duplicate clientOrderId",
+            "OrderLinkedID is duplicate",
+            '"retCode":170141',
+            '"retCode":110072',
+            '"retCode":12141',
+        ),
+        # ccxt makes these ExchangeError or InvalidOrder (final), but Bybit says the server
+        # did not finish: the order may exist, so look up before retrying.
+        unavailable=(
+            '"retCode":10000,',
+            '"retCode":10016,',
+            '"retCode":170146,',
+            '"retCode":170007,',
+        ),
     ),
     # Market loading without the private coin-info request ccxt makes for currencies.
     ccxt_config={"has": {"fetchCurrencies": False}},

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
 
@@ -121,13 +122,15 @@ PROFILE = CoinbaseProfile(
         book=PUBLIC,
     ),
     # product_book ``limit``: any int32, no documented maximum.
-    duplicate_markers=("DUPLICATE_CLIENT_ORDER_ID",),
-    # ccxt's exact map makes the documented 500 body a plain ExchangeError; its outcome is
-    # unknown ("treat the operation's status as unknown"), so look up, then retry.
-    unavailable_markers=("internal_server_error",),
-    # ccxt maps shortage only through preview_failure_reason; the new-order failure reason
-    # alone says it too.
-    insufficient_markers=("INSUFFICIENT_FUND",),
+    errors=ErrorMarkers(
+        duplicate=("DUPLICATE_CLIENT_ORDER_ID",),
+        # ccxt's exact map makes the documented 500 body a plain ExchangeError; its outcome
+        # is unknown ("treat the operation's status as unknown"), so look up, then retry.
+        unavailable=("internal_server_error",),
+        # ccxt maps shortage only through preview_failure_reason; the new-order failure
+        # reason alone says it too.
+        insufficient=("INSUFFICIENT_FUND",),
+    ),
     cancel_reports_order=False,
     scan_limit=100,
     trades_page=250,

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
 
@@ -106,7 +107,7 @@ PROFILE = OkxProfile(
     ),
     max_book_depth=400,
     # The code alone could match digits of an order id or a timestamp in the reply.
-    duplicate_markers=('"sCode":"51016"',),
+    errors=ErrorMarkers(duplicate=('"sCode":"51016"',)),
     cancel_reports_order=False,
     trades_page=100,
     # Without it ccxt refuses every private call (okx requiredCredentials: password).

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.rate_limit import VenueLimits
 
 Lookup = Literal["native", "scan"]
@@ -97,12 +98,9 @@ class VenueProfile:
     # up to it accepted.
     book_depths: tuple[int, ...] = ()
     max_book_depth: int | None = None
-    # Phrases or codes in an error that mean "an order with this client id exists already".
-    duplicate_markers: tuple[str, ...] = ()
-    # Phrases or codes that mean the venue could not serve (its outcome unknown: look up
-    # before retrying), or that funds are short, where ccxt's own mapping misses them.
-    unavailable_markers: tuple[str, ...] = ()
-    insufficient_markers: tuple[str, ...] = ()
+    # The venue's words for errors ccxt's classes miss: above all "an order with this client
+    # id exists already", and "could not serve" (outcome unknown: look up before retrying).
+    errors: ErrorMarkers = field(default_factory=ErrorMarkers)
     # Whether a cancel's response is the whole order (status, filled); if not, the gateway
     # reads the order after cancelling.
     cancel_reports_order: bool = False
@@ -133,7 +131,7 @@ class VenueProfile:
         return wanted
 
     def is_duplicate_client_id(self, message: str) -> bool:
-        return any(marker in message for marker in self.duplicate_markers)
+        return any(marker in message for marker in self.errors.duplicate)
 
     # --------------------------------------------------------------- requests
 
