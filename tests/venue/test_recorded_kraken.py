@@ -18,8 +18,12 @@ from typing import Any
 
 import pytest
 
+from activities import Deps, Reconcile
 from rebalancer.domain.orders import client_order_id
+from rebalancer.ledger.records import OrderRecord
+from rebalancer.pipeline.messages import AccountRef, ReconcileRequest
 from rebalancer.venue import errors, rate_limit
+from rebalancer.venue.pool import GatewayPool
 from rebalancer.venue.profiles import kraken
 from tests.venue.recorded_session import (
     LostResponse,
@@ -30,6 +34,7 @@ from tests.venue.recorded_session import (
     recorded,
     recorded_venue,
 )
+from tests.workflows.memory_ledger import MemoryLedger
 
 D = Decimal
 SYMBOL = "LTC/USDT"
@@ -534,3 +539,61 @@ async def test_minimum_order_value_is_kraken_costmin(rv: RecordedVenue) -> None:
     rules = await rv.gateway.markets()
 
     assert rules["BTC/USD"].min_notional == D("0.5")
+
+
+async def test_the_reconcile_activity_recovers_a_lost_placement_once(rv: RecordedVenue) -> None:
+    """The workflow's own reconcile step, on Kraken: an order whose placement reply was lost
+    (the ledger still says pending, from a cycle before a crash) is found by its client id,
+    its partial fill recorded once under our id, and it is cancelled with the fill kept."""
+    state = {"open": True}
+    order_row = our_partial_order()
+
+    def lookup_open(sent: Sent) -> Reply:
+        return Reply(open_orders({PARTIAL_ID: order_row} if state["open"] else {}))
+
+    def lookup_closed(sent: Sent) -> Reply:
+        row = {**order_row, "status": "canceled", "closetm": 1688667800.1234}
+        return Reply(closed_orders({} if state["open"] else {PARTIAL_ID: row}))
+
+    def cancel(sent: Sent) -> Reply:
+        state["open"] = False
+        return Reply({"error": [], "result": {"count": 1}})
+
+    rv.session.on("POST", OPEN, lookup_open)
+    rv.session.on("POST", CLOSED, lookup_closed)
+    rv.session.on("POST", CANCEL, cancel)
+    rv.session.on("POST", TRADES, body("kraken", "trades_history"))
+    ledger = MemoryLedger()
+    deps = Deps(ledger=ledger, venues=GatewayPool(lambda account, venue: rv.gateway))
+    account = AccountRef(account_id="alice", venue="kraken")
+    placed_at = datetime(2023, 7, 6, tzinfo=UTC)
+    await ledger.upsert_order(
+        OrderRecord(
+            client_order_id=CANONICAL,
+            account_id="alice",
+            cycle=7,
+            venue="kraken",
+            symbol="BTC/USD",
+            side="buy",
+            quantity=D(order_row["vol"]),
+            limit_price=D(order_row["descr"]["price"]),
+            status="pending",
+            created_at=placed_at,
+            updated_at=placed_at,
+        )
+    )
+    request = ReconcileRequest(account=account, cycle=8, symbols=("BTC/USD",), cancel_stale=True)
+
+    first = await Reconcile(deps).run(request)
+    again = await Reconcile(deps).run(request)
+
+    stored = ledger.orders[CANONICAL]
+    assert (stored.status, stored.venue_order_id) == ("canceled", PARTIAL_ID)
+    assert stored.filled_quantity == D("0.03")
+    fills = sorted(ledger.fills.values(), key=lambda f: f.trade_id)
+    assert [f.trade_id for f in fills] == ["TCWJEG-FL4SZ-3FKGH6", "THVRQM-33VKH-UCI7BS"]
+    assert {f.client_order_id for f in fills} == {CANONICAL}
+    assert sum((f.quantity for f in fills), D(0)) == stored.filled_quantity
+    assert (first.new_fills, again.new_fills) == (2, 0)
+    assert len(rv.session.requests("POST", CANCEL)) == 1
+    assert rv.session.requests("POST", ADD) == []
