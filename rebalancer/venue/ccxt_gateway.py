@@ -385,7 +385,9 @@ class CcxtGateway:
 
     async def balances(self) -> dict[str, Balance]:
         raw = await self._retrying(self._profile.costs.balance, "fetch_balance")
-        return self._parse("balance", lambda: parse_balances(raw))
+        return self._parse(
+            "balance", lambda: parse_balances(raw, raw_fields=self._profile.raw_fields)
+        )
 
     def _venue_id(self, client_order_id: str) -> str:
         venue_id = self._profile.venue_client_id(client_order_id)
@@ -415,7 +417,12 @@ class CcxtGateway:
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
         raw = await self._retrying(self._profile.costs.open_orders, "fetch_open_orders", symbol)
-        return self._parse("open orders", lambda: [self._remember(parse_order(o)) for o in raw])
+        return self._parse(
+            "open orders",
+            lambda: [
+                self._remember(parse_order(o, raw_fields=self._profile.raw_fields)) for o in raw
+            ],
+        )
 
     async def trades(self, symbol: str, since: datetime | None = None) -> list[VenueTrade]:
         since_ms = int(since.timestamp() * 1000) if since is not None else None
@@ -430,7 +437,11 @@ class CcxtGateway:
         trades = self._parse(
             "trades",
             lambda: [
-                parse_trade(t, client_order_id=self._client_ids.get(str(t.get("order"))))
+                parse_trade(
+                    t,
+                    client_order_id=self._client_ids.get(str(t.get("order"))),
+                    raw_fields=self._profile.raw_fields,
+                )
                 for t in raw
             ],
         )
@@ -534,7 +545,14 @@ class CcxtGateway:
     ) -> VenueOrder:
         return self._parse(
             "order",
-            lambda: self._remember(parse_order(raw, client_order_id=client_order_id, asked=asked)),
+            lambda: self._remember(
+                parse_order(
+                    raw,
+                    client_order_id=client_order_id,
+                    asked=asked,
+                    raw_fields=self._profile.raw_fields,
+                )
+            ),
         )
 
     def _remember(self, order: VenueOrder) -> VenueOrder:

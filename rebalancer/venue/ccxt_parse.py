@@ -1,10 +1,11 @@
 """ccxt's unified structures parsed into exact domain types. Pure functions, no I/O.
 
-ccxt's unified numeric fields are floats. Where the venue's raw response is in ``info``
-(Binance sends every amount as a decimal string), the raw string is used. Otherwise a float
-is converted through ``repr``, the shortest text that reads back as the same float: for a
-number the venue sent with at most 15 significant digits that text is the venue's own
-number, so nothing is lost. Nothing here ever does arithmetic on a float.
+ccxt's unified numeric fields are floats. Where the venue's raw response in ``info`` holds
+the number as a decimal string (a venue profile's ``raw_fields`` say where), that string is
+used. Otherwise a float is converted through ``repr``, the shortest text that reads back as
+the same float: for a number the venue sent with at most 15 significant digits that text is
+the venue's own number; a longer one loses its last digits. Nothing here ever does
+arithmetic on a float.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from rebalancer.domain.market import MarketRules, OrderBook, Quote
 from rebalancer.domain.numbers import div
 from rebalancer.venue.models import Balance, OrderStatus, VenueOrder, VenueTrade
+from rebalancer.venue.raw_fields import BINANCE, Path, Raw, RawFields
 
 # ccxt's precisionMode constants (ccxt.base.decimal_to_precision).
 DECIMAL_PLACES = 2
@@ -74,8 +76,30 @@ def from_millis(value: Any) -> datetime | None:
 
 
 def _binance_shaped(info: Any, key: str) -> Mapping[str, Any]:
-    """A raw Binance record (it has ``key``), else nothing: the unified fields are used."""
+    """A raw Binance record (it has ``key``), else nothing. For Binance's keys that are not
+    numbers (ids, times): other venues' ``info`` may use those names for other things."""
     return info if isinstance(info, Mapping) and key in info else {}
+
+
+def _at(record: Any, path: Path) -> Any:
+    for key in path:
+        if isinstance(key, int):
+            record = record[key] if isinstance(record, list) and 0 <= key < len(record) else None
+        else:
+            record = record.get(key) if isinstance(record, Mapping) else None
+    return record
+
+
+def _raw_values(record: Any, raw: Raw) -> list[Any]:
+    """What ``record`` holds at ``raw``'s paths, or nothing where its condition fails."""
+    if raw.when and _at(record, raw.when) not in raw.values:
+        return []
+    return [_at(record, path) for path in raw.paths]
+
+
+def _raw(record: Any, raw: Raw) -> Decimal | None:
+    """The venue's own number for a field, or None: then ccxt's unified float is read."""
+    return _first(*_raw_values(record, raw))
 
 
 def _filters(info: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -168,23 +192,31 @@ def parse_quote(ticker: Mapping[str, Any]) -> Quote:
 _BALANCE_KEYS = {"info", "free", "used", "total", "debt", "timestamp", "datetime"}
 
 
-def parse_balances(balance: Mapping[str, Any]) -> dict[str, Balance]:
+def _balance_rows(info: Any, raw_fields: RawFields) -> dict[str, Any]:
+    """The raw row of each asset id that is in exactly one row."""
+    rows = _at(info, raw_fields.balance_rows) if raw_fields.balance_rows else None
+    by_id: dict[str, list[Any]] = {}
+    for row in rows if isinstance(rows, list) else ():
+        asset = _at(row, raw_fields.balance_asset)
+        if isinstance(asset, str):
+            by_id.setdefault(asset, []).append(row)
+    # ccxt sums the rows of one currency (Coinbase keeps a wallet per account type): no single
+    # raw string is that sum, so ccxt's stays.
+    return {asset: found[0] for asset, found in by_id.items() if len(found) == 1}
+
+
+def parse_balances(
+    balance: Mapping[str, Any], *, raw_fields: RawFields = BINANCE
+) -> dict[str, Balance]:
     """Free and locked per asset; assets with nothing in them are left out."""
-    info = balance.get("info") or {}
-    rows = info.get("balances") if isinstance(info, Mapping) else None
+    rows = _balance_rows(balance.get("info"), raw_fields)
     result: dict[str, Balance] = {}
-    if isinstance(rows, list):
-        for row in rows:
-            free, locked = to_decimal(row.get("free")), to_decimal(row.get("locked"))
-            if free is None or locked is None or (free == 0 and locked == 0):
-                continue
-            result[str(row["asset"])] = Balance(asset=str(row["asset"]), free=free, locked=locked)
-        return result
     for asset, entry in balance.items():
         if asset in _BALANCE_KEYS or not isinstance(entry, Mapping):
             continue
-        free = to_decimal(entry.get("free")) or Decimal(0)
-        used = to_decimal(entry.get("used")) or Decimal(0)
+        row = rows.get(asset)
+        free = _first(_raw(row, raw_fields.balance_free), entry.get("free")) or Decimal(0)
+        used = _first(_raw(row, raw_fields.balance_used), entry.get("used")) or Decimal(0)
         if free or used:
             result[asset] = Balance(asset=asset, free=free, locked=used)
     return result
@@ -196,31 +228,36 @@ def parse_order(
     client_order_id: str | None = None,
     now: datetime | None = None,
     asked: Mapping[str, Any] | None = None,
+    raw_fields: RawFields = BINANCE,
 ) -> VenueOrder:
     """A ccxt order. ``client_order_id`` stands in when the venue's response lacks one, and
     ``asked`` (symbol, side, amount, price of a placement) for an acknowledgement that
-    carries ids only: such an order is open and unfilled, as asked."""
-    # Binance's raw strings where the order is Binance's (other venues reuse these names for
-    # other things: Kraken's ``price`` is the average fill price).
-    info = _binance_shaped(order.get("info"), "origQty")
+    carries ids only: such an order is open and unfilled, as asked. ``raw_fields`` are the
+    venue profile's (Binance's when no venue is named)."""
+    info = order.get("info")
+    binance = _binance_shaped(info, "origQty")
     asked = asked or {}
     status = _STATUSES.get(str(order.get("status")), "open")
-    amount = _first(info.get("origQty"), order.get("amount"), asked.get("amount"))
-    filled = _first(info.get("executedQty"), order.get("filled")) or Decimal(0)
-    price = _positive(_first(info.get("price"), order.get("price"), asked.get("price")))
-    cost = _first(info.get("cummulativeQuoteQty"), order.get("cost"))
-    if filled > 0 and cost is not None and cost > 0:
-        average: Decimal | None = div(cost, filled)
-    else:
-        average = _positive(_first(order.get("average")))
+    amount = _first(_raw(info, raw_fields.order_amount), order.get("amount"), asked.get("amount"))
+    filled = _first(_raw(info, raw_fields.order_filled), order.get("filled")) or Decimal(0)
+    price = _positive(
+        _first(_raw(info, raw_fields.order_price), order.get("price"), asked.get("price"))
+    )
+    cost = _first(_raw(info, raw_fields.order_cost), order.get("cost"))
+    average = _positive(_raw(info, raw_fields.order_average))
+    if average is None:
+        if filled > 0 and cost is not None and cost > 0:
+            average = div(cost, filled)
+        else:
+            average = _positive(_first(order.get("average")))
     created = (
         from_millis(order.get("timestamp"))
-        or from_millis(info.get("time") or info.get("transactTime"))
+        or from_millis(binance.get("time") or binance.get("transactTime"))
         or now
         or datetime.now(UTC)
     )
-    updated = from_millis(order.get("lastUpdateTimestamp") or info.get("updateTime"))
-    client = info.get("origClientOrderId") or order.get("clientOrderId") or client_order_id
+    updated = from_millis(order.get("lastUpdateTimestamp") or binance.get("updateTime"))
+    client = binance.get("origClientOrderId") or order.get("clientOrderId") or client_order_id
     if amount is None or amount <= 0:
         raise ValueError(f"order {order.get('id')}: no positive amount")
     return VenueOrder(
@@ -239,25 +276,31 @@ def parse_order(
 
 
 def parse_trade(
-    trade: Mapping[str, Any], *, client_order_id: str | None = None, now: datetime | None = None
+    trade: Mapping[str, Any],
+    *,
+    client_order_id: str | None = None,
+    now: datetime | None = None,
+    raw_fields: RawFields = BINANCE,
 ) -> VenueTrade:
-    info = _binance_shaped(trade.get("info"), "commissionAsset")
+    info = trade.get("info")
+    binance = _binance_shaped(info, "commissionAsset")
     fee = trade.get("fee") or {}
-    amount = _first(info.get("qty"), trade.get("amount"))
-    price = _first(info.get("price"), trade.get("price"))
+    amount = _first(_raw(info, raw_fields.trade_amount), trade.get("amount"))
+    price = _first(_raw(info, raw_fields.trade_price), trade.get("price"))
     if amount is None or price is None:
         raise ValueError(f"trade {trade.get('id')}: no amount or price")
+    fee_asset = next((v for v in _raw_values(info, raw_fields.trade_fee_currency) if v), None)
     role = trade.get("takerOrMaker")
     return VenueTrade(
         trade_id=str(trade["id"]),
-        venue_order_id=str(trade.get("order") or info.get("orderId") or ""),
+        venue_order_id=str(trade.get("order") or binance.get("orderId") or ""),
         client_order_id=client_order_id,
         symbol=str(trade["symbol"]),
         side=trade["side"],
         amount=amount,
         price=price,
-        fee=_first(info.get("commission"), fee.get("cost")) or Decimal(0),
-        fee_asset=str(info.get("commissionAsset") or fee.get("currency") or ""),
+        fee=_first(_raw(info, raw_fields.trade_fee), fee.get("cost")) or Decimal(0),
+        fee_asset=str(fee_asset or fee.get("currency") or ""),
         taker_or_maker=role if role in ("taker", "maker") else None,
         executed_at=from_millis(trade.get("timestamp")) or now or datetime.now(UTC),
     )

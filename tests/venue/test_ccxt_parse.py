@@ -18,6 +18,7 @@ from rebalancer.venue.ccxt_parse import (
     parse_trade,
     to_decimal,
 )
+from rebalancer.venue.raw_fields import RawFields, at
 
 D = Decimal
 
@@ -170,6 +171,85 @@ def test_orders_and_trades_prefer_the_raw_strings() -> None:
         "BTC",
         "maker",
     )
+
+
+# The venue's text and ccxt's float of it, which lost digits, as ccxt hands them over.
+AMOUNT, PRICE = "1.23456789012345678901", "21220.6399999973697697"
+FLOAT_AMOUNT, FLOAT_PRICE = D(repr(float(AMOUNT))), D(repr(float(PRICE)))
+ORDER = {
+    "id": "1",
+    "symbol": "BTC/USDT",
+    "side": "buy",
+    "status": "open",
+    "amount": float(AMOUNT),
+    "price": float(PRICE),
+    "filled": 0.0,
+    "info": {"type": "limit", "config": {"gtc": {"size": AMOUNT}}, "fills": [{"px": PRICE}]},
+}
+
+
+def test_raw_fields_follow_keys_and_list_indexes_and_else_read_the_float() -> None:
+    fields = RawFields(
+        order_amount=at(("config", "gtc", "size")),
+        order_price=at(("fills", 0, "px")),
+    )
+    order = parse_order(ORDER, raw_fields=fields)
+    assert (order.amount, order.price) == (D(AMOUNT), D(PRICE))
+    floats = parse_order(ORDER, raw_fields=RawFields())
+    assert (floats.amount, floats.price) == (FLOAT_AMOUNT, FLOAT_PRICE)
+    # A path into the wrong shape, past a list's end, or to text that is not a number: the
+    # unified float.
+    for wrong in (("config", 0, "size"), ("fills", 1, "px"), ("fills", 0), ("type",)):
+        assert parse_order(ORDER, raw_fields=RawFields(order_price=at(wrong))).price == FLOAT_PRICE
+    # The first path holding a number wins.
+    first = RawFields(order_amount=at("missing", "type", ("config", "gtc", "size"), "never"))
+    assert parse_order(ORDER, raw_fields=first).amount == D(AMOUNT)
+
+
+def test_a_raw_field_with_a_condition_is_read_only_where_it_holds() -> None:
+    guarded = at(("config", "gtc", "size"), when="type", values=("limit",))
+    assert parse_order(ORDER, raw_fields=RawFields(order_amount=guarded)).amount == D(AMOUNT)
+    market = {**ORDER, "info": {"type": "market", "config": {"gtc": {"size": AMOUNT}}}}
+    assert parse_order(market, raw_fields=RawFields(order_amount=guarded)).amount == FLOAT_AMOUNT
+    # A missing key reads as None.
+    absent = at(("config", "gtc", "size"), when="tgt", values=("", None))
+    assert parse_order(ORDER, raw_fields=RawFields(order_amount=absent)).amount == D(AMOUNT)
+
+
+def test_no_raw_fields_reads_no_venue_key() -> None:
+    # Kraken's order ``price`` is its average fill price, not a limit: unmapped, never read.
+    kraken_like = {**ORDER, "info": {"price": "30010.0", "origQty": "9", "executedQty": "9"}}
+    order = parse_order(kraken_like, raw_fields=RawFields())
+    assert (order.amount, order.price, order.filled) == (FLOAT_AMOUNT, FLOAT_PRICE, D(0))
+
+
+def test_balance_rows_count_only_for_a_single_row_of_the_unified_asset() -> None:
+    fields = RawFields(
+        balance_rows=("data", 0, "rows"),
+        balance_asset=("ccy",),
+        balance_free=at("avail"),
+        balance_used=at("frozen"),
+    )
+    rows = [
+        {"ccy": "BTC", "avail": "0.66126645221999991234", "frozen": "0.40000000000000012345"},
+        # Two rows of one asset: ccxt sums them, no single string is its number.
+        {"ccy": "USD", "avail": "1.5", "frozen": "0"},
+        {"ccy": "USD", "avail": "2.25", "frozen": "0"},
+        # No unified entry: ccxt left the row out (another account type, or a renamed id).
+        {"ccy": "XXBT", "avail": "7", "frozen": "0"},
+    ]
+    balance = {
+        "info": {"data": [{"rows": rows}]},
+        "BTC": {"free": 0.6612664522199999, "used": 0.4000000000000001},
+        "USD": {"free": 3.75, "used": 0.0},
+        "ETH": {"free": 2.0, "used": 0.0},
+        "free": {"BTC": 0.6612664522199999},
+    }
+    balances = parse_balances(balance, raw_fields=fields)
+    assert list(balances) == ["BTC", "USD", "ETH"]
+    assert balances["BTC"].free == D("0.66126645221999991234")
+    assert balances["BTC"].locked == D("0.40000000000000012345")
+    assert (balances["USD"].free, balances["ETH"].free) == (D("3.75"), D(2))
 
 
 @pytest.mark.parametrize("millis", [67_768_036_191_676_796_000, -(10**20), 10**40, "12x", True])

@@ -24,6 +24,7 @@ from rebalancer.venue import binance_weights as weights
 from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
+from rebalancer.venue.raw_fields import BINANCE
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ PROFILE = BinanceProfile(
         "fetchCurrencies": False,
         "fetchOpenOrders": {"warnWithoutSymbol": False},
     },
+    # origQty, executedQty, price, cummulativeQuoteQty; qty, price, commission; balances[]
+    # free and locked: what ccxt's binance parse_order, parse_trade and parse_balance read.
+    raw_fields=BINANCE,
     sources=(
         "https://developers.binance.com/docs/binance-spot-api-docs/rest-api/trading-endpoints",
         "https://developers.binance.com/docs/binance-spot-api-docs/rest-api/account-endpoints",

@@ -33,6 +33,7 @@ from typing import Any
 from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
+from rebalancer.venue.raw_fields import RawFields, at
 
 # /v5/execution/list answers at most 7 days from startTime.
 WINDOW_MS = 7 * 24 * 3600 * 1000
@@ -146,6 +147,23 @@ PROFILE = BybitProfile(
         "enableUnifiedAccount": True,
         "unifiedMarginStatus": 6,
     },
+    # Keys ccxt's bybit parse_order, parse_trade and parse_balance read. A market order's qty
+    # may be in quote currency (``marketUnit``) and its price is not a limit: both are read
+    # from limit orders only. Not mapped: a balance's used amount (ccxt sums locked and
+    # initial margins, or subtracts free from walletBalance) and fee currencies (ccxt's own).
+    raw_fields=RawFields(
+        order_amount=at("qty", when="orderType", values=("Limit",)),
+        order_filled=at("cumExecQty"),
+        order_price=at("price", when="orderType", values=("Limit",)),
+        order_cost=at("cumExecValue"),
+        order_average=at("avgPrice"),
+        trade_amount=at("execQty"),
+        trade_price=at("execPrice"),
+        trade_fee=at("execFee"),
+        balance_rows=("result", "list", 0, "coin"),
+        balance_asset=("coin",),
+        balance_free=at("availableToWithdraw", "free"),
+    ),
     sources=(
         "https://bybit-exchange.github.io/docs/v5/order/create-order",
         "https://bybit-exchange.github.io/docs/v5/order/open-order",

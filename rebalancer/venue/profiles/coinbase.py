@@ -38,6 +38,7 @@ from typing import Any
 from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
+from rebalancer.venue.raw_fields import RawFields, at
 
 PRIVATE = 1
 PUBLIC = 3
@@ -140,6 +141,38 @@ PROFILE = CoinbaseProfile(
         # accounts) reads one page of 250 and reports nothing as held by open orders.
         "fetchBalance": "v3PrivateGetBrokerageAccounts",
     },
+    # Keys ccxt's coinbase parse_order, parse_trade and parse_custom_balance (v3 accounts)
+    # read. Not mapped: an order's cost (ccxt computes filled x average) and a fill's fee
+    # currency (ccxt takes the market's quote).
+    raw_fields=RawFields(
+        # Each order has one configuration; a market order's may hold a quote_size instead.
+        order_amount=at(
+            ("order_configuration", "limit_limit_gtc", "base_size"),
+            ("order_configuration", "limit_limit_gtd", "base_size"),
+            ("order_configuration", "sor_limit_ioc", "base_size"),
+            ("order_configuration", "stop_limit_stop_limit_gtc", "base_size"),
+            ("order_configuration", "stop_limit_stop_limit_gtd", "base_size"),
+            ("order_configuration", "market_market_ioc", "base_size"),
+        ),
+        order_filled=at("filled_size"),
+        order_price=at(
+            ("order_configuration", "limit_limit_gtc", "limit_price"),
+            ("order_configuration", "limit_limit_gtd", "limit_price"),
+            ("order_configuration", "sor_limit_ioc", "limit_price"),
+            ("order_configuration", "stop_limit_stop_limit_gtc", "limit_price"),
+            ("order_configuration", "stop_limit_stop_limit_gtd", "limit_price"),
+        ),
+        order_average=at("average_filled_price"),
+        # A fill of an order placed in quote currency has its size in quote currency; ccxt
+        # divides it by the price.
+        trade_amount=at("size", when="size_in_quote", values=(False,)),
+        trade_price=at("price"),
+        trade_fee=at("commission"),
+        balance_rows=("accounts",),
+        balance_asset=("available_balance", "currency"),
+        balance_free=at(("available_balance", "value")),
+        balance_used=at(("hold", "value")),
+    ),
     sources=(
         "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/orders/create-order",
         "https://docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/orders/list-orders",

@@ -24,6 +24,7 @@ from typing import Any
 from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
+from rebalancer.venue.raw_fields import RawFields, at
 
 LONG_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 SHORT_UUID = r"[0-9a-f]{32}"
@@ -124,6 +125,20 @@ PROFILE = KrakenProfile(
         # Kraken's asset ids (XXBT, ZUSD) to codes through it.
         "adjustForTimeDifference": False,
     },
+    # Keys ccxt's kraken parse_order and parse_trade read. An order's ``price`` is its average
+    # fill price; its limit price is ``descr.price``, a trigger price in stop and take-profit
+    # orders. Not mapped: an order's ``cost`` (ccxt computes filled x average), a fill's fee
+    # currency (ccxt takes the market's quote), and balances: BalanceEx has no free amount
+    # (ccxt subtracts hold_trade from balance) and its asset ids are Kraken's (XXBT, ZUSD).
+    raw_fields=RawFields(
+        order_amount=at("vol"),
+        order_filled=at("vol_exec"),
+        order_price=at(("descr", "price"), when=("descr", "ordertype"), values=("limit",)),
+        order_average=at("price"),
+        trade_amount=at("vol"),
+        trade_price=at("price"),
+        trade_fee=at("fee"),
+    ),
     sources=(
         "https://docs.kraken.com/api/docs/guides/spot-clordid",
         "https://docs.kraken.com/api/docs/rest-api/add-order",

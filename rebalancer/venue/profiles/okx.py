@@ -32,6 +32,7 @@ from typing import Any
 from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimits
+from rebalancer.venue.raw_fields import RawFields, at
 
 WEIGHT_PER_2S = 40
 
@@ -121,6 +122,23 @@ PROFILE = OkxProfile(
         # One order per request; OKX charges a one-order batch to place-order's limit anyway.
         "createOrder": "privatePostTradeOrder",
     },
+    # Keys ccxt's okx parse_order, parse_trade and parse_trading_balance read. Not mapped: an
+    # order's cost (ccxt computes filled x average), fees (OKX writes a fee paid as a negative
+    # number, ccxt negates it) and fee currencies (ccxt renames some ids).
+    raw_fields=RawFields(
+        # A spot market order's sz may be in quote currency (tgtCcy); a limit order's is not.
+        order_amount=at("sz", when="ordType", values=("limit", "post_only", "fok", "ioc")),
+        order_filled=at("accFillSz"),
+        order_price=at("px"),
+        order_average=at("avgPx"),
+        trade_amount=at("fillSz"),
+        trade_price=at("fillPx"),
+        balance_rows=("data", 0, "details"),
+        balance_asset=("ccy",),
+        balance_free=at("availEq", "availBal"),
+        # With availEq, ccxt's used is eq - availEq, which no single key holds.
+        balance_used=at("frozenBal", when="availEq", values=("", None)),
+    ),
     sources=(
         "https://www.okx.com/docs-v5/en/#overview-rate-limits",
         "https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order",

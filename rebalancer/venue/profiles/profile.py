@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from rebalancer.venue.ccxt_errors import ErrorMarkers
 from rebalancer.venue.rate_limit import VenueLimits
+from rebalancer.venue.raw_fields import RawFields
 
 Lookup = Literal["native", "scan"]
 
@@ -113,6 +114,9 @@ class VenueProfile:
     ccxt_config: Mapping[str, Any] = field(default_factory=dict)
     # The venue's API keys come with a passphrase (ccxt's ``password`` credential).
     needs_passphrase: bool = False
+    # Where the venue's own decimal strings are in ccxt's ``info``: read instead of ccxt's
+    # floats, which keep 15 to 17 significant digits. None named: the floats are read.
+    raw_fields: RawFields = field(default_factory=RawFields)
     # Links to the venue documentation the facts above come from.
     sources: tuple[str, ...] = ()
 
