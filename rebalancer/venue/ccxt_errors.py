@@ -9,29 +9,15 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 
 import ccxt
 
 from rebalancer.venue import errors
+from rebalancer.venue.error_markers import ErrorMarkers
 
 # Binance: "IP banned until 1700000000000"; Kraken: "EService: Throttled: 1700000000".
 _BANNED_UNTIL_MS = re.compile(r"banned until (\d{13})")
 _THROTTLED_UNTIL_S = re.compile(r"Throttled: ?(\d{10})\b")
-
-
-@dataclass(frozen=True)
-class ErrorMarkers:
-    """Substrings of a venue's error message (its raw body, as ccxt quotes it) that say
-    more than the ccxt class it raises: a client id already in use, a service that could not
-    serve (the outcome unknown: look up before retrying), funds short, too many requests, a
-    key the venue refuses."""
-
-    duplicate: tuple[str, ...] = ()
-    unavailable: tuple[str, ...] = ()
-    insufficient: tuple[str, ...] = ()
-    rate_limited: tuple[str, ...] = ()
-    authentication: tuple[str, ...] = ()
 
 
 BINANCE_MARKERS = ErrorMarkers(duplicate=("Duplicate order sent",))

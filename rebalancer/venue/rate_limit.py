@@ -15,22 +15,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 
+from rebalancer.venue.limits import VenueLimits
+
 BURST_FRACTION = 0.1
-
-
-@dataclass(frozen=True)
-class VenueLimits:
-    """Request weight per ``weight_window`` seconds; orders per ``order_window`` seconds."""
-
-    weight: int = 6000
-    weight_window: float = 60.0
-    orders: int = 100
-    order_window: float = 10.0
 
 
 _INTERVAL_SECONDS = {"SECOND": 1.0, "MINUTE": 60.0, "HOUR": 3600.0, "DAY": 86_400.0}

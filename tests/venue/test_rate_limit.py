@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from rebalancer.venue.rate_limit import VenueLimiter, VenueLimits, limiter_for, parse_rate_limits
+from rebalancer.venue.limits import VenueLimits
+from rebalancer.venue.rate_limit import VenueLimiter, limiter_for, parse_rate_limits
 
 
 def test_declared_limits_are_read_tightest_first() -> None:

@@ -22,9 +22,9 @@ import pytest
 from rebalancer.domain.numbers import div
 from rebalancer.domain.orders import client_order_id
 from rebalancer.venue import binance_weights, errors
+from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.models import Balance
 from rebalancer.venue.profiles.binance import PROFILE
-from rebalancer.venue.rate_limit import VenueLimits
 from tests.venue.recorded_session import (
     LostResponse,
     RecordedVenue,

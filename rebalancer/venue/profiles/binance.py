@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rebalancer.venue import binance_weights as weights
-from rebalancer.venue.ccxt_errors import ErrorMarkers
+from rebalancer.venue.error_markers import ErrorMarkers
+from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
-from rebalancer.venue.rate_limit import VenueLimits
 from rebalancer.venue.raw_fields import BINANCE
 
 
@@ -33,20 +33,13 @@ class BinanceProfile(VenueProfile):
         depth = self.book_limit(limit)
         return Request("fetch_order_book", (symbol, depth), weights.depth_weight(depth))
 
-    def quotes(self, symbols: Sequence[str]) -> Request:
-        # bookTicker without a symbol: every symbol's best bid and ask for one weight of 4.
-        return Request("fetch_bids_asks", (), self.costs.quotes)
-
-    def trades(self, symbol: str, since_ms: int | None) -> Request:
-        # startTime alone: the trades from then on, oldest first (all data comes ascending).
-        # No endTime: with both, the window may not pass 24 hours (-1127).
-        return Request("fetch_my_trades", (symbol, since_ms, self.trades_page), self.costs.trades)
-
     def next_trades(
         self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
     ) -> Request | None:
         # Trade ids are sequential per symbol and fromId returns ids >= it in ascending order:
         # paging by id cannot skip a trade, paging by time could (many at one millisecond).
+        # The first page asks with startTime alone: with endTime too, the window may not pass
+        # 24 hours (-1127).
         if len(page) < self.trades_page:
             return None
         next_id = max(int(t["id"]) for t in page) + 1
@@ -66,7 +59,9 @@ PROFILE = BinanceProfile(
     exchange_id="binance",
     title="Binance spot",
     client_ids=ClientIdRule(max_length=36, pattern=re.compile(r"[A-Za-z0-9_-]{1,36}")),
-    lookup="native",
+    # bookTicker without a symbol: every symbol's best bid and ask for one weight of 4.
+    quotes_method="fetch_bids_asks",
+    quotes_all=True,
     limits=VenueLimits(weight=6000, weight_window=60.0, orders=100, order_window=10.0),
     costs=RequestCosts(
         markets=weights.EXCHANGE_INFO,

@@ -30,9 +30,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rebalancer.venue.ccxt_errors import ErrorMarkers
+from rebalancer.venue.error_markers import ErrorMarkers
+from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
-from rebalancer.venue.rate_limit import VenueLimits
 from rebalancer.venue.raw_fields import RawFields, at
 
 # /v5/execution/list answers at most 7 days from startTime.
@@ -41,28 +41,6 @@ WINDOW_MS = 7 * 24 * 3600 * 1000
 
 @dataclass(frozen=True)
 class BybitProfile(VenueProfile):
-    def find(self, symbol: str, client_id: str) -> tuple[Request, ...]:
-        params = {"orderLinkId": client_id}
-        return (
-            Request(
-                "fetch_open_orders", (symbol, None, None, dict(params)), self.costs.open_orders
-            ),
-            # Not fetch_closed_orders: ccxt adds orderStatus=Filled there, which would hide
-            # a cancelled order and its partial fill.
-            Request(
-                "fetch_canceled_and_closed_orders",
-                (symbol, None, None, dict(params)),
-                self.costs.closed_orders,
-            ),
-        )
-
-    def cancel(self, symbol: str, client_id: str, venue_order_id: str | None) -> Request | None:
-        return Request(
-            "cancel_order",
-            (venue_order_id, symbol, {"orderLinkId": client_id}),
-            self.costs.cancel,
-        )
-
     def next_trades(
         self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
     ) -> Request | None:
@@ -110,7 +88,11 @@ PROFILE = BybitProfile(
     exchange_id="bybit",
     title="Bybit spot",
     client_ids=ClientIdRule(max_length=36, pattern=re.compile(r"[A-Za-z0-9_-]{1,36}")),
-    lookup="native",
+    lookup_param="orderLinkId",
+    # Not fetch_closed_orders: ccxt adds orderStatus=Filled there, which would hide a
+    # cancelled order and its partial fill.
+    lookup_methods=("fetch_open_orders", "fetch_canceled_and_closed_orders"),
+    cancel_param="orderLinkId",
     limits=VenueLimits(weight=600, weight_window=5.0, orders=20, order_window=1.0),
     # Bybit counts requests, not weights.
     costs=RequestCosts(),

@@ -35,9 +35,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rebalancer.venue.ccxt_errors import ErrorMarkers
+from rebalancer.venue.error_markers import ErrorMarkers
+from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
-from rebalancer.venue.rate_limit import VenueLimits
 from rebalancer.venue.raw_fields import RawFields, at
 
 PRIVATE = 1
@@ -47,41 +47,6 @@ V2 = 11
 
 @dataclass(frozen=True)
 class CoinbaseProfile(VenueProfile):
-    def place(
-        self,
-        symbol: str,
-        side: str,
-        amount: str,
-        price: str,
-        client_id: str,
-        *,
-        post_only: bool,
-    ) -> Request:
-        params: dict[str, Any] = {"client_order_id": client_id}
-        if post_only:
-            params["postOnly"] = True
-        return Request(
-            "create_order", (symbol, "limit", side, amount, price, params), self.costs.place
-        )
-
-    def find(self, symbol: str, client_id: str) -> tuple[Request, ...]:
-        return (
-            Request(
-                "fetch_open_orders", (symbol, None, self.scan_limit, {}), self.costs.open_orders
-            ),
-            Request("fetch_orders", (symbol, None, self.scan_limit, {}), self.costs.closed_orders),
-        )
-
-    def cancel(self, symbol: str, client_id: str, venue_order_id: str | None) -> Request | None:
-        if venue_order_id is None:
-            return None
-        return Request("cancel_order", (venue_order_id, symbol), self.costs.cancel)
-
-    def quotes(self, symbols: Sequence[str]) -> Request:
-        # best_bid_ask: one request for every symbol's best bid and ask; the products list
-        # (fetch_tickers) carries a last price only.
-        return Request("fetch_bids_asks", (list(symbols),), self.costs.quotes)
-
     def next_trades(
         self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
     ) -> Request | None:
@@ -103,7 +68,16 @@ PROFILE = CoinbaseProfile(
     exchange_id="coinbase",
     title="Coinbase Advanced Trade",
     client_ids=ClientIdRule(max_length=36, pattern=re.compile(r"[A-Za-z0-9-]{1,36}")),
-    lookup="scan",
+    # ccxt drops a clientOrderId param and sends ccxt-<uuid>; the raw field overrides it.
+    place_param="client_order_id",
+    # No lookup by client id: a scan of the symbol's open orders, then its most recent of
+    # every status (fetch_closed_orders asks for FILLED only).
+    lookup_param=None,
+    lookup_methods=("fetch_open_orders", "fetch_orders"),
+    cancel_param=None,
+    # best_bid_ask: one request for every symbol's best bid and ask; the products list
+    # (fetch_tickers) carries a last price only.
+    quotes_method="fetch_bids_asks",
     limits=VenueLimits(weight=30, weight_window=1.0, orders=30, order_window=1.0),
     costs=RequestCosts(
         # load_markets: products, FUTURE products and transaction_summary (the fee tier; 3

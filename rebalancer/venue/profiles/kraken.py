@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rebalancer.venue.ccxt_errors import ErrorMarkers
+from rebalancer.venue.error_markers import ErrorMarkers
+from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
-from rebalancer.venue.rate_limit import VenueLimits
 from rebalancer.venue.raw_fields import RawFields, at
 
 LONG_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -42,17 +42,6 @@ HISTORY = 6
 
 @dataclass(frozen=True)
 class KrakenProfile(VenueProfile):
-    def find(self, symbol: str, client_id: str) -> Sequence[Request]:
-        # No symbol: ccxt would drop rows whose descr.pair is an altname (XBTUSD for
-        # XXBTZUSD) it cannot resolve, and the order would look unplaced. The id is unique.
-        return tuple(
-            Request(method, (None, None, None, {"clientOrderId": client_id}), cost)
-            for method, cost in (
-                ("fetch_open_orders", self.costs.open_orders),
-                ("fetch_closed_orders", self.costs.closed_orders),
-            )
-        )
-
     def trades(self, symbol: str, since_ms: int | None) -> Request:
         # Every pair, unfiltered: ccxt's symbol filter would shrink a page below 50 and end
         # the paging early.
@@ -86,7 +75,12 @@ PROFILE = KrakenProfile(
         pattern=re.compile(f"{LONG_UUID}|{SHORT_UUID}|{FREE_TEXT}"),
         digest_form="uuid",
     ),
-    lookup="native",
+    # OpenOrders and ClosedOrders filter by cl_ord_id (QueryOrders cannot; ccxt's
+    # fetch_order would send it as userref).
+    lookup_methods=("fetch_open_orders", "fetch_closed_orders"),
+    # No symbol: ccxt would drop rows whose descr.pair is an altname (XBTUSD for XXBTZUSD)
+    # it cannot resolve, and the order would look unplaced. The id is unique.
+    lookup_any_symbol=True,
     # Weight: a Starter key's counter (15 points, -0.33/s) in thirds of a point, so the
     # sustained 0.9 unit/s keeps one key below its decay and the IP near one public call a
     # second. Kraken counts private calls per key, our bucket per IP: many accounts on one IP

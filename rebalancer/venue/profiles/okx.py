@@ -29,9 +29,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rebalancer.venue.ccxt_errors import ErrorMarkers
+from rebalancer.venue.error_markers import ErrorMarkers
+from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
-from rebalancer.venue.rate_limit import VenueLimits
 from rebalancer.venue.raw_fields import RawFields, at
 
 WEIGHT_PER_2S = 40
@@ -44,34 +44,6 @@ def _cost(limit_per_2s: int) -> int:
 
 @dataclass(frozen=True)
 class OkxProfile(VenueProfile):
-    def place(
-        self,
-        symbol: str,
-        side: str,
-        amount: str,
-        price: str,
-        client_id: str,
-        *,
-        post_only: bool,
-    ) -> Request:
-        # OKX's own name; given an id, ccxt neither replaces it nor adds its broker tag.
-        params: dict[str, Any] = {"clOrdId": client_id}
-        if post_only:
-            params["postOnly"] = True
-        return Request(
-            "create_order", (symbol, "limit", side, amount, price, params), self.costs.place
-        )
-
-    def find(self, symbol: str, client_id: str) -> tuple[Request, ...]:
-        return (
-            Request("fetch_order", (None, symbol, {"clOrdId": client_id}), self.costs.get_order),
-        )
-
-    def cancel(self, symbol: str, client_id: str, venue_order_id: str | None) -> Request | None:
-        return Request(
-            "cancel_order", (venue_order_id, symbol, {"clOrdId": client_id}), self.costs.cancel
-        )
-
     def next_trades(
         self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
     ) -> Request | None:
@@ -91,7 +63,11 @@ PROFILE = OkxProfile(
     exchange_id="okx",
     title="OKX spot",
     client_ids=ClientIdRule(max_length=32, pattern=re.compile(r"[A-Za-z0-9]{1,32}")),
-    lookup="native",
+    # OKX's own name throughout; given an id, ccxt neither replaces it nor adds its broker
+    # tag.
+    place_param="clOrdId",
+    lookup_param="clOrdId",
+    cancel_param="clOrdId",
     limits=VenueLimits(weight=WEIGHT_PER_2S, weight_window=2.0, orders=60, order_window=2.0),
     costs=RequestCosts(
         markets=_cost(20),

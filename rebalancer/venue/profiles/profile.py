@@ -16,11 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rebalancer.venue.ccxt_errors import ErrorMarkers
-from rebalancer.venue.rate_limit import VenueLimits
+from rebalancer.venue.error_markers import ErrorMarkers
+from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.raw_fields import RawFields
-
-Lookup = Literal["native", "scan"]
 
 
 @dataclass(frozen=True)
@@ -84,16 +82,28 @@ class RequestCosts:
 
 @dataclass(frozen=True)
 class VenueProfile:
-    """A spot venue reached through stock ccxt. Subclasses override the operations whose
-    requests differ from the defaults here (the unified ccxt call with ``clientOrderId``)."""
+    """A spot venue reached through stock ccxt: the facts as data, the requests built from
+    them. A subclass overrides only what data cannot say (a venue's trade paging)."""
 
     exchange_id: str
     title: str
     client_ids: ClientIdRule
-    # Venue-side lookup of an order by client id ("native"), or a bounded scan of open and
-    # recent orders matched on the id ("scan").
-    lookup: Lookup
     limits: VenueLimits
+    # The ccxt params key that carries our id when placing (ccxt maps ``clientOrderId`` to
+    # most venues' own name; some need theirs, or ccxt would send an id of its own).
+    place_param: str = "clientOrderId"
+    # Finding an order again: the key that asks the venue for our id, or None for a scan of
+    # recent orders matched on the id here; and the ccxt methods asked, in turn.
+    lookup_param: str | None = "clientOrderId"
+    lookup_methods: tuple[str, ...] = ("fetch_order",)
+    # Ask for every symbol's orders (the id is unique; ccxt's symbol filter can drop rows).
+    lookup_any_symbol: bool = False
+    # The key that cancels by our id, or None: the venue cancels by its own order id only.
+    cancel_param: str | None = "clientOrderId"
+    # Best bid and ask of many symbols in one request; ``quotes_all``: the call takes no
+    # symbols and answers for every one.
+    quotes_method: str = "fetch_tickers"
+    quotes_all: bool = False
     costs: RequestCosts = field(default_factory=RequestCosts)
     # Depths the venue's book endpoint accepts (ascending), or a maximum with every depth
     # up to it accepted.
@@ -149,7 +159,7 @@ class VenueProfile:
         *,
         post_only: bool,
     ) -> Request:
-        params: dict[str, Any] = {"clientOrderId": client_id}
+        params: dict[str, Any] = {self.place_param: client_id}
         if post_only:
             params["postOnly"] = True
         return Request(
@@ -158,33 +168,30 @@ class VenueProfile:
 
     def find(self, symbol: str, client_id: str) -> Sequence[Request]:
         """Requests that may return the order with ``client_id``, tried in order until one
-        does. A native lookup answers with the order or OrderNotFound; a scan's lists are
-        matched on the id by the gateway."""
-        if self.lookup == "native":
-            return (
-                Request(
-                    "fetch_order",
-                    (None, symbol, {"clientOrderId": client_id}),
-                    self.costs.get_order,
-                ),
-            )
-        return (
-            Request(
-                "fetch_open_orders", (symbol, None, self.scan_limit, {}), self.costs.open_orders
-            ),
-            Request(
-                "fetch_closed_orders",
-                (symbol, None, self.scan_limit, {}),
-                self.costs.closed_orders,
-            ),
-        )
+        does. ``fetch_order`` answers with the order or OrderNotFound; a list is matched on
+        the id by the gateway (a scan reads the ``scan_limit`` most recent orders)."""
+        where = None if self.lookup_any_symbol else symbol
+        asked = {} if self.lookup_param is None else {self.lookup_param: client_id}
+        limit = self.scan_limit if self.lookup_param is None else None
+        requests = []
+        for method in self.lookup_methods:
+            if method == "fetch_order":
+                requests.append(Request(method, (None, where, asked), self.costs.get_order))
+            else:
+                cost = self.costs.open_orders if "open" in method else self.costs.closed_orders
+                requests.append(Request(method, (where, None, limit, dict(asked)), cost))
+        return tuple(requests)
 
     def cancel(self, symbol: str, client_id: str, venue_order_id: str | None) -> Request | None:
         """The cancel request, or None when the venue cancels only by its own order id and
         that is not known yet (the gateway finds the order first)."""
+        if self.cancel_param is None:
+            if venue_order_id is None:
+                return None
+            return Request("cancel_order", (venue_order_id, symbol), self.costs.cancel)
         return Request(
             "cancel_order",
-            (venue_order_id, symbol, {"clientOrderId": client_id}),
+            (venue_order_id, symbol, {self.cancel_param: client_id}),
             self.costs.cancel,
         )
 
@@ -192,7 +199,8 @@ class VenueProfile:
         return Request("fetch_order_book", (symbol, self.book_limit(limit)), self.costs.book)
 
     def quotes(self, symbols: Sequence[str]) -> Request:
-        return Request("fetch_tickers", (list(symbols),), self.costs.quotes)
+        asked = () if self.quotes_all else (list(symbols),)
+        return Request(self.quotes_method, asked, self.costs.quotes)
 
     def trades(self, symbol: str, since_ms: int | None) -> Request:
         return Request("fetch_my_trades", (symbol, since_ms, self.trades_page), self.costs.trades)

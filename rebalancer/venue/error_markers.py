@@ -1,0 +1,20 @@
+"""A venue's own words for its errors, where ccxt's exception classes say too little (plain
+data: venue profiles state them, ``ccxt_errors.classify`` reads them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorMarkers:
+    """Substrings of a venue's error message (its raw body, as ccxt quotes it) that say
+    more than the ccxt class it raises: a client id already in use, a service that could not
+    serve (the outcome unknown: look up before retrying), funds short, too many requests, a
+    key the venue refuses."""
+
+    duplicate: tuple[str, ...] = ()
+    unavailable: tuple[str, ...] = ()
+    insufficient: tuple[str, ...] = ()
+    rate_limited: tuple[str, ...] = ()
+    authentication: tuple[str, ...] = ()
