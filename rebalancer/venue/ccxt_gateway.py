@@ -38,6 +38,7 @@ import aiohttp
 import ccxt
 import ccxt.async_support as ccxt_async
 import certifi
+import structlog
 from pydantic import SecretStr
 
 from rebalancer.domain.market import MarketRules, OrderBook, Quote, Side
@@ -67,6 +68,7 @@ from rebalancer.venue.profiles.profile import Request, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimiter, limiter_for, parse_rate_limits
 
 T = TypeVar("T")
+log = structlog.get_logger("rebalancer.venue")
 
 MAX_TRADE_PAGES = 20
 
@@ -416,7 +418,10 @@ class CcxtGateway:
         return None
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
-        raw = await self._retrying(self._profile.costs.open_orders, "fetch_open_orders", symbol)
+        limit = self._profile.open_orders_limit
+        raw = await self._retrying(
+            self._profile.costs.open_orders, "fetch_open_orders", symbol, None, limit
+        )
         return self._parse(
             "open orders",
             lambda: [
@@ -434,6 +439,16 @@ class CcxtGateway:
                 break
             page = await self._send(following)
             raw += page
+        else:
+            # Fills beyond the cap are not read: an operator must know the ledger may lack
+            # some (a later ``since`` reads them).
+            log.warning(
+                "trade history cut at the page cap",
+                venue=self._venue,
+                symbol=symbol,
+                pages=MAX_TRADE_PAGES + 1,
+                trades=len(raw),
+            )
         trades = self._parse(
             "trades",
             lambda: [

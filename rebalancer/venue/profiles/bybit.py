@@ -119,6 +119,8 @@ PROFILE = BybitProfile(
     ccxt_config={"has": {"fetchCurrencies": False}},
     cancel_reports_order=False,
     scan_limit=50,
+    # /v5/order/realtime answers 20 by default, at most 50.
+    open_orders_limit=50,
     trades_page=100,
     ccxt_options={
         "defaultType": "spot",

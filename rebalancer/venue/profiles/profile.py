@@ -117,6 +117,9 @@ class VenueProfile:
     cancel_reports_order: bool = False
     # How many recent orders a scan reads per list (open, closed).
     scan_limit: int = 100
+    # How many open orders to ask for when listing them, where the venue's default is small
+    # (None: the venue's default).
+    open_orders_limit: int | None = None
     trades_page: int = 100
     ccxt_options: Mapping[str, Any] = field(default_factory=dict)
     # Merged into the ccxt constructor's config: overrides ccxt's options cannot reach, such
