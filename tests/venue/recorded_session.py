@@ -11,20 +11,24 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import pytest
 import yarl
 
-from rebalancer.venue import ccxt_gateway, rate_limit
+from rebalancer.domain.market import BookLevel
+from rebalancer.venue import ccxt_gateway, errors, rate_limit
 from rebalancer.venue.ccxt_gateway import CcxtGateway
 
 RECORDED = Path(__file__).parent / "recorded"
+
+E = TypeVar("E", bound=errors.VenueError)
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,22 @@ def recorded_venue(
     )
     session.on_reply = lambda reply: _retry_after(gateway, reply)
     return RecordedVenue(session, gateway)
+
+
+async def balances_error(
+    venue: RecordedVenue, method: str, path: str, reply: Reply, kind: type[E]
+) -> E:
+    """What a balances read raises when the venue answers every try with ``reply``: it
+    must be a ``kind``. The read runs no order logic, so only the error mapping is tested."""
+    venue.session.on(method, path, reply)
+    with pytest.raises(kind) as raised:
+        await venue.gateway.balances()
+    return raised.value
+
+
+def levels(side: Iterable[BookLevel]) -> list[tuple[Decimal, Decimal]]:
+    """A parsed book side as (price, quantity) pairs, to compare with the recorded levels."""
+    return [(level.price, level.quantity) for level in side]
 
 
 def _retry_after(gateway: CcxtGateway, reply: Reply) -> None:

@@ -179,27 +179,24 @@ async def test_a_passphrase_reaches_ccxt_and_nothing_else(
     await gateway.close()
 
 
-def test_a_venue_whose_keys_have_a_passphrase_refuses_keys_without_one(tmp_path: Path) -> None:
+def open_desk(tmp_path: Path, venue: str) -> CcxtGateway:
+    """Opens account "desk" on ``venue`` from a file holding a key and a secret, no passphrase."""
     path = write(
-        tmp_path / "c.json",
-        {"desk": {"venue": "okx", "api_key": "k", "api_secret": "s-secret"}},
+        tmp_path / f"{venue}.json",
+        {"desk": {"venue": venue, "api_key": "k", "api_secret": "s-secret"}},
     )
+    return open_gateway("desk", venue, credentials_file=path)
+
+
+def test_a_venue_whose_keys_have_a_passphrase_refuses_keys_without_one(tmp_path: Path) -> None:
     with pytest.raises(MissingCredentials) as missing:
-        open_gateway("desk", "okx", credentials_file=path)
+        open_desk(tmp_path, "okx")
     assert missing.value.field == "api_passphrase"
     # Kraken keys have none: the same file shape opens a gateway there.
-    path = write(
-        tmp_path / "k.json",
-        {"desk": {"venue": "kraken", "api_key": "k", "api_secret": "s-secret"}},
-    )
-    assert open_gateway("desk", "kraken", credentials_file=path).venue == "kraken"
+    assert open_desk(tmp_path, "kraken").venue == "kraken"
 
 
 def test_a_venue_without_a_profile_is_refused_by_name(tmp_path: Path) -> None:
-    path = write(
-        tmp_path / "c.json",
-        {"desk": {"venue": "bitstamp", "api_key": "k", "api_secret": "s-secret"}},
-    )
     with pytest.raises(InvalidInput) as refused:
-        open_gateway("desk", "bitstamp", credentials_file=path)
+        open_desk(tmp_path, "bitstamp")
     assert "not a supported venue" in str(refused.value)

@@ -52,6 +52,46 @@ def exact(value: Decimal | None, text: str) -> bool:
     return value is not None and (value.as_tuple() == expected.as_tuple() or value == expected == 0)
 
 
+def assert_exact(numbers: Numbers) -> None:
+    for name, (value, text) in numbers.items():
+        assert exact(value, text), f"{name}: {value} is not {text}"
+
+
+def _given(label: str, **read: tuple[Decimal | None, str | None]) -> Numbers:
+    # Only the fields given a text are checked: each body holds some numbers and not others.
+    return {
+        f"{label} {name}": (value, text) for name, (value, text) in read.items() if text is not None
+    }
+
+
+def order_reads(
+    label: str,
+    parsed: VenueOrder,
+    amount: str | None = None,
+    filled: str | None = None,
+    price: str | None = None,
+    average: str | None = None,
+) -> Numbers:
+    """The order's numbers paired with the venue's text, for each text given."""
+    return _given(
+        label,
+        amount=(parsed.amount, amount),
+        filled=(parsed.filled, filled),
+        price=(parsed.price, price),
+        average=(parsed.average, average),
+    )
+
+
+def trade_reads(parsed: VenueTrade, amount: str, price: str, fee: str | None = None) -> Numbers:
+    return _given(
+        "trade", amount=(parsed.amount, amount), price=(parsed.price, price), fee=(parsed.fee, fee)
+    )
+
+
+def balance_reads(label: str, held: Balance, free: str, locked: str | None = None) -> Numbers:
+    return _given(label, free=(held.free, free), locked=(held.locked, locked))
+
+
 def test_the_long_numbers_do_not_survive_a_float() -> None:
     for text in (AMOUNT, FILLED, PRICE, AVERAGE, COST, FEE, FREE, USED, COST_AVERAGE):
         assert D(repr(float(text))) != D(text), text
@@ -110,34 +150,22 @@ def binance_recorded() -> Numbers:
     fill = trade("binance", body("binance", "fetch_my_trades_spot")[0])
     held = balances("binance", body("binance", "fetch_balance_spot"))
     assert set(held) == {"LTC", "ETH"}
-    return {
-        "order amount": (placed.amount, "0.05000000"),
-        "order price": (placed.price, "241.00000000"),
-        "order filled": (placed.filled, "0.00000000"),
-        "closed amount": (closed.amount, "0.10000000"),
-        "closed filled": (closed.filled, "0.10000000"),
-        "closed average": (closed.average, str(div(D("9.08000000"), D("0.10000000")))),
-        "trade amount": (fill.amount, "0.20000000"),
-        "trade price": (fill.price, "69.63000000"),
-        "trade fee": (fill.fee, "0.01392600"),
-        "LTC free": (held["LTC"].free, "0.91974100"),
-        "LTC locked": (held["LTC"].locked, "0.00000000"),
-        "ETH free": (held["ETH"].free, "0.02229833"),
-    }
+    closed_average = str(div(D("9.08000000"), D("0.10000000")))
+    return (
+        order_reads("order", placed, amount="0.05000000", filled="0.00000000", price="241.00000000")
+        | order_reads("closed", closed, "0.10000000", "0.10000000", average=closed_average)
+        | trade_reads(fill, amount="0.20000000", price="69.63000000", fee="0.01392600")
+        | balance_reads("LTC", held["LTC"], free="0.91974100", locked="0.00000000")
+        | balance_reads("ETH", held["ETH"], free="0.02229833")
+    )
 
 
 def coinbase_recorded() -> Numbers:
     placed = order("coinbase", body("coinbase", "list_orders_filled")["orders"][0])
     fill = trade("coinbase", body("coinbase", "fetch_my_trades")["fills"][0])
-    return {
-        # A market order's base_size.
-        "order amount": (placed.amount, "10"),
-        "order filled": (placed.filled, "10"),
-        "order average": (placed.average, "0.392"),
-        "trade amount": (fill.amount, "10"),
-        "trade price": (fill.price, "0.392"),
-        "trade fee": (fill.fee, "0.03136"),
-    }
+    # The amount is a market order's base_size.
+    ordered = order_reads("order", placed, amount="10", filled="10", average="0.392")
+    return ordered | trade_reads(fill, amount="10", price="0.392", fee="0.03136")
 
 
 def kraken_recorded() -> Numbers:
@@ -155,17 +183,12 @@ def kraken_recorded() -> Numbers:
         kraken_keyed(body("kraken", "trades_history")["result"]["trades"], "THVRQM-33VKH-UCI7BS"),
     )
     assert resting.average is None, "price 0.000000: nothing filled, no average"
-    return {
-        "order amount": (partial.amount, "1.25000000"),
-        "order filled": (partial.filled, "0.37500000"),
-        "order price (descr.price)": (partial.price, "30010.0"),
-        "order average (price)": (partial.average, "30010.0"),
-        "resting amount": (resting.amount, "0.10000000"),
-        "resting price": (resting.price, "50.00000"),
-        "trade amount": (fill.amount, "0.02000000"),
-        "trade price": (fill.price, "30010.00000"),
-        "trade fee": (fill.fee, "0.00000"),
-    }
+    return (
+        # Kraken writes the limit price in descr.price and the average in price.
+        order_reads("order", partial, "1.25000000", "0.37500000", "30010.0", "30010.0")
+        | order_reads("resting", resting, amount="0.10000000", price="50.00000")
+        | trade_reads(fill, amount="0.02000000", price="30010.00000", fee="0.00000")
+    )
 
 
 def okx_recorded() -> Numbers:
@@ -174,48 +197,43 @@ def okx_recorded() -> Numbers:
     held = balances("okx", body("okx", "fetch_balance"))
     # The recorded order is a market order: its sz is ccxt's (the guard), numerically the same.
     assert filled.amount == D("0.1")
-    return {
-        "order filled": (filled.filled, "0.1"),
-        "order average": (filled.average, "101.58"),
-        "trade amount": (fill.amount, "0.1"),
-        "trade price": (fill.price, "67.84"),
-        "BTC free (availEq)": (held["BTC"].free, "0.6612664522199999"),
-        "TUSD free": (held["TUSD"].free, "3000"),
+    return (
+        order_reads("order", filled, filled="0.1", average="101.58")
+        | trade_reads(fill, amount="0.1", price="67.84")
         # With availEq, ccxt's used is eq - availEq (a float): no single key holds it.
-        "BTC locked": (held["BTC"].locked, "0.4000000000000001"),
-    }
+        | balance_reads(
+            "BTC (availEq)", held["BTC"], free="0.6612664522199999", locked="0.4000000000000001"
+        )
+        | balance_reads("TUSD", held["TUSD"], free="3000")
+    )
 
 
 def bybit_recorded() -> Numbers:
     resting = order("bybit", body("bybit", "open_order")["result"]["list"][0])
     fill = trade("bybit", body("bybit", "my_trades")["result"]["list"][0])
     assert resting.average is None, "avgPrice 0.000: nothing filled"
-    return {
-        "order amount": (resting.amount, "0.30000"),
-        "order price": (resting.price, "50.000"),
-        "order filled": (resting.filled, "0.00000"),
-        "trade amount": (fill.amount, "0.001"),
-        "trade price": (fill.price, "2453.65"),
-        "trade fee": (fill.fee, "0.000001"),
-    }
-
-
-RECORDED: dict[str, Callable[[], Numbers]] = {
-    "binance": binance_recorded,
-    "coinbase": coinbase_recorded,
-    "kraken": kraken_recorded,
-    "okx": okx_recorded,
-    "bybit": bybit_recorded,
-}
-
-
-@pytest.mark.parametrize("venue", sorted(RECORDED))
-def test_recorded_numbers_are_the_venues_strings(venue: str) -> None:
-    for name, (value, text) in RECORDED[venue]().items():
-        assert exact(value, text), f"{name}: {value} is not {text}"
+    ordered = order_reads("order", resting, amount="0.30000", filled="0.00000", price="50.000")
+    return ordered | trade_reads(fill, amount="0.001", price="2453.65", fee="0.000001")
 
 
 # ---------------------------------------------- numbers longer than a float holds
+
+
+def long_order_and_trade(
+    venue: str,
+    raw_order: Any,
+    raw_trade: Any,
+    fields: RawFields | None,
+    average: str = AVERAGE,
+    fee: str | None = FEE,
+) -> Numbers:
+    """What an order and a fill carrying the long numbers read back as. ``average`` is the
+    order's (an order without a raw one has its cost over the quantity); ``fee`` is None
+    for a venue whose fee is not among its raw fields."""
+    placed = order(venue, raw_order, fields)
+    fill = trade(venue, raw_trade, fields)
+    ordered = order_reads("order", placed, AMOUNT, FILLED, PRICE, average)
+    return ordered | trade_reads(fill, AMOUNT, PRICE, fee)
 
 
 def binance_long(fields: RawFields | None) -> Numbers:
@@ -227,20 +245,9 @@ def binance_long(fields: RawFields | None) -> Numbers:
     raw_trade.update(qty=AMOUNT, price=PRICE, commission=FEE)
     response = body("binance", "fetch_balance_spot")
     response["balances"][1].update(free=FREE, locked=USED)
-    placed = order("binance", raw_order, fields)
-    fill = trade("binance", raw_trade, fields)
     ltc = balances("binance", response, fields)["LTC"]
-    return {
-        "order amount": (placed.amount, AMOUNT),
-        "order filled": (placed.filled, FILLED),
-        "order price": (placed.price, PRICE),
-        "order cost": (placed.average, COST_AVERAGE),
-        "trade amount": (fill.amount, AMOUNT),
-        "trade price": (fill.price, PRICE),
-        "trade fee": (fill.fee, FEE),
-        "balance free": (ltc.free, FREE),
-        "balance locked": (ltc.locked, USED),
-    }
+    ordered = long_order_and_trade("binance", raw_order, raw_trade, fields, COST_AVERAGE)
+    return ordered | balance_reads("balance", ltc, FREE, USED)
 
 
 def coinbase_long(fields: RawFields | None) -> Numbers:
@@ -255,20 +262,9 @@ def coinbase_long(fields: RawFields | None) -> Numbers:
     response = body("coinbase", "accounts_v3")
     response["accounts"][0]["available_balance"]["value"] = FREE
     response["accounts"][0]["hold"]["value"] = USED
-    placed = order("coinbase", raw_order, fields)
-    fill = trade("coinbase", raw_trade, fields)
     usdc = balances("coinbase", response, fields)["USDC"]
-    return {
-        "order amount": (placed.amount, AMOUNT),
-        "order filled": (placed.filled, FILLED),
-        "order price": (placed.price, PRICE),
-        "order average": (placed.average, AVERAGE),
-        "trade amount": (fill.amount, AMOUNT),
-        "trade price": (fill.price, PRICE),
-        "trade fee": (fill.fee, FEE),
-        "balance free": (usdc.free, FREE),
-        "balance locked": (usdc.locked, USED),
-    }
+    ordered = long_order_and_trade("coinbase", raw_order, raw_trade, fields)
+    return ordered | balance_reads("balance", usdc, FREE, USED)
 
 
 def kraken_long(fields: RawFields | None) -> Numbers:
@@ -281,17 +277,7 @@ def kraken_long(fields: RawFields | None) -> Numbers:
         body("kraken", "trades_history")["result"]["trades"], "THVRQM-33VKH-UCI7BS"
     )
     raw_trade.update(vol=AMOUNT, price=PRICE, fee=FEE)
-    placed = order("kraken", raw_order, fields)
-    fill = trade("kraken", raw_trade, fields)
-    return {
-        "order amount": (placed.amount, AMOUNT),
-        "order filled": (placed.filled, FILLED),
-        "order price": (placed.price, PRICE),
-        "order average": (placed.average, AVERAGE),
-        "trade amount": (fill.amount, AMOUNT),
-        "trade price": (fill.price, PRICE),
-        "trade fee": (fill.fee, FEE),
-    }
+    return long_order_and_trade("kraken", raw_order, raw_trade, fields)
 
 
 def okx_long(fields: RawFields | None) -> Numbers:
@@ -309,20 +295,12 @@ def okx_long(fields: RawFields | None) -> Numbers:
     # Without availEq (OKX leaves it empty outside margin modes) ccxt reads availBal and
     # frozenBal.
     eth.update(availEq="", availBal=FREE, frozenBal=USED)
-    placed = order("okx", raw_order, fields)
-    fill = trade("okx", raw_trade, fields)
     held = balances("okx", response, fields)
-    return {
-        "order amount": (placed.amount, AMOUNT),
-        "order filled": (placed.filled, FILLED),
-        "order price": (placed.price, PRICE),
-        "order average": (placed.average, AVERAGE),
-        "trade amount": (fill.amount, AMOUNT),
-        "trade price": (fill.price, PRICE),
-        "BTC free (availEq)": (held["BTC"].free, FREE),
-        "ETH free (availBal)": (held["ETH"].free, FREE),
-        "ETH locked (frozenBal)": (held["ETH"].locked, USED),
-    }
+    return (
+        long_order_and_trade("okx", raw_order, raw_trade, fields, fee=None)
+        | balance_reads("BTC (availEq)", held["BTC"], FREE)
+        | balance_reads("ETH (availBal, frozenBal)", held["ETH"], FREE, USED)
+    )
 
 
 def bybit_long(fields: RawFields | None) -> Numbers:
@@ -342,35 +320,35 @@ def bybit_long(fields: RawFields | None) -> Numbers:
     response = body("bybit", "balance")
     btc = next(c for c in response["result"]["list"][0]["coin"] if c["coin"] == "BTC")
     btc["availableToWithdraw"] = FREE
-    placed = order("bybit", raw_order, fields)
-    fill = trade("bybit", raw_trade, fields)
-    return {
-        "order amount": (placed.amount, AMOUNT),
-        "order filled": (placed.filled, FILLED),
-        "order price": (placed.price, PRICE),
-        "order average": (placed.average, AVERAGE),
-        "order cost": (order("bybit", no_average, fields).average, COST_AVERAGE),
-        "trade amount": (fill.amount, AMOUNT),
-        "trade price": (fill.price, PRICE),
-        "trade fee": (fill.fee, FEE),
-        "balance free": (balances("bybit", response, fields)["BTC"].free, FREE),
-    }
+    return (
+        long_order_and_trade("bybit", raw_order, raw_trade, fields)
+        | order_reads("cost-only order", order("bybit", no_average, fields), average=COST_AVERAGE)
+        | balance_reads("balance", balances("bybit", response, fields)["BTC"], FREE)
+    )
 
 
-LONG: dict[str, Callable[[RawFields | None], Numbers]] = {
-    "binance": binance_long,
-    "coinbase": coinbase_long,
-    "kraken": kraken_long,
-    "okx": okx_long,
-    "bybit": bybit_long,
+# Per venue: its recorded bodies' numbers, and its bodies' numbers with the long ones written in
+# (read through the given raw fields, or the profile's).
+VENUES: dict[str, tuple[Callable[[], Numbers], Callable[[RawFields | None], Numbers]]] = {
+    "binance": (binance_recorded, binance_long),
+    "coinbase": (coinbase_recorded, coinbase_long),
+    "kraken": (kraken_recorded, kraken_long),
+    "okx": (okx_recorded, okx_long),
+    "bybit": (bybit_recorded, bybit_long),
 }
 
 
-@pytest.mark.parametrize("venue", sorted(LONG))
+@pytest.mark.parametrize("venue", sorted(VENUES))
+def test_recorded_numbers_are_the_venues_strings(venue: str) -> None:
+    recorded_numbers, _ = VENUES[venue]
+    assert_exact(recorded_numbers())
+
+
+@pytest.mark.parametrize("venue", sorted(VENUES))
 def test_the_raw_path_keeps_every_digit_the_float_path_does_not(venue: str) -> None:
-    for name, (value, text) in LONG[venue](None).items():
-        assert exact(value, text), f"{name}: {value} is not {text}"
-    for name, (value, text) in LONG[venue](FLOATS).items():
+    _, long_numbers = VENUES[venue]
+    assert_exact(long_numbers(None))
+    for name, (value, text) in long_numbers(FLOATS).items():
         assert value != D(text), f"{name}: the float path kept {text}"
 
 
@@ -468,13 +446,9 @@ async def test_the_gateway_reads_the_profiles_raw_fields(monkeypatch: pytest.Mon
     await rv.gateway.close()
 
     assert found is not None
-    numbers: Numbers = {"balance free": (held["BTC"].free, FREE)}
-    numbers |= {"trade amount": (fill.amount, AMOUNT), "trade price": (fill.price, PRICE)}
-    numbers["trade fee"] = (fill.fee, FEE)
-    for call, parsed in (("open_orders", listed), ("fetch_order", found)):
-        numbers[f"{call} amount"] = (parsed.amount, AMOUNT)
-        numbers[f"{call} price"] = (parsed.price, PRICE)
-        numbers[f"{call} filled"] = (parsed.filled, FILLED)
-        numbers[f"{call} average"] = (parsed.average, AVERAGE)
-    for name, (value, text) in numbers.items():
-        assert exact(value, text), f"{name}: {value} is not {text}"
+    assert_exact(
+        order_reads("open_orders", listed, AMOUNT, FILLED, PRICE, AVERAGE)
+        | order_reads("fetch_order", found, AMOUNT, FILLED, PRICE, AVERAGE)
+        | trade_reads(fill, AMOUNT, PRICE, FEE)
+        | balance_reads("BTC", held["BTC"], FREE)
+    )

@@ -25,16 +25,7 @@ from rebalancer.venue import binance_weights, errors
 from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.models import Balance
 from rebalancer.venue.profiles.binance import PROFILE
-from tests.venue.recorded_session import (
-    LostResponse,
-    RecordedVenue,
-    Reply,
-    Sent,
-    body,
-    recorded,
-    recorded_venue,
-    use_markets,
-)
+from tests.venue import recorded_session as rs
 
 SYMBOL = "LTC/USDT"
 CANONICAL = client_order_id("acct-1", 7, "LTC", 0)
@@ -60,27 +51,27 @@ RATE_LIMITS = [
 # errors; each one's class is the one ccxt's binance ``exceptions`` map gives it (quoted).
 # '-2013': OrderNotFound  # {"code":-2013,"msg":"fetchOrder (1, 'BTC/USDT') -> 'Order does
 # not exist'"}
-NOT_FOUND = Reply({"code": -2013, "msg": "Order does not exist."}, status=400)
+NOT_FOUND = rs.Reply({"code": -2013, "msg": "Order does not exist."}, status=400)
 # '-2011': OrderNotFound  # {"code":-2011,"msg":"cancelOrder(1, 'BTC/USDT') -> 'UNKNOWN_ORDER'"}
-UNKNOWN_ORDER = Reply({"code": -2011, "msg": "Unknown order sent."}, status=400)
+UNKNOWN_ORDER = rs.Reply({"code": -2011, "msg": "Unknown order sent."}, status=400)
 # -2010 NEW_ORDER_REJECTED "Duplicate order sent." (errors doc: the client order id is in use).
-DUPLICATE = Reply({"code": -2010, "msg": "Duplicate order sent."}, status=400)
+DUPLICATE = rs.Reply({"code": -2010, "msg": "Duplicate order sent."}, status=400)
 # 'Account has insufficient balance for requested action.': InsufficientFunds
-NO_FUNDS = Reply(
+NO_FUNDS = rs.Reply(
     {"code": -2010, "msg": "Account has insufficient balance for requested action."}, status=400
 )
 # HTTP 429 on any rate limit; ORDERS breaches come without Retry-After (limits doc).
-TOO_MANY_ORDERS = Reply(
+TOO_MANY_ORDERS = rs.Reply(
     {"code": -1015, "msg": "Too many new orders; current limit is 100 orders per 10 SECOND."},
     status=429,
 )
 # 'System is under maintenance.': OnMaintenance  # {"code":1,"msg":"System is under maintenance."}
-MAINTENANCE = Reply({"code": 1, "msg": "System is under maintenance."}, status=503)
+MAINTENANCE = rs.Reply({"code": 1, "msg": "System is under maintenance."}, status=503)
 
 
 @pytest.fixture
-async def venue(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RecordedVenue]:
-    binance = recorded_venue(monkeypatch, "binance")
+async def venue(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[rs.RecordedVenue]:
+    binance = rs.recorded_venue(monkeypatch, "binance")
     _markets_as_ccxt_builds_them(monkeypatch)
     binance.session.on("GET", r"/api/v3/exchangeInfo$", {"rateLimits": RATE_LIMITS})
     yield binance
@@ -91,19 +82,19 @@ def _markets_as_ccxt_builds_them(monkeypatch: pytest.MonkeyPatch) -> None:
     """The recorded markets with precision as ccxt 4 derives it (from LOT_SIZE stepSize and
     PRICE_FILTER tickSize): the file holds an older ccxt's decimal places (3, 2), which
     ccxt.binance, in tick-size mode, would take for ticks of 3 and 2 and refuse 0.5 LTC."""
-    markets: dict[str, Any] = json.loads(json.dumps(recorded("binance")["markets"]))
+    markets: dict[str, Any] = json.loads(json.dumps(rs.recorded("binance")["markets"]))
     for market in markets.values():
         filters = {f["filterType"]: f for f in market["info"]["filters"]}
         # Changed: precision.amount/price, to the tick sizes ccxt.binance.parse_market sets.
         market["precision"]["amount"] = float(filters["LOT_SIZE"]["stepSize"])
         market["precision"]["price"] = float(filters["PRICE_FILTER"]["tickSize"])
 
-    use_markets(monkeypatch, "binance", markets)
+    rs.use_markets(monkeypatch, "binance", markets)
 
 
 def open_order(client_id: str = VENUE_ID) -> dict[str, Any]:
     """GET /api/v3/order's recorded body, turned into our resting order."""
-    order: dict[str, Any] = body("binance", "fetch_order_spot_closed")
+    order: dict[str, Any] = rs.body("binance", "fetch_order_spot_closed")
     # Changed: our id and a resting LIMIT sell of 0.5 LTC at 69.39 (recorded: a filled MARKET).
     order.update(
         clientOrderId=client_id,
@@ -130,15 +121,15 @@ def partial_order() -> dict[str, Any]:
 
 
 def fills() -> list[dict[str, Any]]:
-    spot = body("binance", "fetch_my_trades_spot")[0]
-    later = body("binance", "fetch_my_trades_spot_portfolio_margin")[0]
+    spot = rs.body("binance", "fetch_my_trades_spot")[0]
+    later = rs.body("binance", "fetch_my_trades_spot_portfolio_margin")[0]
     # Changed: the second recorded LTCUSDT sell fill (same myTrades fields) filled our order too.
     later["orderId"] = spot["orderId"]
     return [spot, later]
 
 
 def placed_order() -> dict[str, Any]:
-    order: dict[str, Any] = body("binance", "create_order_spot_limit")
+    order: dict[str, Any] = rs.body("binance", "create_order_spot_limit")
     # Changed: our symbol, id, amount and price (recorded: a SOLUSDT buy of 0.05 at 241).
     order.update(
         symbol="LTCUSDT",
@@ -150,13 +141,13 @@ def placed_order() -> dict[str, Any]:
     return order
 
 
-async def place(venue: RecordedVenue, canonical: str = CANONICAL) -> Any:
+async def place(venue: rs.RecordedVenue, canonical: str = CANONICAL) -> Any:
     return await venue.gateway.place_limit_order(
         SYMBOL, "sell", Decimal("0.5"), Decimal("69.39"), canonical
     )
 
 
-def calls(venue: RecordedVenue) -> list[str]:
+def calls(venue: rs.RecordedVenue) -> list[str]:
     """The order requests sent, in order, as "METHOD path"."""
     return [f"{s.method} {s.path}" for s in venue.session.sent if s.path.endswith("/order")]
 
@@ -165,17 +156,17 @@ def calls(venue: RecordedVenue) -> list[str]:
 
 
 async def test_a_lost_placement_is_found_by_client_id_and_not_placed_again(
-    venue: RecordedVenue,
+    venue: rs.RecordedVenue,
 ) -> None:
     book: list[dict[str, Any]] = []
 
-    def accept_then_lose(sent: Sent) -> Reply:
+    def accept_then_lose(sent: rs.Sent) -> rs.Reply:
         book.append(open_order(sent.params["newClientOrderId"]))
-        raise LostResponse
+        raise rs.LostResponse
 
-    def query(sent: Sent) -> Reply:
+    def query(sent: rs.Sent) -> rs.Reply:
         found = [o for o in book if o["clientOrderId"] == sent.params.get("origClientOrderId")]
-        return Reply(found[0]) if found else NOT_FOUND
+        return rs.Reply(found[0]) if found else NOT_FOUND
 
     venue.session.on("POST", ORDER, accept_then_lose)
     venue.session.on("GET", ORDER, query)
@@ -197,15 +188,15 @@ async def test_a_lost_placement_is_found_by_client_id_and_not_placed_again(
 
 
 async def test_an_id_spot_refuses_is_sent_as_its_digest_and_returned_as_ours(
-    venue: RecordedVenue,
+    venue: rs.RecordedVenue,
 ) -> None:
     canonical = "rb-0a1b2c3d-7-LTC/USDT-0"  # '/' is futures' charset, not spot's
     digest = "rb" + hashlib.sha256(canonical.encode()).hexdigest()[:34]
 
-    def accept(sent: Sent) -> Reply:
+    def accept(sent: rs.Sent) -> rs.Reply:
         reply = placed_order()
         reply["clientOrderId"] = sent.params["newClientOrderId"]  # Changed: the id sent
-        return Reply(reply)
+        return rs.Reply(reply)
 
     venue.session.on("POST", ORDER, accept)
 
@@ -218,10 +209,10 @@ async def test_an_id_spot_refuses_is_sent_as_its_digest_and_returned_as_ours(
 
 
 async def test_a_duplicate_client_id_resolves_to_the_existing_order(
-    venue: RecordedVenue,
+    venue: rs.RecordedVenue,
 ) -> None:
     venue.session.on("POST", ORDER, DUPLICATE)
-    venue.session.on("GET", ORDER, Reply(open_order()))
+    venue.session.on("GET", ORDER, rs.Reply(open_order()))
 
     order = await place(venue)
 
@@ -231,9 +222,9 @@ async def test_a_duplicate_client_id_resolves_to_the_existing_order(
 
 
 async def test_maintenance_then_success_is_placed_once_after_a_lookup(
-    venue: RecordedVenue,
+    venue: rs.RecordedVenue,
 ) -> None:
-    answers = [MAINTENANCE, Reply(placed_order())]
+    answers = [MAINTENANCE, rs.Reply(placed_order())]
     venue.session.on("POST", ORDER, lambda sent: answers.pop(0))
     venue.session.on("GET", ORDER, NOT_FOUND)
 
@@ -250,7 +241,7 @@ async def test_maintenance_then_success_is_placed_once_after_a_lookup(
     "unknown",
     [
         # -1007 TIMEOUT "Send status unknown; execution status unknown." ('-1007': RequestTimeout)
-        Reply(
+        rs.Reply(
             {
                 "code": -1007,
                 "msg": "Timeout waiting for response from backend server. Send status unknown;"
@@ -259,7 +250,7 @@ async def test_maintenance_then_success_is_placed_once_after_a_lookup(
             status=503,
         ),
         # -1006 UNEXPECTED_RESP "Execution status unknown." ('-1006': OperationFailed)
-        Reply(
+        rs.Reply(
             {
                 "code": -1006,
                 "msg": "An unexpected response was received from the message bus. Execution"
@@ -271,16 +262,16 @@ async def test_maintenance_then_success_is_placed_once_after_a_lookup(
     ids=["-1007", "-1006"],
 )
 async def test_an_unknown_outcome_that_placed_the_order_is_not_placed_again(
-    venue: RecordedVenue, unknown: Reply
+    venue: rs.RecordedVenue, unknown: rs.Reply
 ) -> None:
     book: list[dict[str, Any]] = []
 
-    def accept_then_fail(sent: Sent) -> Reply:
+    def accept_then_fail(sent: rs.Sent) -> rs.Reply:
         book.append(open_order())
         return unknown
 
     venue.session.on("POST", ORDER, accept_then_fail)
-    venue.session.on("GET", ORDER, lambda sent: Reply(book[0]) if book else NOT_FOUND)
+    venue.session.on("GET", ORDER, lambda sent: rs.Reply(book[0]) if book else NOT_FOUND)
 
     order = await place(venue)
 
@@ -289,7 +280,7 @@ async def test_an_unknown_outcome_that_placed_the_order_is_not_placed_again(
 
 
 async def test_too_many_new_orders_is_rate_limited_and_each_retry_looks_up_first(
-    venue: RecordedVenue,
+    venue: rs.RecordedVenue,
 ) -> None:
     venue.session.on("POST", ORDER, TOO_MANY_ORDERS)
     venue.session.on("GET", ORDER, NOT_FOUND)
@@ -302,7 +293,7 @@ async def test_too_many_new_orders_is_rate_limited_and_each_retry_looks_up_first
     assert calls(venue) == [post, get, post, get, post, get]
 
 
-async def test_insufficient_funds_is_final_and_not_retried(venue: RecordedVenue) -> None:
+async def test_insufficient_funds_is_final_and_not_retried(venue: rs.RecordedVenue) -> None:
     venue.session.on("POST", ORDER, NO_FUNDS)
 
     with pytest.raises(errors.InsufficientFunds) as raised:
@@ -315,7 +306,7 @@ async def test_insufficient_funds_is_final_and_not_retried(venue: RecordedVenue)
 # ------------------------------------------------------------ orders and fills
 
 
-async def test_an_order_that_does_not_exist_is_none(venue: RecordedVenue) -> None:
+async def test_an_order_that_does_not_exist_is_none(venue: rs.RecordedVenue) -> None:
     venue.session.on("GET", ORDER, NOT_FOUND)
 
     assert await venue.gateway.fetch_order(SYMBOL, CANONICAL) is None
@@ -325,9 +316,9 @@ async def test_an_order_that_does_not_exist_is_none(venue: RecordedVenue) -> Non
 
 
 async def test_a_partial_fill_is_reconciled_and_a_cancel_keeps_the_filled_part(
-    venue: RecordedVenue,
+    venue: rs.RecordedVenue,
 ) -> None:
-    venue.session.on("GET", ORDER, Reply(partial_order()))
+    venue.session.on("GET", ORDER, rs.Reply(partial_order()))
     venue.session.on("GET", TRADES, fills())
     cancelled = partial_order()
     # Changed: DELETE answers with the order's fields, its status CANCELED, the order's id as
@@ -335,7 +326,7 @@ async def test_a_partial_fill_is_reconciled_and_a_cancel_keeps_the_filled_part(
     cancelled.update(
         status="CANCELED", origClientOrderId=VENUE_ID, clientOrderId="cancel-1", transactTime=1
     )
-    venue.session.on("DELETE", ORDER, Reply(cancelled))
+    venue.session.on("DELETE", ORDER, rs.Reply(cancelled))
 
     order = await venue.gateway.fetch_order(SYMBOL, CANONICAL)
     trades = await venue.gateway.trades(SYMBOL)
@@ -368,12 +359,12 @@ async def test_a_partial_fill_is_reconciled_and_a_cancel_keeps_the_filled_part(
     assert len(venue.session.requests("GET", ORDER)) == 1
 
 
-async def test_cancelling_an_order_already_gone_reports_it_final(venue: RecordedVenue) -> None:
+async def test_cancelling_an_order_already_gone_reports_it_final(venue: rs.RecordedVenue) -> None:
     filled = partial_order()
     # Changed: by the time of the cancel the order had filled completely.
     filled.update(status="FILLED", executedQty="0.50000000")
     venue.session.on("DELETE", ORDER, UNKNOWN_ORDER)
-    venue.session.on("GET", ORDER, Reply(filled))
+    venue.session.on("GET", ORDER, rs.Reply(filled))
 
     final = await venue.gateway.cancel_order(SYMBOL, CANONICAL)
 
@@ -385,15 +376,15 @@ async def test_cancelling_an_order_already_gone_reports_it_final(venue: Recorded
 
 
 async def test_trades_page_forward_by_trade_id(
-    venue: RecordedVenue, monkeypatch: pytest.MonkeyPatch
+    venue: rs.RecordedVenue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(venue.gateway, "_profile", dataclasses.replace(PROFILE, trades_page=2))
-    third = body("binance", "fetch_my_trades_spot")[0]
+    third = rs.body("binance", "fetch_my_trades_spot")[0]
     # Changed: a third fill, later than the two recorded ones.
     third.update(id="320530400", time="1706694300000")
 
-    def pages(sent: Sent) -> Reply:
-        return Reply(fills() if "fromId" not in sent.params else [third])
+    def pages(sent: rs.Sent) -> rs.Reply:
+        return rs.Reply(fills() if "fromId" not in sent.params else [third])
 
     venue.session.on("GET", TRADES, pages)
     since = datetime(2023, 10, 1, tzinfo=UTC)
@@ -412,8 +403,8 @@ async def test_trades_page_forward_by_trade_id(
 # --------------------------------------------------------- account and market
 
 
-async def test_balances_are_exact_decimals(venue: RecordedVenue) -> None:
-    venue.session.on("GET", ACCOUNT, body("binance", "fetch_balance_spot"))
+async def test_balances_are_exact_decimals(venue: rs.RecordedVenue) -> None:
+    venue.session.on("GET", ACCOUNT, rs.body("binance", "fetch_balance_spot"))
 
     balances = await venue.gateway.balances()
 
@@ -424,20 +415,20 @@ async def test_balances_are_exact_decimals(venue: RecordedVenue) -> None:
 
 
 async def test_the_order_book_is_exact_and_asked_at_an_accepted_depth(
-    venue: RecordedVenue,
+    venue: rs.RecordedVenue,
 ) -> None:
-    venue.session.on("GET", r"/api/v3/depth$", body("binance", "fetch_order_book_spot"))
+    venue.session.on("GET", r"/api/v3/depth$", rs.body("binance", "fetch_order_book_spot"))
 
     book = await venue.gateway.order_book("BTC/USDT", limit=2)
 
     (request,) = venue.session.requests("GET", r"/api/v3/depth$")
     assert (request.params["symbol"], request.params["limit"]) == ("BTCUSDT", "5")
     assert int(request.params["limit"]) in binance_weights.BOOK_LIMITS
-    assert [(b.price, b.quantity) for b in book.bids] == [
+    assert rs.levels(book.bids) == [
         (Decimal("42574.30000000"), Decimal("0.01070000")),
         (Decimal("42574.20000000"), Decimal("0.00646000")),
     ]
-    assert [(a.price, a.quantity) for a in book.asks] == [
+    assert rs.levels(book.asks) == [
         (Decimal("42574.31000000"), Decimal("0.00870000")),
         (Decimal("42574.80000000"), Decimal("0.00893000")),
     ]
@@ -447,7 +438,7 @@ async def test_markets_parse_to_the_recorded_filters_and_fees(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The recorded markets exactly as the harness loads them.
-    venue = recorded_venue(monkeypatch, "binance")
+    venue = rs.recorded_venue(monkeypatch, "binance")
     venue.session.on("GET", r"/api/v3/exchangeInfo$", {"rateLimits": RATE_LIMITS})
     try:
         rules = await venue.gateway.markets()
@@ -480,7 +471,7 @@ async def test_markets_parse_to_the_recorded_filters_and_fees(
     [
         # -1003 TOO_MANY_REQUESTS with HTTP 429 (ccxt: 429 -> DDoSProtection).
         (
-            Reply(
+            rs.Reply(
                 {
                     "code": -1003,
                     "msg": "Too much request weight used; current limit is 6000 request weight"
@@ -496,7 +487,7 @@ async def test_markets_parse_to_the_recorded_filters_and_fees(
         (MAINTENANCE, errors.VenueUnavailable, True),
         # '-1008': OperationFailed  # SERVER_BUSY (spot)
         (
-            Reply(
+            rs.Reply(
                 {
                     "code": -1008,
                     "msg": "Server is currently overloaded with other requests. Please try"
@@ -509,7 +500,7 @@ async def test_markets_parse_to_the_recorded_filters_and_fees(
         ),
         # '-1001': OperationFailed  # DISCONNECTED
         (
-            Reply(
+            rs.Reply(
                 {
                     "code": -1001,
                     "msg": "Internal error; unable to process your request. Please try again.",
@@ -521,7 +512,7 @@ async def test_markets_parse_to_the_recorded_filters_and_fees(
         ),
         # '-2015': AuthenticationError (HTTP 401)
         (
-            Reply(
+            rs.Reply(
                 {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."},
                 status=401,
             ),
@@ -530,13 +521,15 @@ async def test_markets_parse_to_the_recorded_filters_and_fees(
         ),
         # '-2014': AuthenticationError
         (
-            Reply({"code": -2014, "msg": "API-key format invalid."}, status=401),
+            rs.Reply({"code": -2014, "msg": "API-key format invalid."}, status=401),
             errors.AuthenticationFailed,
             False,
         ),
         # '-1022': AuthenticationError
         (
-            Reply({"code": -1022, "msg": "Signature for this request is not valid."}, status=400),
+            rs.Reply(
+                {"code": -1022, "msg": "Signature for this request is not valid."}, status=400
+            ),
             errors.AuthenticationFailed,
             False,
         ),
@@ -544,14 +537,11 @@ async def test_markets_parse_to_the_recorded_filters_and_fees(
     ids=["-1003", "maintenance", "-1008", "-1001", "-2015", "-2014", "-1022"],
 )
 async def test_errors_are_classified_as_binance_means_them(
-    venue: RecordedVenue, reply: Reply, expected: type[errors.VenueError], retryable: bool
+    venue: rs.RecordedVenue, reply: rs.Reply, expected: type[errors.VenueError], retryable: bool
 ) -> None:
-    venue.session.on("GET", ACCOUNT, reply)
+    raised = await rs.balances_error(venue, "GET", ACCOUNT, reply, expected)
 
-    with pytest.raises(expected) as raised:
-        await venue.gateway.balances()
-
-    assert raised.value.retryable is retryable
+    assert raised.retryable is retryable
     # A Retry-After longer than the gateway may wait pauses the venue: nothing is re-sent
     # within it, and the caller (Temporal's retry) comes back later.
     waits = "Retry-After" in reply.headers
@@ -559,25 +549,20 @@ async def test_errors_are_classified_as_binance_means_them(
     assert (venue.gateway.limiter.pause_remaining() > 0) is waits
 
 
-async def test_an_ip_ban_is_rate_limited_until_the_ban_ends(venue: RecordedVenue) -> None:
+async def test_an_ip_ban_is_rate_limited_until_the_ban_ends(venue: rs.RecordedVenue) -> None:
     until_ms = int((time.time() + 120) * 1000)
-    venue.session.on(
-        "GET",
-        ACCOUNT,
-        # HTTP 418 with -1003's ban message (errors doc), Retry-After in seconds (limits doc).
-        Reply(
-            {
-                "code": -1003,
-                "msg": f"Way too much request weight used; IP banned until {until_ms}. Please"
-                " use WebSocket Streams for live updates to avoid bans.",
-            },
-            status=418,
-            headers={"Retry-After": "120"},
-        ),
+    # HTTP 418 with -1003's ban message (errors doc), Retry-After in seconds (limits doc).
+    ban = rs.Reply(
+        {
+            "code": -1003,
+            "msg": f"Way too much request weight used; IP banned until {until_ms}. Please"
+            " use WebSocket Streams for live updates to avoid bans.",
+        },
+        status=418,
+        headers={"Retry-After": "120"},
     )
 
-    with pytest.raises(errors.RateLimited) as raised:
-        await venue.gateway.balances()
+    raised = await rs.balances_error(venue, "GET", ACCOUNT, ban, errors.RateLimited)
 
-    assert raised.value.retry_after is not None
-    assert 100 < raised.value.retry_after <= 120
+    assert raised.retry_after is not None
+    assert 100 < raised.retry_after <= 120

@@ -10,7 +10,7 @@ code and message of https://bybit-exchange.github.io/docs/v5/error.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,16 +20,7 @@ import pytest
 from rebalancer.domain.orders import client_order_id
 from rebalancer.venue import errors
 from rebalancer.venue.profiles.bybit import PROFILE, WINDOW_MS
-from tests.venue.recorded_session import (
-    LostResponse,
-    RecordedSession,
-    RecordedVenue,
-    Reply,
-    Sent,
-    body,
-    recorded,
-    recorded_venue,
-)
+from tests.venue import recorded_session as rs
 
 VENUE = "bybit"
 CREATE = r"^/v5/order/create$"
@@ -38,6 +29,7 @@ HISTORY = r"^/v5/order/history$"
 CANCEL = r"^/v5/order/cancel$"
 EXECUTIONS = r"^/v5/execution/list$"
 PROBES = r"^/v5/(user/query-api|account/info)$"
+WALLET = r"^/v5/account/wallet-balance$"
 
 # Bybit accepts this one as it is: [A-Za-z0-9_-], 36 at most.
 PLAIN_ID = client_order_id("account-1", 7, "LTC", 0)
@@ -49,13 +41,16 @@ LTC = "LTC/USDT"
 ETH = "ETH/USDT"
 
 
-def venue(monkeypatch: pytest.MonkeyPatch, **options: Any) -> RecordedVenue:
-    return recorded_venue(monkeypatch, VENUE, **options)
+@pytest.fixture
+async def rv(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[rs.RecordedVenue]:
+    venue = rs.recorded_venue(monkeypatch, VENUE)
+    yield venue
+    await venue.gateway.close()
 
 
-def error(code: int, message: str, status: int = 200) -> Reply:
+def error(code: int, message: str, status: int = 200) -> rs.Reply:
     """An error answer in Bybit's v5 form (https://bybit-exchange.github.io/docs/v5/error)."""
-    return Reply(
+    return rs.Reply(
         {"retCode": code, "retMsg": message, "result": {}, "retExtInfo": {}, "time": 1706653482432},
         status=status,
     )
@@ -63,39 +58,41 @@ def error(code: int, message: str, status: int = 200) -> Reply:
 
 def with_link_id(name: str, link_id: str) -> dict[str, Any]:
     """A recorded order list whose one order carries ``link_id``."""
-    reply: dict[str, Any] = body(VENUE, name)
+    reply: dict[str, Any] = rs.body(VENUE, name)
     # Our client id in place of the recorded one: the gateway looks the order up by it.
     reply["result"]["list"][0]["orderLinkId"] = link_id
     return reply
 
 
 def empty_list(name: str = "open_order") -> dict[str, Any]:
-    reply: dict[str, Any] = body(VENUE, name)
+    reply: dict[str, Any] = rs.body(VENUE, name)
     # Bybit answers a link id it does not know with an empty list (retCode 0), no error.
     reply["result"]["list"] = []
     reply["result"]["nextPageCursor"] = ""
     return reply
 
 
-def finds(link_id: str, found: dict[str, Any], name: str = "open_order") -> Callable[[Sent], Reply]:
+def finds(
+    link_id: str, found: dict[str, Any], name: str = "open_order"
+) -> Callable[[rs.Sent], rs.Reply]:
     """A lookup route that answers with ``found`` only when asked for ``link_id``."""
 
-    def handler(sent: Sent) -> Reply:
+    def handler(sent: rs.Sent) -> rs.Reply:
         if sent.params.get("orderLinkId") == link_id:
-            return Reply(found)
-        return Reply(empty_list(name))
+            return rs.Reply(found)
+        return rs.Reply(empty_list(name))
 
     return handler
 
 
 def ack(link_id: str) -> dict[str, Any]:
-    reply: dict[str, Any] = body(VENUE, "create_order")
+    reply: dict[str, Any] = rs.body(VENUE, "create_order")
     # Our client id in place of the recorded one, as Bybit echoes it back.
     reply["result"]["orderLinkId"] = link_id
     return reply
 
 
-def no_probe(session: RecordedSession) -> None:
+def no_probe(session: rs.RecordedSession) -> None:
     assert session.requests("GET", PROBES) == [], "ccxt asked for the account mode"
 
 
@@ -109,28 +106,26 @@ async def place_recorded_ltc_order(gateway: Any, canonical: str) -> Any:
 
 @pytest.mark.parametrize("canonical", [PLAIN_ID, DOTTED_ID])
 async def test_lost_placement_is_found_by_link_id_and_not_placed_again(
-    monkeypatch: pytest.MonkeyPatch, canonical: str
+    rv: rs.RecordedVenue, canonical: str
 ) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
     link_id = PROFILE.venue_client_id(canonical)
     placed: list[str] = []
 
-    def create(sent: Sent) -> Reply:
+    def create(sent: rs.Sent) -> rs.Reply:
         placed.append(sent.params["orderLinkId"])
-        raise LostResponse
+        raise rs.LostResponse
 
-    def realtime(sent: Sent) -> Reply:
+    def realtime(sent: rs.Sent) -> rs.Reply:
         if placed and sent.params.get("orderLinkId") == placed[0]:
-            return Reply(with_link_id("open_order", placed[0]))
-        return Reply(empty_list())
+            return rs.Reply(with_link_id("open_order", placed[0]))
+        return rs.Reply(empty_list())
 
-    session.on("POST", CREATE, create)
-    session.on("GET", REALTIME, realtime)
+    rv.session.on("POST", CREATE, create)
+    rv.session.on("GET", REALTIME, realtime)
 
-    order = await place_recorded_ltc_order(gateway, canonical)
+    order = await place_recorded_ltc_order(rv.gateway, canonical)
 
-    creates = session.requests("POST", CREATE)
+    creates = rv.session.requests("POST", CREATE)
     assert len(creates) == 1
     assert creates[0].params["orderLinkId"] == link_id
     assert creates[0].params["category"] == "spot"
@@ -145,71 +140,52 @@ async def test_lost_placement_is_found_by_link_id_and_not_placed_again(
     assert order.amount == Decimal("0.30000")
     assert order.price == Decimal("50.000")
     assert order.status == "open"
-    no_probe(session)
-    await gateway.close()
-
-
-async def test_duplicate_link_id_resolves_to_the_existing_order(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    # Spot trade error 170141 (docs/v5/error; ccxt bybit exceptions: InvalidOrder).
-    session.on("POST", CREATE, error(170141, "Duplicate clientOrderId"))
-    session.on("GET", REALTIME, finds(PLAIN_ID, with_link_id("open_order", PLAIN_ID)))
-
-    order = await place_recorded_ltc_order(gateway, PLAIN_ID)
-
-    assert len(session.requests("POST", CREATE)) == 1
-    assert order.client_order_id == PLAIN_ID
-    assert order.venue_order_id == "1620421817225451008"
-    lookups = session.requests("GET", REALTIME)
-    assert [s.params["orderLinkId"] for s in lookups] == [PLAIN_ID]
-    await gateway.close()
+    no_probe(rv.session)
 
 
 @pytest.mark.parametrize(
     ("code", "message"),
     [
+        # Spot trade error 170141 (docs/v5/error; ccxt bybit exceptions: InvalidOrder).
+        (170141, "Duplicate clientOrderId"),
         # UTA error table: 110072 "OrderLinkedID is duplicate" (docs/v5/error).
         (110072, "OrderLinkedID is duplicate"),
         # ccxt bybit exceptions, '12141': "retCode":12141,"retMsg":"Duplicate clientOrderId."
         (12141, "Duplicate clientOrderId."),
     ],
+    ids=["170141", "110072", "12141"],
 )
-async def test_every_duplicate_code_is_recognised(
-    monkeypatch: pytest.MonkeyPatch, code: int, message: str
+async def test_every_duplicate_code_resolves_to_the_existing_order(
+    rv: rs.RecordedVenue, code: int, message: str
 ) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    session.on("POST", CREATE, error(code, message))
-    session.on("GET", REALTIME, finds(PLAIN_ID, with_link_id("open_order", PLAIN_ID)))
+    rv.session.on("POST", CREATE, error(code, message))
+    rv.session.on("GET", REALTIME, finds(PLAIN_ID, with_link_id("open_order", PLAIN_ID)))
 
-    order = await place_recorded_ltc_order(gateway, PLAIN_ID)
+    order = await place_recorded_ltc_order(rv.gateway, PLAIN_ID)
 
+    assert len(rv.session.requests("POST", CREATE)) == 1
+    assert order.client_order_id == PLAIN_ID
     assert order.venue_order_id == "1620421817225451008"
-    assert len(session.requests("POST", CREATE)) == 1
-    await gateway.close()
+    lookups = rv.session.requests("GET", REALTIME)
+    assert [s.params["orderLinkId"] for s in lookups] == [PLAIN_ID]
 
 
 async def test_placement_after_maintenance_looks_up_before_placing_again(
-    monkeypatch: pytest.MonkeyPatch,
+    rv: rs.RecordedVenue,
 ) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
     answers = [
         # Bybit documents no JSON maintenance code; its gateway answers 503 with a page,
         # which ccxt maps to ExchangeNotAvailable (base httpExceptions '503').
-        Reply("<html><body>503 Service Temporarily Unavailable</body></html>", status=503),
-        Reply(ack(PLAIN_ID)),
+        rs.Reply("<html><body>503 Service Temporarily Unavailable</body></html>", status=503),
+        rs.Reply(ack(PLAIN_ID)),
     ]
-    session.on("POST", CREATE, lambda sent: answers.pop(0))
-    session.on("GET", REALTIME, Reply(empty_list()))
-    session.on("GET", HISTORY, Reply(empty_list("closed_order")))
+    rv.session.on("POST", CREATE, lambda sent: answers.pop(0))
+    rv.session.on("GET", REALTIME, rs.Reply(empty_list()))
+    rv.session.on("GET", HISTORY, rs.Reply(empty_list("closed_order")))
 
-    order = await place_recorded_ltc_order(gateway, PLAIN_ID)
+    order = await place_recorded_ltc_order(rv.gateway, PLAIN_ID)
 
-    assert [(s.method, s.path) for s in session.sent] == [
+    assert [(s.method, s.path) for s in rv.session.sent] == [
         ("POST", "/v5/order/create"),
         ("GET", "/v5/order/realtime"),
         ("GET", "/v5/order/history"),
@@ -219,50 +195,43 @@ async def test_placement_after_maintenance_looks_up_before_placing_again(
     assert order.client_order_id == PLAIN_ID
     assert order.status == "open"
     assert order.amount == Decimal("0.3")
-    no_probe(session)
-    await gateway.close()
+    no_probe(rv.session)
 
 
 # --------------------------------------------------------------------- lookup
 
 
-async def test_unknown_link_id_is_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    session.on("GET", REALTIME, Reply(empty_list()))
-    session.on("GET", HISTORY, Reply(empty_list("closed_order")))
+async def test_unknown_link_id_is_not_found(rv: rs.RecordedVenue) -> None:
+    rv.session.on("GET", REALTIME, rs.Reply(empty_list()))
+    rv.session.on("GET", HISTORY, rs.Reply(empty_list("closed_order")))
 
-    assert await gateway.fetch_order(LTC, PLAIN_ID) is None
+    assert await rv.gateway.fetch_order(LTC, PLAIN_ID) is None
 
-    (realtime,) = session.requests("GET", REALTIME)
-    (history,) = session.requests("GET", HISTORY)
+    (realtime,) = rv.session.requests("GET", REALTIME)
+    (history,) = rv.session.requests("GET", HISTORY)
     for sent in (realtime, history):
         assert sent.params["orderLinkId"] == PLAIN_ID
         assert sent.params["category"] == "spot"
         assert sent.params["symbol"] == "LTCUSDT"
     # A cancelled order must be found too: no status filter on the history.
     assert "orderStatus" not in history.params
-    await gateway.close()
 
 
 async def test_order_gone_from_realtime_is_found_in_history(
-    monkeypatch: pytest.MonkeyPatch,
+    rv: rs.RecordedVenue,
 ) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    session.on("GET", REALTIME, Reply(empty_list()))
-    session.on(
+    rv.session.on("GET", REALTIME, rs.Reply(empty_list()))
+    rv.session.on(
         "GET", HISTORY, finds(PLAIN_ID, with_link_id("closed_order", PLAIN_ID), "closed_order")
     )
 
-    order = await gateway.fetch_order("BTC/USDT", PLAIN_ID)
+    order = await rv.gateway.fetch_order("BTC/USDT", PLAIN_ID)
 
     assert order is not None
     assert order.venue_order_id == "1823584718894229760"
     assert order.client_order_id == PLAIN_ID
     assert order.status == "closed"
     assert order.filled == Decimal("0.000544")
-    await gateway.close()
 
 
 # ------------------------------------------------------- partial fill, cancel
@@ -288,7 +257,7 @@ def partially_filled(status: str, leaves: str) -> dict[str, Any]:
 
 
 def fills() -> dict[str, Any]:
-    reply: dict[str, Any] = body(VENUE, "my_trades")
+    reply: dict[str, Any] = rs.body(VENUE, "my_trades")
     first = reply["result"]["list"][0]
     # Our client id on the recorded fill, and a second, older fill of 0.0005 at the same
     # price so that two fills add up to the order's 0.0015.
@@ -302,32 +271,30 @@ def fills() -> dict[str, Any]:
 
 
 async def test_partial_fill_is_reconciled_and_cancel_keeps_it(
-    monkeypatch: pytest.MonkeyPatch,
+    rv: rs.RecordedVenue,
 ) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
     state = {"cancelled": False}
 
-    def realtime(sent: Sent) -> Reply:
+    def realtime(sent: rs.Sent) -> rs.Reply:
         if sent.params.get("orderLinkId") != PLAIN_ID:
-            return Reply(empty_list())
+            return rs.Reply(empty_list())
         if state["cancelled"]:
-            return Reply(partially_filled("PartiallyFilledCanceled", "0.00000"))
-        return Reply(partially_filled("PartiallyFilled", "0.29850"))
+            return rs.Reply(partially_filled("PartiallyFilledCanceled", "0.00000"))
+        return rs.Reply(partially_filled("PartiallyFilled", "0.29850"))
 
-    def cancel(sent: Sent) -> Reply:
+    def cancel(sent: rs.Sent) -> rs.Reply:
         state["cancelled"] = True
         reply = ack(PLAIN_ID)
         # /v5/order/cancel answers with the same {orderId, orderLinkId} as a placement
         # (docs/v5/order/cancel-order); the recorded placement ack carries another id.
         reply["result"]["orderId"] = "1644387819067894016"
-        return Reply(reply)
+        return rs.Reply(reply)
 
-    session.on("GET", REALTIME, realtime)
-    session.on("POST", CANCEL, cancel)
-    session.on("GET", EXECUTIONS, Reply(fills()))
+    rv.session.on("GET", REALTIME, realtime)
+    rv.session.on("POST", CANCEL, cancel)
+    rv.session.on("GET", EXECUTIONS, rs.Reply(fills()))
 
-    order = await gateway.fetch_order(ETH, PLAIN_ID)
+    order = await rv.gateway.fetch_order(ETH, PLAIN_ID)
     assert order is not None
     assert order.status == "open"
     assert order.amount == Decimal("0.30000")
@@ -336,7 +303,7 @@ async def test_partial_fill_is_reconciled_and_cancel_keeps_it(
     assert order.price == Decimal("2506.29")
     assert order.average == Decimal("2453.65")
 
-    trades = await gateway.trades(ETH)
+    trades = await rv.gateway.trades(ETH)
     assert [t.trade_id for t in trades] == ["2110000000034095619", "2110000000034095620"]
     assert [t.amount for t in trades] == [Decimal("0.0005"), Decimal("0.001")]
     assert all(t.price == Decimal("2453.65") for t in trades)
@@ -346,43 +313,37 @@ async def test_partial_fill_is_reconciled_and_cancel_keeps_it(
     assert all(t.client_order_id == PLAIN_ID for t in trades)
     assert all(t.taker_or_maker == "taker" for t in trades)
     assert sum(t.amount for t in trades) == order.filled
-    (executions,) = session.requests("GET", EXECUTIONS)
+    (executions,) = rv.session.requests("GET", EXECUTIONS)
     assert executions.params["execType"] == "Trade"
     assert executions.params["limit"] == "100"
 
-    cancelled = await gateway.cancel_order(ETH, PLAIN_ID)
-    (sent,) = session.requests("POST", CANCEL)
+    cancelled = await rv.gateway.cancel_order(ETH, PLAIN_ID)
+    (sent,) = rv.session.requests("POST", CANCEL)
     assert sent.params["orderLinkId"] == PLAIN_ID
     assert sent.params["category"] == "spot"
     assert "orderId" not in sent.params
     assert cancelled.is_final
     assert cancelled.filled == Decimal("0.00150")
     assert cancelled.amount == Decimal("0.30000")
-    await gateway.close()
 
 
-async def test_cancel_of_a_finished_order_reports_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
+async def test_cancel_of_a_finished_order_reports_it(rv: rs.RecordedVenue) -> None:
     # Spot trade error 170213 "Order does not exist." (docs/v5/error; ccxt: OrderNotFound).
-    session.on("POST", CANCEL, error(170213, "Order does not exist."))
+    rv.session.on("POST", CANCEL, error(170213, "Order does not exist."))
     final = partially_filled("PartiallyFilledCanceled", "0.00000")
-    session.on("GET", REALTIME, finds(PLAIN_ID, final))
+    rv.session.on("GET", REALTIME, finds(PLAIN_ID, final))
 
-    cancelled = await gateway.cancel_order(ETH, PLAIN_ID)
+    cancelled = await rv.gateway.cancel_order(ETH, PLAIN_ID)
 
     assert cancelled.is_final
     assert cancelled.filled == Decimal("0.00150")
-    assert len(session.requests("POST", CANCEL)) == 1
-    await gateway.close()
+    assert len(rv.session.requests("POST", CANCEL)) == 1
 
 
 async def test_trades_follow_the_cursor_then_the_next_window(
-    monkeypatch: pytest.MonkeyPatch,
+    rv: rs.RecordedVenue,
 ) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    recorded_row: dict[str, Any] = body(VENUE, "my_trades")["result"]["list"][0]
+    recorded_row: dict[str, Any] = rs.body(VENUE, "my_trades")["result"]["list"][0]
     newest = int(recorded_row["execTime"])
 
     def row(n: int) -> dict[str, Any]:
@@ -394,25 +355,25 @@ async def test_trades_follow_the_cursor_then_the_next_window(
         return copied
 
     since_ms = newest - 3_600_000
-    first = body(VENUE, "my_trades")
+    first = rs.body(VENUE, "my_trades")
     first["result"]["list"] = [row(n) for n in range(100)]
     first["result"]["list"][0]["nextPageCursor"] = first["result"]["nextPageCursor"]
-    second = body(VENUE, "my_trades")
+    second = rs.body(VENUE, "my_trades")
     second["result"]["list"] = [row(100)]
 
-    def executions(sent: Sent) -> Reply:
+    def executions(sent: rs.Sent) -> rs.Reply:
         if "cursor" in sent.params:
-            return Reply(second)
+            return rs.Reply(second)
         if int(sent.params["startTime"]) == since_ms:
-            return Reply(first)
-        return Reply(empty_list("my_trades"))
+            return rs.Reply(first)
+        return rs.Reply(empty_list("my_trades"))
 
-    session.on("GET", EXECUTIONS, executions)
+    rv.session.on("GET", EXECUTIONS, executions)
 
-    trades = await gateway.trades(ETH, since=datetime.fromtimestamp(since_ms / 1000, tz=UTC))
+    trades = await rv.gateway.trades(ETH, since=datetime.fromtimestamp(since_ms / 1000, tz=UTC))
 
     assert len(trades) == 101
-    requests = session.requests("GET", EXECUTIONS)
+    requests = rv.session.requests("GET", EXECUTIONS)
     # The cursor goes back exactly as Bybit wrote it (already percent-encoded).
     cursor = f"cursor={first['result']['nextPageCursor']}"
     assert [cursor in r.url.raw_query_string for r in requests] == [False, True, False]
@@ -422,22 +383,19 @@ async def test_trades_follow_the_cursor_then_the_next_window(
         since_ms,
         since_ms + WINDOW_MS,
     ]
-    await gateway.close()
 
 
 # ------------------------------------------------------------ balances, book
 
 
-async def test_unified_balances_parse_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    session.on("GET", r"^/v5/account/wallet-balance$", Reply(body(VENUE, "balance")))
+async def test_unified_balances_parse_exactly(rv: rs.RecordedVenue) -> None:
+    rv.session.on("GET", WALLET, rs.Reply(rs.body(VENUE, "balance")))
 
-    balances = await gateway.balances()
+    balances = await rv.gateway.balances()
 
-    (sent,) = session.requests("GET", r"wallet-balance")
+    (sent,) = rv.session.requests("GET", r"wallet-balance")
     assert sent.params["accountType"] == "UNIFIED"
-    no_probe(session)
+    no_probe(rv.session)
     # ccxt: used = locked + totalPositionIM, free = walletBalance - used (recorded strings).
     assert balances["USDT"].free == Decimal("3322.25896609") - Decimal("92.61831144")
     assert balances["USDT"].locked == Decimal("42") + Decimal("50.61831144")
@@ -445,33 +403,29 @@ async def test_unified_balances_parse_exactly(monkeypatch: pytest.MonkeyPatch) -
     assert balances["BTC"].locked == Decimal(0)
     assert balances["LTC"].free == Decimal("0.02101953")
     assert set(balances) == {"USDC", "BTC", "ETH", "ADA", "XRP", "USDT", "LTC"}
-    await gateway.close()
 
 
 @pytest.mark.parametrize(("levels", "asked"), [(2, 2), (50, 50), (500, 200)])
 async def test_order_book_parses_exactly_at_an_accepted_depth(
-    monkeypatch: pytest.MonkeyPatch, levels: int, asked: int
+    rv: rs.RecordedVenue, levels: int, asked: int
 ) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    session.on("GET", r"^/v5/market/orderbook$", Reply(body(VENUE, "order_book")))
+    rv.session.on("GET", r"^/v5/market/orderbook$", rs.Reply(rs.body(VENUE, "order_book")))
 
-    book = await gateway.order_book("BTC/USDT", levels)
+    book = await rv.gateway.order_book("BTC/USDT", levels)
 
-    (sent,) = session.requests("GET", r"orderbook")
+    (sent,) = rv.session.requests("GET", r"orderbook")
     assert sent.params["category"] == "spot"
     assert sent.params["symbol"] == "BTCUSDT"
     assert int(sent.params["limit"]) == asked
     assert 1 <= asked <= 200
-    assert [(b.price, b.quantity) for b in book.bids] == [
+    assert rs.levels(book.bids) == [
         (Decimal("29861"), Decimal("0.00101")),
         (Decimal("29829.3"), Decimal("0.000667")),
     ]
-    assert [(a.price, a.quantity) for a in book.asks] == [
+    assert rs.levels(book.asks) == [
         (Decimal("29971.81"), Decimal("0.001161")),
         (Decimal("29988.93"), Decimal("0.112648")),
     ]
-    await gateway.close()
 
 
 # --------------------------------------------------------------------- errors
@@ -483,9 +437,9 @@ async def test_order_book_parses_exactly_at_an_accepted_depth(
         # API rate limit per UID: 10006, "Too many visits!" (docs/v5/rate-limit).
         (error(10006, "Too many visits!"), errors.RateLimited),
         # IP rate limit: HTTP 403 (docs/v5/rate-limit); ccxt bybit httpExceptions '403'.
-        (Reply("<html><body>403 Forbidden</body></html>", status=403), errors.RateLimited),
+        (rs.Reply("<html><body>403 Forbidden</body></html>", status=403), errors.RateLimited),
         # Maintenance or an outage in front of the API: HTTP 503 (ccxt base httpExceptions).
-        (Reply("Service Unavailable", status=503), errors.VenueUnavailable),
+        (rs.Reply("Service Unavailable", status=503), errors.VenueUnavailable),
         # 10003 "API key is invalid.", 10004 "Error sign, ..." (docs/v5/error).
         (error(10003, "API key is invalid."), errors.AuthenticationFailed),
         (
@@ -495,90 +449,62 @@ async def test_order_book_parses_exactly_at_an_accepted_depth(
     ],
 )
 async def test_read_errors_are_classified(
-    monkeypatch: pytest.MonkeyPatch, reply: Reply, kind: type[errors.VenueError]
+    monkeypatch: pytest.MonkeyPatch, reply: rs.Reply, kind: type[errors.VenueError]
 ) -> None:
-    recorded_venue_ = venue(monkeypatch, max_attempts=1)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    session.on("GET", r"^/v5/account/wallet-balance$", reply)
+    venue = rs.recorded_venue(monkeypatch, VENUE, max_attempts=1)
 
-    with pytest.raises(kind) as raised:
-        await gateway.balances()
+    raised = await rs.balances_error(venue, "GET", WALLET, reply, kind)
 
-    assert raised.value.retryable is issubclass(kind, errors.RetryableVenueError)
-    await gateway.close()
+    assert raised.retryable is issubclass(kind, errors.RetryableVenueError)
+    await venue.gateway.close()
 
 
 async def test_insufficient_balance_is_final_and_placed_once(
-    monkeypatch: pytest.MonkeyPatch,
+    rv: rs.RecordedVenue,
 ) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
     # Spot trade error 170131 "Balance insufficient" (docs/v5/error; ccxt: InsufficientFunds).
-    session.on("POST", CREATE, error(170131, "Balance insufficient"))
+    rv.session.on("POST", CREATE, error(170131, "Balance insufficient"))
 
     with pytest.raises(errors.InsufficientFunds) as raised:
-        await place_recorded_ltc_order(gateway, PLAIN_ID)
+        await place_recorded_ltc_order(rv.gateway, PLAIN_ID)
 
     assert not raised.value.retryable
-    assert len(session.sent) == 1
-    await gateway.close()
-
-
-async def test_backend_timeout_is_retried_after_a_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    answers = [
-        # 170007 "Timeout waiting for response from backend server." (docs/v5/error): the
-        # order may exist. ccxt maps it to RequestTimeout.
-        error(170007, "Timeout waiting for response from backend server."),
-        Reply(ack(PLAIN_ID)),
-    ]
-    session.on("POST", CREATE, lambda sent: answers.pop(0))
-    session.on("GET", REALTIME, finds(PLAIN_ID, with_link_id("open_order", PLAIN_ID)))
-
-    order = await place_recorded_ltc_order(gateway, PLAIN_ID)
-
-    assert len(session.requests("POST", CREATE)) == 1
-    assert order.venue_order_id == "1620421817225451008"
-    await gateway.close()
+    assert len(rv.session.sent) == 1
 
 
 @pytest.mark.parametrize(
     ("code", "message"),
     [
+        # 170007 "Timeout waiting for response from backend server." (docs/v5/error): the
+        # order may exist. ccxt maps it to RequestTimeout.
+        (170007, "Timeout waiting for response from backend server."),
         (10000, "Server Timeout"),
         (10016, "Server error."),
         (170146, "Order creation timeout"),
     ],
+    ids=["170007", "10000", "10016", "170146"],
 )
-async def test_server_side_timeouts_are_retryable(
-    monkeypatch: pytest.MonkeyPatch, code: int, message: str
+async def test_server_side_timeouts_are_retried_after_a_lookup(
+    rv: rs.RecordedVenue, code: int, message: str
 ) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    session, gateway = recorded_venue_.session, recorded_venue_.gateway
-    answers = [error(code, message), Reply(ack(PLAIN_ID))]
-    session.on("POST", CREATE, lambda sent: answers.pop(0))
-    session.on("GET", REALTIME, finds(PLAIN_ID, with_link_id("open_order", PLAIN_ID)))
+    answers = [error(code, message), rs.Reply(ack(PLAIN_ID))]
+    rv.session.on("POST", CREATE, lambda sent: answers.pop(0))
+    rv.session.on("GET", REALTIME, finds(PLAIN_ID, with_link_id("open_order", PLAIN_ID)))
 
-    order = await place_recorded_ltc_order(gateway, PLAIN_ID)
+    order = await place_recorded_ltc_order(rv.gateway, PLAIN_ID)
 
     assert order.venue_order_id == "1620421817225451008"
-    assert len(session.requests("POST", CREATE)) == 1
-    await gateway.close()
+    assert len(rv.session.requests("POST", CREATE)) == 1
 
 
 # -------------------------------------------------------------------- markets
 
 
 @pytest.mark.parametrize("symbol", ["BTC/USDT", ETH, LTC])
-async def test_markets_parse_to_the_declared_filters(
-    monkeypatch: pytest.MonkeyPatch, symbol: str
-) -> None:
-    recorded_venue_ = venue(monkeypatch)
-    gateway = recorded_venue_.gateway
-    info = recorded(VENUE)["markets"][symbol]["info"]
+async def test_markets_parse_to_the_declared_filters(rv: rs.RecordedVenue, symbol: str) -> None:
+    info = rs.recorded(VENUE)["markets"][symbol]["info"]
 
-    rules = (await gateway.markets())[symbol]
+    rules = (await rv.gateway.markets())[symbol]
 
     assert rules.tick_size == Decimal(info["priceFilter"]["tickSize"])
     assert rules.step_size == Decimal(info["lotSizeFilter"]["basePrecision"])
@@ -587,7 +513,6 @@ async def test_markets_parse_to_the_declared_filters(
     assert rules.maker_fee == Decimal("0.001")
     assert rules.taker_fee == Decimal("0.001")
     assert (rules.base, rules.quote) == tuple(symbol.split("/"))
-    await gateway.close()
 
 
 def test_profile_facts() -> None:

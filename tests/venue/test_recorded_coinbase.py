@@ -14,15 +14,7 @@ import pytest
 from rebalancer.domain.orders import client_order_id
 from rebalancer.venue import errors
 from rebalancer.venue.profiles.coinbase import PROFILE
-from tests.venue.recorded_session import (
-    LostResponse,
-    RecordedSession,
-    RecordedVenue,
-    Reply,
-    Sent,
-    body,
-    recorded_venue,
-)
+from tests.venue import recorded_session as rs
 
 D = Decimal
 VENUE = "coinbase"
@@ -39,16 +31,23 @@ ACCOUNTS = r"^/api/v3/brokerage/accounts$"
 
 # Coinbase's documented 429 body (coinbase-app/api-architecture/rate-limiting); ccxt's exact
 # map: 'rate_limit_exceeded': RateLimitExceeded.
-RATE_LIMITED = {"errors": [{"id": "rate_limit_exceeded", "message": "Too many requests"}]}
+RATE_LIMITED = rs.Reply(
+    {"errors": [{"id": "rate_limit_exceeded", "message": "Too many requests"}]}, status=429
+)
 # Documented error ids (ccxt's exact map quotes them): 'authentication_error' 401 "Invalid
 # auth (generic)", 'internal_server_error' 500.
-BAD_AUTH = {"errors": [{"id": "authentication_error", "message": "invalid signature"}]}
-SERVER_ERROR = {"errors": [{"id": "internal_server_error", "message": "Internal server error"}]}
+BAD_AUTH = rs.Reply(
+    {"errors": [{"id": "authentication_error", "message": "invalid signature"}]}, status=401
+)
+SERVER_ERROR = rs.Reply(
+    {"errors": [{"id": "internal_server_error", "message": "Internal server error"}]}, status=500
+)
+UNAVAILABLE = rs.Reply("Service Unavailable", status=503)
 
 
 @pytest.fixture
-async def cb(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RecordedVenue]:
-    venue = recorded_venue(monkeypatch, VENUE)
+async def cb(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[rs.RecordedVenue]:
+    venue = rs.recorded_venue(monkeypatch, VENUE)
     yield venue
     await venue.gateway.close()
 
@@ -58,7 +57,7 @@ def our_order(
 ) -> dict[str, Any]:
     """The recorded ADA-USDT order made ours: a GTC limit sell of ``amount`` ADA at the
     recorded fill price, under our client id, with the recorded fill kept when ``filled``."""
-    order: dict[str, Any] = body(VENUE, "list_orders_filled")["orders"][0]
+    order: dict[str, Any] = rs.body(VENUE, "list_orders_filled")["orders"][0]
     # Ours is a resting limit order, not the recorded market order.
     order["order_configuration"] = {
         "limit_limit_gtc": {"base_size": amount, "limit_price": "0.392", "post_only": False}
@@ -74,7 +73,7 @@ def our_order(
 
 def failure(reason: str, message: str, preview: str | None = None) -> dict[str, Any]:
     """The recorded HTTP 200 failure body with another documented failure reason."""
-    refused: dict[str, Any] = body(VENUE, "create_order_failed")
+    refused: dict[str, Any] = rs.body(VENUE, "create_order_failed")
     refused["error_response"] = {
         "error": reason,
         "message": message,
@@ -87,7 +86,7 @@ def failure(reason: str, message: str, preview: str | None = None) -> dict[str, 
 
 
 def ack(client_id: str, order_id: str = ORDER_ID) -> dict[str, Any]:
-    reply: dict[str, Any] = body(VENUE, "create_order")
+    reply: dict[str, Any] = rs.body(VENUE, "create_order")
     # Our order's ids in the recorded acknowledgement (recorded: an LTC-BTC sell).
     reply["order_id"] = order_id
     reply["success_response"].update(
@@ -99,45 +98,45 @@ def ack(client_id: str, order_id: str = ORDER_ID) -> dict[str, Any]:
 class FakeCoinbase:
     """The venue's orders, listed as List Orders does (filtered by ``order_status``)."""
 
-    def __init__(self, session: RecordedSession) -> None:
+    def __init__(self, session: rs.RecordedSession) -> None:
         self.orders: dict[str, dict[str, Any]] = {}
         session.on("GET", LIST_ORDERS, self.list_orders)
         session.on("POST", CANCEL, self.cancel)
 
-    def list_orders(self, sent: Sent) -> Reply:
+    def list_orders(self, sent: rs.Sent) -> rs.Reply:
         status = sent.params.get("order_status")
-        page: dict[str, Any] = body(VENUE, "list_orders_filled")
+        page: dict[str, Any] = rs.body(VENUE, "list_orders_filled")
         # The venue's current orders in place of the recorded one, on a single page.
         page["orders"] = [o for o in self.orders.values() if status in (None, o["status"])]
         page.update(has_next=False, cursor="")
-        return Reply(page)
+        return rs.Reply(page)
 
-    def cancel(self, sent: Sent) -> Reply:
+    def cancel(self, sent: rs.Sent) -> rs.Reply:
         (order_id,) = sent.params["order_ids"]
         for order in self.orders.values():
             if order["order_id"] == order_id:
                 order["status"] = "CANCELLED"
-        reply: dict[str, Any] = body(VENUE, "cancel_orders")
+        reply: dict[str, Any] = rs.body(VENUE, "cancel_orders")
         reply["results"][0]["order_id"] = order_id  # the order cancelled here
-        return Reply(reply)
+        return rs.Reply(reply)
 
-    def accept(self, sent: Sent) -> Reply:
+    def accept(self, sent: rs.Sent) -> rs.Reply:
         client_id = sent.params["client_order_id"]
         self.orders[client_id] = our_order(client_id)
-        return Reply(ack(client_id))
+        return rs.Reply(ack(client_id))
 
-    def accept_then_lose(self, sent: Sent) -> Reply:
+    def accept_then_lose(self, sent: rs.Sent) -> rs.Reply:
         self.accept(sent)
-        raise LostResponse
+        raise rs.LostResponse
 
 
 def fills_page(fills: list[dict[str, Any]], cursor: str) -> dict[str, Any]:
-    page: dict[str, Any] = body(VENUE, "fetch_my_trades")
+    page: dict[str, Any] = rs.body(VENUE, "fetch_my_trades")
     page.update(fills=fills, cursor=cursor)  # another page of the recorded shape
     return page
 
 
-async def place(venue: RecordedVenue) -> Any:
+async def place(venue: rs.RecordedVenue) -> Any:
     return await venue.gateway.place_limit_order(SYMBOL, "sell", D("25"), D("0.392"), CANONICAL)
 
 
@@ -157,7 +156,7 @@ def test_canonical_id_is_sent_unchanged_and_others_are_digested() -> None:
 
 
 async def test_lost_placement_is_found_by_client_id_and_never_placed_twice(
-    cb: RecordedVenue,
+    cb: rs.RecordedVenue,
 ) -> None:
     venue = FakeCoinbase(cb.session)
     cb.session.on("POST", ORDERS, venue.accept_then_lose)
@@ -178,7 +177,7 @@ async def test_lost_placement_is_found_by_client_id_and_never_placed_twice(
     assert scan[0].params["product_id"] == "ADA-USDT"
 
 
-async def test_post_only_reaches_the_limit_configuration(cb: RecordedVenue) -> None:
+async def test_post_only_reaches_the_limit_configuration(cb: rs.RecordedVenue) -> None:
     venue = FakeCoinbase(cb.session)
     cb.session.on("POST", ORDERS, venue.accept)
     await cb.gateway.place_limit_order(
@@ -189,7 +188,7 @@ async def test_post_only_reaches_the_limit_configuration(cb: RecordedVenue) -> N
 
 
 async def test_duplicate_client_id_refusal_resolves_to_the_existing_order(
-    cb: RecordedVenue,
+    cb: rs.RecordedVenue,
 ) -> None:
     venue = FakeCoinbase(cb.session)
     venue.orders[CANONICAL] = our_order(CANONICAL)
@@ -207,7 +206,7 @@ async def test_duplicate_client_id_refusal_resolves_to_the_existing_order(
 
 
 async def test_reused_client_id_answered_with_the_existing_order_places_nothing(
-    cb: RecordedVenue,
+    cb: rs.RecordedVenue,
 ) -> None:
     """Documented: with a client id it has seen, Coinbase creates nothing and returns the
     order that has it (success, its order_id). The acknowledgement carries ids only, so the
@@ -226,12 +225,12 @@ async def test_reused_client_id_answered_with_the_existing_order_places_nothing(
 
 
 async def test_placement_after_an_outage_looks_up_first_and_places_once(
-    cb: RecordedVenue,
+    cb: rs.RecordedVenue,
 ) -> None:
     venue = FakeCoinbase(cb.session)
-    replies = iter([Reply("Service Unavailable", status=503)])
+    replies = iter([UNAVAILABLE])
 
-    def outage_then_accept(sent: Sent) -> Reply:
+    def outage_then_accept(sent: rs.Sent) -> rs.Reply:
         return next(replies, None) or venue.accept(sent)
 
     cb.session.on("POST", ORDERS, outage_then_accept)
@@ -255,7 +254,7 @@ async def test_placement_after_an_outage_looks_up_first_and_places_once(
 
 
 async def test_unknown_client_id_is_none_after_scanning_open_and_recent_orders(
-    cb: RecordedVenue,
+    cb: rs.RecordedVenue,
 ) -> None:
     FakeCoinbase(cb.session)
 
@@ -273,15 +272,15 @@ async def test_unknown_client_id_is_none_after_scanning_open_and_recent_orders(
 
 
 async def test_partial_fill_is_reconciled_and_cancel_keeps_the_filled_part(
-    cb: RecordedVenue,
+    cb: rs.RecordedVenue,
 ) -> None:
     venue = FakeCoinbase(cb.session)
     venue.orders[CANONICAL] = our_order(CANONICAL, filled=True)
-    recorded = body(VENUE, "fetch_my_trades")
+    recorded = rs.body(VENUE, "fetch_my_trades")
     cb.session.on(
         "GET",
         FILLS,
-        lambda sent: Reply(fills_page([], "") if "cursor" in sent.params else recorded),
+        lambda sent: rs.Reply(fills_page([], "") if "cursor" in sent.params else recorded),
     )
 
     order = await cb.gateway.fetch_order(SYMBOL, CANONICAL)
@@ -313,15 +312,17 @@ async def test_partial_fill_is_reconciled_and_cancel_keeps_the_filled_part(
     assert cancelled.is_final
 
 
-async def test_fills_follow_the_venue_cursor_and_skip_none(cb: RecordedVenue) -> None:
-    first = body(VENUE, "fetch_my_trades")
+async def test_fills_follow_the_venue_cursor_and_skip_none(cb: rs.RecordedVenue) -> None:
+    first = rs.body(VENUE, "fetch_my_trades")
     later = dict(first["fills"][0])
     # A second fill of the same order on the next page: new ids, 15 more, a second later.
     later.update(trade_id="29fc7eee-f4b4-40a7-8104-033da1db5311", entry_id="e" * 64)
     later.update(size="15", trade_time="2023-11-26T10:19:48.504Z", cursor="114994852")
     pages = {None: first, "114994851": fills_page([later], "114994852")}
     cb.session.on(
-        "GET", FILLS, lambda sent: Reply(pages.get(sent.params.get("cursor"), fills_page([], "")))
+        "GET",
+        FILLS,
+        lambda sent: rs.Reply(pages.get(sent.params.get("cursor"), fills_page([], ""))),
     )
 
     trades = await cb.gateway.trades(SYMBOL)
@@ -335,20 +336,20 @@ async def test_fills_follow_the_venue_cursor_and_skip_none(cb: RecordedVenue) ->
 
 
 async def test_balances_read_every_v3_accounts_page_as_exact_decimals(
-    cb: RecordedVenue,
+    cb: rs.RecordedVenue,
 ) -> None:
-    usdc = body(VENUE, "accounts_v3")
+    usdc = rs.body(VENUE, "accounts_v3")
     # A funded wallet with part of it held by open orders (recorded: all zero), more pages.
     usdc["accounts"][0]["available_balance"]["value"] = "1250.5000000000000000"
     usdc["accounts"][0]["hold"]["value"] = "9.8000000000000000"
     usdc.update(has_next=True, cursor="next-page")
-    ada = body(VENUE, "accounts_v3")
+    ada = rs.body(VENUE, "accounts_v3")
     wallet = ada["accounts"][0]
     # The second page: an ADA wallet holding the recorded fill's 10 ADA.
     wallet.update(uuid="22222222-2222-2222-2222-222222222222", name="ADA Wallet", currency="ADA")
     wallet["available_balance"] = {"value": "10.0000000000000000", "currency": "ADA"}
     wallet["hold"] = {"value": "0.0000000000000000", "currency": "ADA"}
-    cb.session.on("GET", ACCOUNTS, lambda sent: Reply(ada if "cursor" in sent.params else usdc))
+    cb.session.on("GET", ACCOUNTS, lambda sent: rs.Reply(ada if "cursor" in sent.params else usdc))
 
     balances = await cb.gateway.balances()
 
@@ -360,20 +361,20 @@ async def test_balances_read_every_v3_accounts_page_as_exact_decimals(
     assert not [s for s in cb.session.sent if s.path.startswith("/v2/")]
 
 
-async def test_order_book_asks_an_accepted_depth_and_parses_exactly(cb: RecordedVenue) -> None:
-    cb.session.on("GET", r"^/api/v3/brokerage/market/product_book$", body(VENUE, "product_book"))
+async def test_order_book_asks_an_accepted_depth_and_parses_exactly(cb: rs.RecordedVenue) -> None:
+    cb.session.on("GET", r"^/api/v3/brokerage/market/product_book$", rs.body(VENUE, "product_book"))
 
     book = await cb.gateway.order_book("BTC/USDT", 20)
 
     (request,) = cb.session.sent
     assert request.params == {"product_id": "BTC-USDT", "limit": str(PROFILE.book_limit(20))}
     assert request.params["limit"] == "20"
-    assert [(lvl.price, lvl.quantity) for lvl in book.bids] == [(D("30757.85"), D("0.115"))]
-    assert [(lvl.price, lvl.quantity) for lvl in book.asks] == [(D("30759.07"), D("0.04877659"))]
+    assert rs.levels(book.bids) == [(D("30757.85"), D("0.115"))]
+    assert rs.levels(book.asks) == [(D("30759.07"), D("0.04877659"))]
 
 
-async def test_quotes_come_from_one_best_bid_ask_request(cb: RecordedVenue) -> None:
-    recorded = body(VENUE, "best_bid_ask")
+async def test_quotes_come_from_one_best_bid_ask_request(cb: rs.RecordedVenue) -> None:
+    recorded = rs.body(VENUE, "best_bid_ask")
     recorded["pricebooks"][0]["product_id"] = "ADA-USDT"  # recorded for TRAC-EUR
     cb.session.on("GET", r"^/api/v3/brokerage/best_bid_ask$", recorded)
 
@@ -384,7 +385,7 @@ async def test_quotes_come_from_one_best_bid_ask_request(cb: RecordedVenue) -> N
     assert request.params == {"product_ids": "ADA-USDT"}
 
 
-async def test_markets_parse_to_exact_rules(cb: RecordedVenue) -> None:
+async def test_markets_parse_to_exact_rules(cb: rs.RecordedVenue) -> None:
     markets = await cb.gateway.markets()
     ada, btc = markets["ADA/USDT"], markets["BTC/USDC"]
     assert (ada.tick_size, ada.step_size, ada.min_qty, ada.min_notional) == (
@@ -401,28 +402,26 @@ async def test_markets_parse_to_exact_rules(cb: RecordedVenue) -> None:
 # ----------------------------------------------------------------- errors
 
 
-async def test_rate_limit_is_retryable_rate_limited(cb: RecordedVenue) -> None:
-    cb.session.on("GET", ACCOUNTS, Reply(RATE_LIMITED, status=429))
-    with pytest.raises(errors.RateLimited) as raised:
-        await cb.gateway.balances()
-    assert raised.value.retryable
-    assert len(cb.session.requests("GET", ACCOUNTS)) == 3
+@pytest.mark.parametrize(
+    ("reply", "kind", "retryable"),
+    [
+        pytest.param(RATE_LIMITED, errors.RateLimited, True, id="429-rate-limit"),
+        pytest.param(UNAVAILABLE, errors.VenueUnavailable, True, id="503-unavailable"),
+        pytest.param(SERVER_ERROR, errors.VenueUnavailable, True, id="500-server-error"),
+        pytest.param(BAD_AUTH, errors.AuthenticationFailed, False, id="401-bad-credentials"),
+    ],
+)
+async def test_read_errors_are_classified_as_coinbase_means_them(
+    cb: rs.RecordedVenue, reply: rs.Reply, kind: type[errors.VenueError], retryable: bool
+) -> None:
+    raised = await rs.balances_error(cb, "GET", ACCOUNTS, reply, kind)
+
+    assert raised.retryable is retryable
+    # A final error is not worth sending again; a retryable one is, up to the three attempts.
+    assert len(cb.session.requests("GET", ACCOUNTS)) == (3 if retryable else 1)
 
 
-async def test_service_unavailable_is_retryable_venue_unavailable(cb: RecordedVenue) -> None:
-    cb.session.on("GET", ACCOUNTS, Reply("Service Unavailable", status=503))
-    with pytest.raises(errors.VenueUnavailable) as raised:
-        await cb.gateway.balances()
-    assert raised.value.retryable
-
-
-async def test_documented_server_error_is_retryable(cb: RecordedVenue) -> None:
-    cb.session.on("GET", ACCOUNTS, Reply(SERVER_ERROR, status=500))
-    with pytest.raises(errors.VenueUnavailable):
-        await cb.gateway.balances()
-
-
-async def test_insufficient_funds_is_final_and_not_looked_up(cb: RecordedVenue) -> None:
+async def test_insufficient_funds_is_final_and_not_looked_up(cb: rs.RecordedVenue) -> None:
     FakeCoinbase(cb.session)
     # ccxt's map: 'PREVIEW_INSUFFICIENT_FUND' -> InsufficientFunds, and its broad match
     # 'Insufficient balance in source account' quotes the message.
@@ -437,10 +436,3 @@ async def test_insufficient_funds_is_final_and_not_looked_up(cb: RecordedVenue) 
     assert not raised.value.retryable
     assert len(cb.session.requests("POST", ORDERS)) == 1
     assert not cb.session.requests("GET", LIST_ORDERS)
-
-
-async def test_bad_credentials_are_authentication_failed(cb: RecordedVenue) -> None:
-    cb.session.on("GET", ACCOUNTS, Reply(BAD_AUTH, status=401))
-    with pytest.raises(errors.AuthenticationFailed):
-        await cb.gateway.balances()
-    assert len(cb.session.requests("GET", ACCOUNTS)) == 1

@@ -17,15 +17,7 @@ import pytest
 from rebalancer.domain.orders import client_order_id
 from rebalancer.venue import errors
 from rebalancer.venue.profiles import okx
-from tests.venue.recorded_session import (
-    LostResponse,
-    RecordedVenue,
-    Reply,
-    Sent,
-    body,
-    recorded,
-    recorded_venue,
-)
+from tests.venue import recorded_session as rs
 
 D = Decimal
 SYMBOL = "LTC/USDT"
@@ -41,22 +33,22 @@ BOOK = r"^/api/v5/market/books$"
 TICKERS = r"^/api/v5/market/tickers$"
 
 
-def venue(monkeypatch: pytest.MonkeyPatch, **options: Any) -> RecordedVenue:
-    return recorded_venue(monkeypatch, "okx", api_passphrase="recorded-passphrase", **options)
+def venue(monkeypatch: pytest.MonkeyPatch, **options: Any) -> rs.RecordedVenue:
+    return rs.recorded_venue(monkeypatch, "okx", api_passphrase="recorded-passphrase", **options)
 
 
-def wire(payload: Any, status: int = 200) -> Reply:
+def wire(payload: Any, status: int = 200) -> rs.Reply:
     """A body as OKX writes it: compact JSON (ccxt quotes OKX errors this way, okx.py
     ``exceptions`` 51010/51155 and ``handle_errors``)."""
-    return Reply(json.dumps(payload, separators=(",", ":")), status=status)
+    return rs.Reply(json.dumps(payload, separators=(",", ":")), status=status)
 
 
-def failure(code: str, msg: str, status: int = 200) -> Reply:
+def failure(code: str, msg: str, status: int = 200) -> rs.Reply:
     """A top-level error, ``{"code":...,"data":[],"msg":...}`` (OKX error-code table)."""
     return wire({"code": code, "data": [], "msg": msg}, status)
 
 
-def order_failure(s_code: str, s_msg: str) -> Reply:
+def order_failure(s_code: str, s_msg: str) -> rs.Reply:
     """A failed order operation: ``code "1"`` and the reason in ``data[0]``, shaped as the
     body ccxt quotes for 51155 in okx.py ``exceptions``."""
     return wire(
@@ -79,8 +71,16 @@ def order_failure(s_code: str, s_msg: str) -> Reply:
     )
 
 
+# 51603 "Order does not exist" (OKX error codes; ccxt okx.py exceptions: OrderNotFound).
+NOT_FOUND = failure("51603", "Order does not exist")
+RATE_LIMITED = failure("50011", "Too Many Requests", 429)  # body seen in ccxt issue #18901
+MAINTENANCE = failure("50001", "Service temporarily unavailable. Please try again later", 503)
+BUSY = failure("50013", "Systems are busy. Please try again later.", 429)
+ENDPOINT_TIMEOUT = failure("50004", "API endpoint request timeout ", 400)  # python-okx issue #2
+
+
 def ack() -> dict[str, Any]:
-    reply: dict[str, Any] = body("okx", "create_order")
+    reply: dict[str, Any] = rs.body("okx", "create_order")
     reply["data"][0]["clOrdId"] = VENUE_ID  # our id, not ccxt's generated broker id
     reply["data"][0]["tag"] = ""  # we send no broker tag, so none is echoed
     return reply
@@ -88,7 +88,7 @@ def ack() -> dict[str, Any]:
 
 def our_order(state: str, filled: str, size: str = "0.25") -> dict[str, Any]:
     """The recorded spot order as our resting limit order: ``state``, ``filled`` of ``size``."""
-    reply: dict[str, Any] = body("okx", "fetch_order")
+    reply: dict[str, Any] = rs.body("okx", "fetch_order")
     row = reply["data"][0]
     row["clOrdId"] = VENUE_ID  # the order was placed under our id
     row["tag"] = ""  # and without a broker tag
@@ -104,16 +104,16 @@ async def test_lost_placement_is_found_by_client_id_and_never_placed_twice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rv = venue(monkeypatch)
-    live: list[Sent] = []
+    live: list[rs.Sent] = []
 
-    def place(sent: Sent) -> Reply:
+    def place(sent: rs.Sent) -> rs.Reply:
         live.append(sent)  # OKX accepted the order ...
-        raise LostResponse  # ... and the reply never came back
+        raise rs.LostResponse  # ... and the reply never came back
 
-    def lookup(sent: Sent) -> Reply:
+    def lookup(sent: rs.Sent) -> rs.Reply:
         if not live or sent.params.get("clOrdId") != VENUE_ID:
-            return failure("51603", "Order does not exist")
-        return Reply(our_order("live", "0"))
+            return NOT_FOUND
+        return rs.Reply(our_order("live", "0"))
 
     rv.session.on("POST", ORDER, place)
     rv.session.on("GET", ORDER, lookup)
@@ -141,7 +141,7 @@ async def test_duplicate_client_id_resolves_to_the_existing_order(
     rv = venue(monkeypatch)
     # 51016 "Duplicated clOrdId" (OKX error codes; ccxt okx.py exceptions: InvalidOrder).
     rv.session.on("POST", ORDER, order_failure("51016", "Duplicated clOrdId"))
-    rv.session.on("GET", ORDER, Reply(our_order("partially_filled", "0.1")))
+    rv.session.on("GET", ORDER, rs.Reply(our_order("partially_filled", "0.1")))
 
     order = await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
 
@@ -159,7 +159,7 @@ async def test_duplicate_marker_is_the_order_code_not_digits_of_an_id(
     refusal_body = json.loads(refusal.body)
     refusal_body["data"][0]["ts"] = "1751016000000"  # a timestamp that contains 51016
     rv.session.on("POST", ORDER, wire(refusal_body))
-    rv.session.on("GET", ORDER, failure("51603", "Order does not exist"))
+    rv.session.on("GET", ORDER, NOT_FOUND)
 
     with pytest.raises(errors.InvalidOrder) as refused:
         await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
@@ -170,8 +170,7 @@ async def test_duplicate_marker_is_the_order_code_not_digits_of_an_id(
 
 async def test_unknown_client_id_is_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
     rv = venue(monkeypatch)
-    # 51603 "Order does not exist" (OKX error codes; ccxt okx.py exceptions: OrderNotFound).
-    rv.session.on("GET", ORDER, failure("51603", "Order does not exist"))
+    rv.session.on("GET", ORDER, NOT_FOUND)
 
     assert await rv.gateway.fetch_order(SYMBOL, CANONICAL) is None
 
@@ -184,12 +183,12 @@ async def test_partial_fill_reconciles_with_trades_and_survives_cancel(
 ) -> None:
     rv = venue(monkeypatch)
     state = {"order": our_order("partially_filled", "0.1")}
-    rv.session.on("GET", ORDER, lambda _: Reply(state["order"]))
-    fills = body("okx", "fetch_my_trades")
+    rv.session.on("GET", ORDER, lambda _: rs.Reply(state["order"]))
+    fills = rs.body("okx", "fetch_my_trades")
     fills["data"][0]["ordId"] = ORDER_ID  # the recorded fill, as a fill of our order
-    rv.session.on("GET", FILLS, Reply(fills))
+    rv.session.on("GET", FILLS, rs.Reply(fills))
 
-    def cancel(sent: Sent) -> Reply:
+    def cancel(sent: rs.Sent) -> rs.Reply:
         state["order"] = our_order("canceled", "0.1")
         # The cancel acknowledgement ccxt quotes in okx.py cancel_order: ids only.
         return wire(
@@ -232,7 +231,7 @@ async def test_partial_fill_reconciles_with_trades_and_survives_cancel(
 
 async def test_trades_page_back_by_bill_id_and_skip_none(monkeypatch: pytest.MonkeyPatch) -> None:
     rv = venue(monkeypatch)
-    recorded_fill = body("okx", "fetch_my_trades")["data"][0]
+    recorded_fill = rs.body("okx", "fetch_my_trades")["data"][0]
 
     def fill(n: int) -> dict[str, Any]:
         # Fill n of 101, made from the recorded one: ids and times advanced by n.
@@ -245,10 +244,10 @@ async def test_trades_page_back_by_bill_id_and_skip_none(monkeypatch: pytest.Mon
     newest_first = [fill(n) for n in range(100, -1, -1)]
     pages = {None: newest_first[:100], newest_first[99]["billId"]: newest_first[100:]}
 
-    def page(sent: Sent) -> Reply:
-        reply = body("okx", "fetch_my_trades")
+    def page(sent: rs.Sent) -> rs.Reply:
+        reply = rs.body("okx", "fetch_my_trades")
         reply["data"] = pages[sent.params.get("after")]
-        return Reply(reply)
+        return rs.Reply(reply)
 
     rv.session.on("GET", FILLS, page)
     since = datetime.fromtimestamp(int(recorded_fill["ts"]) / 1000 - 1, tz=UTC)
@@ -266,8 +265,8 @@ async def test_trades_page_back_by_bill_id_and_skip_none(monkeypatch: pytest.Mon
 
 async def test_balances_and_book_are_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     rv = venue(monkeypatch)
-    rv.session.on("GET", BALANCE, Reply(body("okx", "fetch_balance")))
-    rv.session.on("GET", BOOK, Reply(body("okx", "fetch_order_book")))
+    rv.session.on("GET", BALANCE, rs.Reply(rs.body("okx", "fetch_balance")))
+    rv.session.on("GET", BOOK, rs.Reply(rs.body("okx", "fetch_order_book")))
 
     balances = await rv.gateway.balances()
     # Free is availEq; locked is the rest of eq (ccxt subtracts the venue's decimal strings).
@@ -280,11 +279,8 @@ async def test_balances_and_book_are_exact(monkeypatch: pytest.MonkeyPatch) -> N
     assert balances["USDC"].free == D("2973.521")
 
     book = await rv.gateway.order_book("BTC/USDT", 2)
-    assert [(lvl.price, lvl.quantity) for lvl in book.bids] == [
-        (D("67973.3"), D("0.05")),
-        (D("67973.2"), D("0.00725939")),
-    ]
-    assert [(lvl.price, lvl.quantity) for lvl in book.asks] == [
+    assert rs.levels(book.bids) == [(D("67973.3"), D("0.05")), (D("67973.2"), D("0.00725939"))]
+    assert rs.levels(book.asks) == [
         (D("67973.4"), D("1.40848059")),
         (D("67975.9"), D("0.08292002")),
     ]
@@ -297,7 +293,7 @@ async def test_balances_and_book_are_exact(monkeypatch: pytest.MonkeyPatch) -> N
 async def test_quotes_come_from_one_spot_tickers_read(monkeypatch: pytest.MonkeyPatch) -> None:
     rv = venue(monkeypatch)
     # The recorded market/ticker body has market/tickers' shape (a list of ticker rows).
-    rv.session.on("GET", TICKERS, Reply(body("okx", "fetch_ticker")))
+    rv.session.on("GET", TICKERS, rs.Reply(rs.body("okx", "fetch_ticker")))
 
     quotes = await rv.gateway.quotes(["BTC/USDT"])
 
@@ -305,60 +301,38 @@ async def test_quotes_come_from_one_spot_tickers_read(monkeypatch: pytest.Monkey
     assert [s.params for s in rv.session.requests("GET", TICKERS)] == [{"instType": "SPOT"}]
 
 
-RATE_LIMITED = failure("50011", "Too Many Requests", 429)  # body seen in ccxt issue #18901
-
-
 @pytest.mark.parametrize(
     ("reply", "expected", "retryable"),
     [
-        pytest.param(RATE_LIMITED, errors.RateLimited, True, id="50011-rate-limit"),
-        pytest.param(
-            failure("50001", "Service temporarily unavailable. Please try again later", 503),
-            errors.VenueUnavailable,
-            True,
-            id="50001-maintenance",
-        ),
-        pytest.param(
-            # OKX answers 429 when busy too (ccxt issue #9612): the code, not the status, says
-            # whether it is the rate limit.
-            failure("50013", "Systems are busy. Please try again later.", 429),
-            errors.VenueUnavailable,
-            True,
-            id="50013-busy",
-        ),
-        pytest.param(
-            failure("50004", "API endpoint request timeout ", 400),  # python-okx issue #2
-            errors.VenueNetworkError,
-            True,
-            id="50004-outcome-unknown",
-        ),
-        pytest.param(
-            failure("50111", "Invalid OK-ACCESS-KEY", 401),
-            errors.AuthenticationFailed,
-            False,
-            id="50111-bad-key",
-        ),
-        pytest.param(
-            failure("50113", "Invalid signature", 401),
-            errors.AuthenticationFailed,
-            False,
-            id="50113-bad-sign",
-        ),
+        (RATE_LIMITED, errors.RateLimited, True),
+        (MAINTENANCE, errors.VenueUnavailable, True),
+        # OKX answers 429 when busy too (ccxt issue #9612): the code, not the status, says
+        # whether it is the rate limit.
+        (BUSY, errors.VenueUnavailable, True),
+        (ENDPOINT_TIMEOUT, errors.VenueNetworkError, True),
+        (failure("50111", "Invalid OK-ACCESS-KEY", 401), errors.AuthenticationFailed, False),
+        (failure("50113", "Invalid signature", 401), errors.AuthenticationFailed, False),
+    ],
+    ids=[
+        "50011-rate-limit",
+        "50001-maintenance",
+        "50013-busy",
+        "50004-outcome-unknown",
+        "50111-bad-key",
+        "50113-bad-sign",
     ],
 )
 async def test_errors_are_classified_as_okx_means_them(
     monkeypatch: pytest.MonkeyPatch,
-    reply: Reply,
+    reply: rs.Reply,
     expected: type[errors.VenueError],
     retryable: bool,
 ) -> None:
     rv = venue(monkeypatch, max_attempts=1)
-    rv.session.on("GET", BALANCE, reply)
 
-    with pytest.raises(expected) as raised:
-        await rv.gateway.balances()
+    raised = await rs.balances_error(rv, "GET", BALANCE, reply, expected)
 
-    assert raised.value.retryable is retryable
+    assert raised.retryable is retryable
 
 
 async def test_insufficient_balance_is_final_and_not_retried(
@@ -382,40 +356,30 @@ async def test_insufficient_balance_is_final_and_not_retried(
     ("first", "acted", "expected_calls"),
     [
         # Maintenance: OKX did not take the order; the lookup says so, then it is placed.
-        pytest.param(
-            failure("50001", "Service temporarily unavailable. Please try again later", 503),
-            False,
-            ["POST", "GET", "POST"],
-            id="50001-maintenance",
-        ),
+        pytest.param(MAINTENANCE, False, ["POST", "GET", "POST"], id="50001-maintenance"),
         # Endpoint timeout "does not indicate success or failure" (okx.py exceptions): the
         # order may exist; the lookup finds it and nothing is sent again.
-        pytest.param(
-            failure("50004", "API endpoint request timeout ", 400),
-            True,
-            ["POST", "GET"],
-            id="50004-outcome-unknown",
-        ),
+        pytest.param(ENDPOINT_TIMEOUT, True, ["POST", "GET"], id="50004-outcome-unknown"),
     ],
 )
 async def test_failed_placement_is_looked_up_before_placing_again(
-    monkeypatch: pytest.MonkeyPatch, first: Reply, acted: bool, expected_calls: list[str]
+    monkeypatch: pytest.MonkeyPatch, first: rs.Reply, acted: bool, expected_calls: list[str]
 ) -> None:
     rv = venue(monkeypatch)
     orders: list[str] = []
 
-    def place(sent: Sent) -> Reply:
+    def place(sent: rs.Sent) -> rs.Reply:
         if len(rv.session.requests("POST", ORDER)) == 1:
             if acted:
                 orders.append(sent.params["clOrdId"])
             return first
         orders.append(sent.params["clOrdId"])
-        return Reply(ack())
+        return rs.Reply(ack())
 
-    def lookup(sent: Sent) -> Reply:
+    def lookup(sent: rs.Sent) -> rs.Reply:
         if sent.params["clOrdId"] in orders:
-            return Reply(our_order("live", "0"))
-        return failure("51603", "Order does not exist")
+            return rs.Reply(our_order("live", "0"))
+        return NOT_FOUND
 
     rv.session.on("POST", ORDER, place)
     rv.session.on("GET", ORDER, lookup)
@@ -442,7 +406,7 @@ async def test_markets_parse_to_okx_filters_and_fees(monkeypatch: pytest.MonkeyP
     }
     for symbol, (tick, step, minimum) in expected.items():
         rules = markets[symbol]
-        info = recorded("okx")["markets"][symbol]["info"]
+        info = rs.recorded("okx")["markets"][symbol]["info"]
         assert (rules.tick_size, rules.step_size, rules.min_qty) == (tick, step, minimum)
         # The same numbers OKX wrote in the instrument (tickSz, lotSz, minSz).
         assert (D(info["tickSz"]), D(info["lotSz"]), D(info["minSz"])) == (tick, step, minimum)
