@@ -523,3 +523,15 @@ def test_profile_facts() -> None:
     # A timestamp that happens to contain a duplicate code is not a duplicate.
     assert not PROFILE.is_duplicate_client_id('{"retCode":10006,"time":1701410000000}')
     assert PROFILE.is_duplicate_client_id('{"retCode":170141,"retMsg":"x"}')
+
+
+async def test_open_orders_are_listed_at_bybits_largest_page(rv: rs.RecordedVenue) -> None:
+    # /v5/order/realtime answers 20 orders unless asked for more (at most 50): a fleet
+    # account with more open orders would look as if the rest were gone.
+    rv.session.on("GET", REALTIME, with_link_id("open_order", PLAIN_ID))
+
+    (order,) = await rv.gateway.open_orders(LTC)
+
+    (sent,) = rv.session.requests("GET", REALTIME)
+    assert sent.params["limit"] == "50"
+    assert order.client_order_id == PLAIN_ID
