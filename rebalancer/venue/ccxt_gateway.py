@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import ssl
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -53,7 +53,10 @@ from rebalancer.venue.ccxt_parse import (
     parse_trade,
 )
 from rebalancer.venue.errors import (
+    AuthenticationFailed,
     DuplicateClientOrderId,
+    FinalVenueError,
+    InsufficientFunds,
     InvalidOrder,
     MalformedResponse,
     OrderNotFound,
@@ -191,6 +194,8 @@ class CcxtGateway:
         # canonical, for every order this gateway has seen or named.
         self._client_ids: dict[str, str] = {}
         self._canonical: dict[str, str] = {}
+        # Every-pair trade history reads in flight, by ``since``.
+        self._histories: dict[int | None, asyncio.Future[list[Any]]] = {}
         self._markets_loaded_at = -1.0
 
     def __repr__(self) -> str:
@@ -409,19 +414,21 @@ class CcxtGateway:
             except OrderNotFound:
                 continue
             if isinstance(raw, list):
-                raw = next((o for o in raw if _client_id_of(o) == venue_id), None)
+                raw = _latest_of(o for o in raw if _client_id_of(o) == venue_id)
                 if raw is None:
                     continue
             elif raw is None:
                 continue
-            return self._order(raw, client_order_id)
+            # A venue without the pair in its loaded markets leaves the symbol out.
+            return self._order(raw, client_order_id, {"symbol": symbol})
         return None
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
-        limit = self._profile.open_orders_limit
-        raw = await self._retrying(
-            self._profile.costs.open_orders, "fetch_open_orders", symbol, None, limit
-        )
+        limit, costs = self._profile.open_orders_limit, self._profile.costs
+        weight = costs.open_orders
+        if symbol is None and costs.open_orders_all_symbols is not None:
+            weight = costs.open_orders_all_symbols
+        raw = await self._retrying(weight, "fetch_open_orders", symbol, None, limit)
         return self._parse(
             "open orders",
             lambda: [
@@ -431,24 +438,11 @@ class CcxtGateway:
 
     async def trades(self, symbol: str, since: datetime | None = None) -> list[VenueTrade]:
         since_ms = int(since.timestamp() * 1000) if since is not None else None
-        page = await self._send(self._profile.trades(symbol, since_ms))
-        raw: list[Any] = list(page)
-        for _ in range(MAX_TRADE_PAGES):
-            following = self._profile.next_trades(symbol, since_ms, page)
-            if following is None:
-                break
-            page = await self._send(following)
-            raw += page
+        request = self._profile.trades(symbol, since_ms)
+        if request.args[0] is None:
+            raw = await self._every_pair_history(symbol, since_ms, request)
         else:
-            # Fills beyond the cap are not read: an operator must know the ledger may lack
-            # some (a later ``since`` reads them).
-            log.warning(
-                "trade history cut at the page cap",
-                venue=self._venue,
-                symbol=symbol,
-                pages=MAX_TRADE_PAGES + 1,
-                trades=len(raw),
-            )
+            raw = await self._history(symbol, since_ms, request)
         trades = self._parse(
             "trades",
             lambda: [
@@ -460,12 +454,47 @@ class CcxtGateway:
                 for t in raw
             ],
         )
-        # Some venues' trade history has no pair filter (Kraken): keep the symbol's own.
+        # A history of every pair (Kraken's has no pair filter): keep the symbol's own.
         trades = [t for t in trades if t.symbol == symbol]
         if since is not None:
             trades = [t for t in trades if t.executed_at >= since]
         unique = {t.trade_id: t for t in trades}
         return sorted(unique.values(), key=lambda t: (t.executed_at, t.trade_id))
+
+    async def _every_pair_history(
+        self, symbol: str, since_ms: int | None, request: Request
+    ) -> list[Any]:
+        """One read of a venue's every-pair history shared by the calls made meanwhile:
+        reconcile asks per symbol, all at once, and each read costs the venue's budget."""
+        reading = self._histories.get(since_ms)
+        if reading is None:
+            reading = asyncio.ensure_future(self._history(symbol, since_ms, request))
+            self._histories[since_ms] = reading
+            reading.add_done_callback(lambda _: self._histories.pop(since_ms, None))
+        return await asyncio.shield(reading)
+
+    async def _history(self, symbol: str, since_ms: int | None, request: Request) -> list[Any]:
+        """Every page of the trade history from ``request`` on, as the profile pages it."""
+        page = await self._send(request)
+        raw: list[Any] = list(page)
+        for _ in range(MAX_TRADE_PAGES):
+            following = self._profile.next_trades(symbol, since_ms, page, request)
+            if following is None:
+                break
+            request = following
+            page = await self._send(request)
+            raw += page
+        else:
+            # Fills beyond the cap are not read: an operator must know the ledger may lack
+            # some (a later ``since`` reads them).
+            log.warning(
+                "trade history cut at the page cap",
+                venue=self._venue,
+                symbol=symbol,
+                pages=MAX_TRADE_PAGES + 1,
+                trades=len(raw),
+            )
+        return raw
 
     # ---------------------------------------------------------------- writes
 
@@ -500,6 +529,16 @@ class CcxtGateway:
                 raw = await self._call(request.weight, request.method, *request.args, order=True)
                 return self._order(raw, client_order_id, asked)
             except DuplicateClientOrderId:
+                existing = await self.fetch_order(symbol, client_order_id)
+                if existing is not None:
+                    return existing
+                raise
+            except (InvalidOrder, InsufficientFunds, AuthenticationFailed):
+                # The venue said why it refused: nothing was placed.
+                raise
+            except FinalVenueError:
+                # An error the venue's words and ccxt's classes do not explain (a 5xx with an
+                # unmapped body): the order may exist. Look once; only then is it refused.
                 existing = await self.fetch_order(symbol, client_order_id)
                 if existing is not None:
                     return existing
@@ -601,3 +640,13 @@ def _client_id_of(order: Any) -> str | None:
         info.get("origClientOrderId") if isinstance(info, Mapping) else None
     )
     return str(value) if value else None
+
+
+def _latest_of(orders: Iterable[Any]) -> Any:
+    """The order to track among those carrying one client id: an open one, else the newest
+    (ccxt lists oldest first). Two can exist only if a venue accepted the id twice."""
+    matching = list(orders)
+    if not matching:
+        return None
+    live = [o for o in matching if str(o.get("status")) in ("open", "canceling")]
+    return (live or matching)[-1]

@@ -56,8 +56,8 @@ def parse_rate_limits(rows: Sequence[Mapping[str, Any]], default: VenueLimits) -
     )
 
 
-def _bucket(limit: int, window: float) -> AsyncLimiter:
-    burst = max(1.0, limit * BURST_FRACTION)
+def _bucket(limit: int, window: float, burst_at_once: int | None = None) -> AsyncLimiter:
+    burst = float(burst_at_once) if burst_at_once else max(1.0, limit * BURST_FRACTION)
     rate = (limit - burst) / window if limit > burst else limit / window
     return AsyncLimiter(burst, burst / rate)
 
@@ -65,7 +65,7 @@ def _bucket(limit: int, window: float) -> AsyncLimiter:
 class VenueLimiter:
     def __init__(self, limits: VenueLimits | None = None) -> None:
         self.limits = limits or VenueLimits()
-        self._weight = _bucket(self.limits.weight, self.limits.weight_window)
+        self._weight = _bucket(self.limits.weight, self.limits.weight_window, self.limits.burst)
         self._orders: dict[str, AsyncLimiter] = {}
         self._paused_until = 0.0
         # Every Retry-After honoured, in seconds, newest last (a short history for tests
@@ -76,7 +76,7 @@ class VenueLimiter:
         if limits == self.limits:
             return
         self.limits = limits
-        self._weight = _bucket(limits.weight, limits.weight_window)
+        self._weight = _bucket(limits.weight, limits.weight_window, limits.burst)
         self._orders.clear()
 
     def pause(self, seconds: float) -> None:

@@ -3,6 +3,8 @@ same every time and never two orders onto one id; depths asked are depths it acc
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -72,3 +74,15 @@ def test_only_paper_and_profiled_venues_are_accepted() -> None:
         with pytest.raises(InvalidInput) as refused:
             check_venue("--venue", bad)
         assert refused.value.field == "--venue"
+
+
+@given(order=orders)
+def test_uuid_digests_are_version_4_rfc_4122(order: tuple[str, int, str, int]) -> None:
+    # A venue that checks the form (Kraken's cl_ord_id "UUID") must not refuse ours.
+    canonical = client_order_id(*order)
+    mapped = profile_for("kraken").venue_client_id(canonical)
+    if mapped == canonical:
+        return  # short enough for Kraken's free-text form
+    parsed = uuid.UUID(mapped)
+    assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+    assert str(parsed) == mapped

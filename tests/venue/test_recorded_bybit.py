@@ -10,6 +10,7 @@ code and message of https://bybit-exchange.github.io/docs/v5/error.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -344,7 +345,9 @@ async def test_trades_follow_the_cursor_then_the_next_window(
     rv: rs.RecordedVenue,
 ) -> None:
     recorded_row: dict[str, Any] = rs.body(VENUE, "my_trades")["result"]["list"][0]
-    newest = int(recorded_row["execTime"])
+    # Changed: the fills are moved to 7.5 days ago, so that the next window (from 7 days
+    # after ``since``) has begun and the one after it has not.
+    newest = int(time.time() * 1000) - WINDOW_MS - WINDOW_MS // 14
 
     def row(n: int) -> dict[str, Any]:
         # The recorded fill, repeated one second apart with its own execution id, to fill
@@ -383,6 +386,30 @@ async def test_trades_follow_the_cursor_then_the_next_window(
         since_ms,
         since_ms + WINDOW_MS,
     ]
+
+
+async def test_trades_are_read_past_quiet_weeks(rv: rs.RecordedVenue) -> None:
+    # A stale order from three weeks ago sets ``since``: two 7-day windows without a fill
+    # come before the one with the fills, which must still be read.
+    now = int(time.time() * 1000)
+    since_ms = now - 3 * WINDOW_MS + 3_600_000
+    fill: dict[str, Any] = rs.body(VENUE, "my_trades")
+    # Changed: the recorded fill, moved into the third window.
+    fill["result"]["list"][0]["execTime"] = str(now - 3_600_000)
+    fill["result"]["nextPageCursor"] = ""
+
+    def executions(sent: rs.Sent) -> rs.Reply:
+        if int(sent.params["startTime"]) == since_ms + 2 * WINDOW_MS:
+            return rs.Reply(fill)
+        return rs.Reply(empty_list("my_trades"))
+
+    rv.session.on("GET", EXECUTIONS, executions)
+
+    trades = await rv.gateway.trades(ETH, since=datetime.fromtimestamp(since_ms / 1000, tz=UTC))
+
+    assert [t.trade_id for t in trades] == [fill["result"]["list"][0]["execId"]]
+    starts = [int(r.params["startTime"]) for r in rv.session.requests("GET", EXECUTIONS)]
+    assert starts == [since_ms, since_ms + WINDOW_MS, since_ms + 2 * WINDOW_MS]
 
 
 # ------------------------------------------------------------ balances, book

@@ -10,6 +10,7 @@ Kraken's error guide (https://docs.kraken.com/api/docs/guides/spot-errors).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -555,3 +556,17 @@ async def test_the_reconcile_activity_recovers_a_lost_placement_once(rv: rs.Reco
     assert (first.new_fills, again.new_fills) == (2, 0)
     assert len(rv.session.requests("POST", CANCEL)) == 1
     assert rv.session.requests("POST", ADD) == []
+
+
+async def test_one_history_read_serves_every_symbol_of_a_reconcile(rv: rs.RecordedVenue) -> None:
+    # TradesHistory has no pair filter and costs twice a private call: reconcile's calls
+    # per symbol, made together, share one read.
+    rv.session.on("POST", TRADES, rs.body("kraken", "trades_history"))
+
+    btc, ltc = await asyncio.gather(rv.gateway.trades("BTC/USD"), rv.gateway.trades(SYMBOL))
+
+    assert len(rv.session.requests("POST", TRADES)) == 1
+    assert {t.symbol for t in btc} == {"BTC/USD"}
+    assert ltc == []
+    await rv.gateway.trades("BTC/USD")
+    assert len(rv.session.requests("POST", TRADES)) == 2  # a later call reads afresh

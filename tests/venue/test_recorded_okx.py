@@ -413,3 +413,37 @@ async def test_markets_parse_to_okx_filters_and_fees(monkeypatch: pytest.MonkeyP
         assert rules.min_notional == 0  # OKX spot instruments declare no minimum notional
         assert (rules.maker_fee, rules.taker_fee) == (D("0.001"), D("0.0015"))
     assert rv.session.sent == []  # markets came from the recording, not a request
+
+
+@pytest.mark.parametrize(
+    ("placed", "refused"),
+    [(True, False), (False, True)],
+    ids=["placed-despite-the-error", "not-placed"],
+)
+async def test_an_unexplained_refusal_is_looked_up_before_it_is_final(
+    monkeypatch: pytest.MonkeyPatch, placed: bool, refused: bool
+) -> None:
+    rv = venue(monkeypatch)
+    live: list[rs.Sent] = []
+
+    def place(sent: rs.Sent) -> rs.Reply:
+        if placed:
+            live.append(sent)
+        # 51149 "Order timed out, please try again later": not in ccxt's okx exceptions, so
+        # a plain ExchangeError; the order may or may not be on the book.
+        return order_failure("51149", "Order timed out, please try again later.")
+
+    def lookup(sent: rs.Sent) -> rs.Reply:
+        return rs.Reply(our_order("live", "0")) if live else NOT_FOUND
+
+    rv.session.on("POST", ORDER, place)
+    rv.session.on("GET", ORDER, lookup)
+
+    if refused:
+        with pytest.raises(errors.FinalVenueError):
+            await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
+    else:
+        order = await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
+        assert (order.client_order_id, order.venue_order_id) == (CANONICAL, ORDER_ID)
+    assert len(rv.session.requests("POST", ORDER)) == 1
+    assert len(rv.session.requests("GET", ORDER)) == 1

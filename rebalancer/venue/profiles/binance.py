@@ -34,7 +34,11 @@ class BinanceProfile(VenueProfile):
         return Request("fetch_order_book", (symbol, depth), weights.depth_weight(depth))
 
     def next_trades(
-        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+        self,
+        symbol: str,
+        since_ms: int | None,
+        page: Sequence[Mapping[str, Any]],
+        previous: Request,
     ) -> Request | None:
         # Trade ids are sequential per symbol and fromId returns ids >= it in ascending order:
         # paging by id cannot skip a trade, paging by time could (many at one millisecond).
@@ -72,6 +76,7 @@ PROFILE = BinanceProfile(
         get_order=weights.ORDER_GET,
         cancel=weights.ORDER_DELETE,
         open_orders=weights.open_orders_weight(True),
+        open_orders_all_symbols=weights.open_orders_weight(False),
         closed_orders=weights.ALL_ORDERS,
         trades=weights.MY_TRADES,
         book=weights.depth_weight(100),

@@ -42,13 +42,16 @@ WINDOW_MS = 7 * 24 * 3600 * 1000
 @dataclass(frozen=True)
 class BybitProfile(VenueProfile):
     def next_trades(
-        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+        self,
+        symbol: str,
+        since_ms: int | None,
+        page: Sequence[Mapping[str, Any]],
+        previous: Request,
     ) -> Request | None:
         # Newest first: stepping forward from the newest trade seen would skip the older
-        # rest of the window. Follow the cursor, then the next 7-day window.
-        if not page:
-            return None
-        start = _window_start(since_ms, page)
+        # rest of the window. Follow the cursor, then the next 7-day window, through empty
+        # windows too (a quiet week before the last fills).
+        start: int | None = previous.args[1]
         cursor = _cursor(page)
         if cursor and len(page) >= self.trades_page:
             return Request(
@@ -64,14 +67,6 @@ class BybitProfile(VenueProfile):
         return Request(
             "fetch_my_trades", (symbol, following, self.trades_page, {}), self.costs.trades
         )
-
-
-def _window_start(since_ms: int | None, page: Sequence[Mapping[str, Any]]) -> int | None:
-    """The start of the 7-day window ``page`` came from (windows are laid from since_ms)."""
-    if since_ms is None:
-        return None
-    oldest = min(int(t["timestamp"]) for t in page)
-    return since_ms + max(0, oldest - since_ms) // WINDOW_MS * WINDOW_MS
 
 
 def _cursor(page: Sequence[Mapping[str, Any]]) -> str | None:

@@ -48,7 +48,11 @@ V2 = 11
 @dataclass(frozen=True)
 class CoinbaseProfile(VenueProfile):
     def next_trades(
-        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+        self,
+        symbol: str,
+        since_ms: int | None,
+        page: Sequence[Mapping[str, Any]],
+        previous: Request,
     ) -> Request | None:
         # Not the page length: ccxt drops fills of other symbols or before ``since`` from a
         # page, so a short page can still have a next one. An empty page or no cursor ends.
@@ -101,7 +105,15 @@ PROFILE = CoinbaseProfile(
         duplicate=("DUPLICATE_CLIENT_ORDER_ID",),
         # ccxt's exact map makes the documented 500 body a plain ExchangeError; its outcome
         # is unknown ("treat the operation's status as unknown"), so look up, then retry.
-        unavailable=("internal_server_error",),
+        # Advanced Trade's own error bodies name gRPC-style codes (quoted here so that
+        # UNKNOWN_FAILURE_REASON cannot match).
+        unavailable=(
+            "internal_server_error",
+            '"error":"INTERNAL"',
+            '"error":"UNAVAILABLE"',
+            '"error":"DEADLINE_EXCEEDED"',
+            '"error":"unknown"',
+        ),
         # ccxt maps shortage only through preview_failure_reason; the new-order failure
         # reason alone says it too.
         insufficient=("INSUFFICIENT_FUND",),

@@ -48,7 +48,11 @@ class KrakenProfile(VenueProfile):
         return Request("fetch_my_trades", (None, None, None, _window(since_ms)), self.costs.trades)
 
     def next_trades(
-        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+        self,
+        symbol: str,
+        since_ms: int | None,
+        page: Sequence[Mapping[str, Any]],
+        previous: Request,
     ) -> Request | None:
         # Newest first: the next page ends at the oldest trade of this one (``end`` is
         # inclusive). Trades arriving meanwhile are newer and shift nothing, unlike ``ofs``
@@ -81,13 +85,15 @@ PROFILE = KrakenProfile(
     # No symbol: ccxt would drop rows whose descr.pair is an altname (XBTUSD for XXBTZUSD)
     # it cannot resolve, and the order would look unplaced. The id is unique.
     lookup_any_symbol=True,
-    # Weight: a Starter key's counter (15 points, -0.33/s) in thirds of a point, so the
-    # sustained 0.9 unit/s keeps one key below its decay and the IP near one public call a
-    # second. Kraken counts private calls per key, our bucket per IP: many accounts on one IP
-    # share one key's budget (safe, slow). Orders: a Starter pair's trading counter (60,
-    # -1/s, +1 per AddOrder), kept per account over all its pairs. Cancels are not drawn from
-    # it although Kraken charges up to +8 for cancelling an order younger than 5 s.
-    limits=VenueLimits(weight=90, weight_window=90.0, orders=60, order_window=60.0),
+    # Weight: a Starter key's counter (15 points, -0.33/s) in thirds of a point: its 15
+    # points (45 units) at once, as Kraken's counter allows, then 0.5 unit/s, below the key's
+    # decay and near one public call a second. A reconcile of a few symbols (about 35 units)
+    # fits in the burst. Kraken counts private calls per key, our bucket per IP: many
+    # accounts on one IP share one key's budget (safe, slow). Orders: a Starter pair's
+    # trading counter (60, -1/s, +1 per AddOrder), kept per account over all its pairs.
+    # Cancels are not drawn from it although Kraken charges up to +8 for cancelling an order
+    # younger than 5 s.
+    limits=VenueLimits(weight=90, weight_window=90.0, orders=60, order_window=60.0, burst=45),
     costs=RequestCosts(
         # load_markets reads /public/Assets and /public/AssetPairs.
         markets=2 * PUBLIC,
@@ -110,7 +116,8 @@ PROFILE = KrakenProfile(
         # ccxt's kraken map does not know these: a wrong secret, and the REST throttle whose
         # end (unix seconds) the message carries.
         authentication=("EAPI:Invalid signature",),
-        rate_limited=("EService: Throttled", "EService:Throttled"),
+        # Also "EOrder:Domain rate limit exceeded", which ccxt's case-sensitive match misses.
+        rate_limited=("EService: Throttled", "EService:Throttled", "rate limit exceeded"),
     ),
     cancel_reports_order=False,
     trades_page=50,

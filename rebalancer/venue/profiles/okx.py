@@ -45,7 +45,11 @@ def _cost(limit_per_2s: int) -> int:
 @dataclass(frozen=True)
 class OkxProfile(VenueProfile):
     def next_trades(
-        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+        self,
+        symbol: str,
+        since_ms: int | None,
+        page: Sequence[Mapping[str, Any]],
+        previous: Request,
     ) -> Request | None:
         # Pages come newest first: paging forward from the newest trade would skip every
         # trade between ``since`` and the first page. Page back by billId, keeping ``begin``.

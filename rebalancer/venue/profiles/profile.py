@@ -54,7 +54,13 @@ class ClientIdRule:
             return canonical
         digest = hashlib.sha256(canonical.encode()).hexdigest()
         if self.digest_form == "uuid":
-            mapped = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            # A version-4, RFC 4122 variant UUID (122 bits of the digest): valid for a venue
+            # that checks the form.
+            variant = "89ab"[int(digest[16], 16) % 4]
+            mapped = (
+                f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-{variant}{digest[17:20]}-"
+                f"{digest[20:32]}"
+            )
         else:
             mapped = "rb" + digest[: self.max_length - 2]
         if not self.accepts(mapped):
@@ -75,6 +81,8 @@ class RequestCosts:
     get_order: int = 1
     cancel: int = 1
     open_orders: int = 1
+    # Open orders of every symbol at once, where the venue charges that more (None: as one).
+    open_orders_all_symbols: int | None = None
     closed_orders: int = 1
     trades: int = 1
     book: int = 1
@@ -209,9 +217,14 @@ class VenueProfile:
         return Request("fetch_my_trades", (symbol, since_ms, self.trades_page), self.costs.trades)
 
     def next_trades(
-        self, symbol: str, since_ms: int | None, page: Sequence[Mapping[str, Any]]
+        self,
+        symbol: str,
+        since_ms: int | None,
+        page: Sequence[Mapping[str, Any]],
+        previous: Request,
     ) -> Request | None:
-        """The request for the page after ``page``, or None when ``page`` was the last.
+        """The request for the page after ``page`` (the answer to ``previous``), or None
+        when ``page`` was the last.
 
         The default pages forward in time from the newest trade seen; the gateway drops the
         repeats (trades at that same millisecond) by trade id.
