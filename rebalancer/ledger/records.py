@@ -79,7 +79,8 @@ class FillRecord(Frozen):
     side: Side
     quantity: PosDec
     price: PosDec
-    fee: NonNegDec
+    # Negative for a maker rebate.
+    fee: Dec
     fee_asset: str
     executed_at: AwareDatetime
 

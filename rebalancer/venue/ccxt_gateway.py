@@ -64,6 +64,7 @@ from rebalancer.venue.errors import (
     RetryableVenueError,
     VenueError,
     VenueNetworkError,
+    VenueUnavailable,
 )
 from rebalancer.venue.models import Balance, VenueOrder, VenueTrade
 from rebalancer.venue.profiles import profile_for
@@ -572,12 +573,18 @@ class CcxtGateway:
             assert request is not None
         try:
             raw = await self._send(request)
-        except (OrderNotFound, InvalidOrder):
+        except (OrderNotFound, InvalidOrder) as refused:
             # Canceling twice, or after a fill, is not an error: report the final order (some
             # venues refuse the cancel of a filled order as a bad request).
             existing = await self.fetch_order(symbol, client_order_id)
             if existing is not None and existing.is_final:
                 return existing
+            if existing is not None and isinstance(refused, InvalidOrder):
+                # Refused while still open (a cancel already queued on Coinbase): the order
+                # must still be cancelled, so the caller retries rather than gives up.
+                raise VenueUnavailable(
+                    f"{self._venue}: cancel of open order {client_order_id} refused: {refused}"
+                ) from refused
             raise
         if self._profile.cancel_reports_order:
             return self._order(raw, client_order_id)

@@ -56,7 +56,8 @@ class VenueTrade(Frozen):
     side: Side
     amount: PosDec
     price: PosDec
-    fee: NonNegDec
+    # Negative for a maker rebate, as the venue reports it.
+    fee: Dec
     fee_asset: str
     taker_or_maker: Literal["taker", "maker"] | None = None
     executed_at: AwareDatetime

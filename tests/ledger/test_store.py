@@ -211,6 +211,14 @@ async def test_the_same_fill_twice_gives_one_row(store: PostgresStore) -> None:
     assert await store.fills_since(ACCOUNT, at(0)) == [fill("1001")]
 
 
+async def test_a_maker_rebate_is_kept_as_a_negative_fee(store: PostgresStore) -> None:
+    # OKX and Bybit pay some accounts for resting liquidity: the fee the venue reports is
+    # negative, and a ledger that refused it would leave reconcile retrying for ever.
+    rebate = fill("2001", fee=Decimal("-0.000012345678901234567"), fee_asset="USDT")
+    assert await store.record_fills([rebate]) == 1
+    assert await store.fills_since(ACCOUNT, at(0)) == [rebate]
+
+
 async def test_a_batch_counts_only_new_fills(store: PostgresStore) -> None:
     await store.record_fills([fill("1")])
     assert await store.record_fills([fill("1"), fill("2"), fill("2"), fill("3")]) == 2

@@ -257,3 +257,23 @@ def test_a_time_out_of_any_range_is_no_time(millis: object) -> None:
     # 6.8e19 ms is past what the C library can represent: OSError (EOVERFLOW), not
     # OverflowError, found by the response fuzzer.
     assert from_millis(millis) is None
+
+
+def test_a_maker_rebate_parses_as_a_negative_fee() -> None:
+    # Bybit's execFee is negative for a rebate; the unified fee carries the sign too.
+    trade = parse_trade(
+        {
+            "id": "9",
+            "order": "17",
+            "symbol": "BTC/USDT",
+            "side": "sell",
+            "amount": 0.01,
+            "price": 60000.0,
+            "timestamp": 1_700_000_000_000,
+            "takerOrMaker": "maker",
+            "fee": {"cost": -0.0012, "currency": "USDT"},
+            "info": {},
+        },
+        raw_fields=RawFields(),
+    )
+    assert (trade.fee, trade.fee_asset) == (Decimal("-0.0012"), "USDT")

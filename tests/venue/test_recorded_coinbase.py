@@ -436,3 +436,32 @@ async def test_insufficient_funds_is_final_and_not_looked_up(cb: rs.RecordedVenu
     assert not raised.value.retryable
     assert len(cb.session.requests("POST", ORDERS)) == 1
     assert not cb.session.requests("GET", LIST_ORDERS)
+
+
+@pytest.mark.parametrize("filled_meanwhile", [False, True], ids=["still-open", "filled"])
+async def test_a_refused_cancel_is_retried_while_the_order_is_open(
+    cb: rs.RecordedVenue, filled_meanwhile: bool
+) -> None:
+    venue = FakeCoinbase(cb.session)
+    venue.orders[CANONICAL] = our_order(CANONICAL)
+
+    def refuse(sent: rs.Sent) -> rs.Reply:
+        # The per-order failure ccxt quotes in coinbase.py (cancel_orders), which ccxt turns
+        # into BadRequest: e.g. a cancel already queued, or an order that just filled.
+        reply: dict[str, Any] = rs.body(VENUE, "cancel_orders")
+        reply["results"][0].update(
+            success=False, failure_reason="UNKNOWN_CANCEL_FAILURE_REASON", order_id=ORDER_ID
+        )
+        if filled_meanwhile:
+            venue.orders[CANONICAL] = our_order(CANONICAL, status="FILLED", filled=True)
+        return rs.Reply(reply)
+
+    cb.session.on("POST", CANCEL, refuse)
+
+    if filled_meanwhile:
+        order = await cb.gateway.cancel_order(SYMBOL, CANONICAL)
+        assert (order.status, order.client_order_id) == ("closed", CANONICAL)
+    else:
+        with pytest.raises(errors.VenueUnavailable) as refused:
+            await cb.gateway.cancel_order(SYMBOL, CANONICAL)
+        assert refused.value.retryable
