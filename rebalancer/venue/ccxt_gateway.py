@@ -430,12 +430,17 @@ class CcxtGateway:
         if symbol is None and costs.open_orders_all_symbols is not None:
             weight = costs.open_orders_all_symbols
         raw = await self._retrying(weight, "fetch_open_orders", symbol, None, limit)
-        return self._parse(
-            "open orders",
-            lambda: [
-                self._remember(parse_order(o, raw_fields=self._profile.raw_fields)) for o in raw
-            ],
-        )
+        orders = []
+        for listed in raw:
+            try:
+                orders.append(self._order(listed, ""))
+            except MalformedResponse:
+                if not isinstance(listed, Mapping) or self._is_ours(listed):
+                    raise
+                # Someone else's order on the account (placed by hand, of a kind we do not
+                # parse) must not stop reconciling ours.
+                log.warning("open order not ours skipped", venue=self._venue, id=listed.get("id"))
+        return orders
 
     async def trades(self, symbol: str, since: datetime | None = None) -> list[VenueTrade]:
         since_ms = int(since.timestamp() * 1000) if since is not None else None
@@ -614,6 +619,12 @@ class CcxtGateway:
                     raw_fields=self._profile.raw_fields,
                 )
             ),
+        )
+
+    def _is_ours(self, listed: Any) -> bool:
+        client_id = _client_id_of(listed)
+        return client_id is not None and (
+            client_id in self._canonical or client_id.startswith("rb")
         )
 
     def _remember(self, order: VenueOrder) -> VenueOrder:

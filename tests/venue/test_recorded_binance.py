@@ -566,3 +566,21 @@ async def test_an_ip_ban_is_rate_limited_until_the_ban_ends(venue: rs.RecordedVe
 
     assert raised.retry_after is not None
     assert 100 < raised.retry_after <= 120
+
+
+@pytest.mark.parametrize("whose", ["someone-else", "ours"])
+async def test_an_unreadable_open_order_stops_only_our_own_reconcile(
+    venue: rs.RecordedVenue, whose: str
+) -> None:
+    # Changed: a second open order with no quantity at all, placed by hand ("web_...", as
+    # Binance names orders from its website) or under one of our ids.
+    odd = open_order("web_4f1c2d" if whose == "someone-else" else VENUE_ID.replace("0", "9"))
+    odd["origQty"] = "0.00000000"
+    venue.session.on("GET", r"/api/v3/openOrders$", [open_order(), odd])
+
+    if whose == "ours":
+        with pytest.raises(errors.MalformedResponse):
+            await venue.gateway.open_orders("LTC/USDT")
+    else:
+        (listed,) = await venue.gateway.open_orders("LTC/USDT")
+        assert listed.client_order_id == VENUE_ID
