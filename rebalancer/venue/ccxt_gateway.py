@@ -68,7 +68,7 @@ from rebalancer.venue.errors import (
 )
 from rebalancer.venue.models import Balance, VenueOrder, VenueTrade
 from rebalancer.venue.profiles import profile_for
-from rebalancer.venue.profiles.profile import Request, VenueProfile
+from rebalancer.venue.profiles.profile import Request, TradePage, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimiter, limiter_for, parse_rate_limits
 
 T = TypeVar("T")
@@ -484,7 +484,7 @@ class CcxtGateway:
         page = await self._send(request)
         raw: list[Any] = list(page)
         for _ in range(MAX_TRADE_PAGES):
-            following = self._profile.next_trades(symbol, since_ms, page, request)
+            following = self._profile.next_trades(TradePage(symbol, since_ms, page, request))
             if following is None:
                 break
             request = following

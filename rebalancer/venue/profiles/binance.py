@@ -16,14 +16,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rebalancer.venue import binance_weights as weights
 from rebalancer.venue.error_markers import ErrorMarkers
 from rebalancer.venue.limits import VenueLimits
-from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
+from rebalancer.venue.profiles.profile import (
+    ClientIdRule,
+    Request,
+    RequestCosts,
+    TradePage,
+    VenueProfile,
+)
 from rebalancer.venue.raw_fields import BINANCE
 
 
@@ -33,25 +37,15 @@ class BinanceProfile(VenueProfile):
         depth = self.book_limit(limit)
         return Request("fetch_order_book", (symbol, depth), weights.depth_weight(depth))
 
-    def next_trades(
-        self,
-        symbol: str,
-        since_ms: int | None,
-        page: Sequence[Mapping[str, Any]],
-        previous: Request,
-    ) -> Request | None:
+    def next_trades(self, page: TradePage) -> Request | None:
         # Trade ids are sequential per symbol and fromId returns ids >= it in ascending order:
         # paging by id cannot skip a trade, paging by time could (many at one millisecond).
         # The first page asks with startTime alone: with endTime too, the window may not pass
         # 24 hours (-1127).
-        if len(page) < self.trades_page:
+        if len(page.rows) < self.trades_page:
             return None
-        next_id = max(int(t["id"]) for t in page) + 1
-        return Request(
-            "fetch_my_trades",
-            (symbol, None, self.trades_page, {"fromId": next_id}),
-            self.costs.trades,
-        )
+        next_id = max(int(t["id"]) for t in page.rows) + 1
+        return self.trades(page.symbol, None, {"fromId": next_id})
 
 
 # Limits: REQUEST_WEIGHT is counted per IP, so it is our venue-wide weight bucket as it is;

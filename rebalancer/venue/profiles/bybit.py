@@ -32,7 +32,13 @@ from typing import Any
 
 from rebalancer.venue.error_markers import ErrorMarkers
 from rebalancer.venue.limits import VenueLimits
-from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
+from rebalancer.venue.profiles.profile import (
+    ClientIdRule,
+    Request,
+    RequestCosts,
+    TradePage,
+    VenueProfile,
+)
 from rebalancer.venue.raw_fields import RawFields, at
 
 # /v5/execution/list answers at most 7 days from startTime.
@@ -41,32 +47,20 @@ WINDOW_MS = 7 * 24 * 3600 * 1000
 
 @dataclass(frozen=True)
 class BybitProfile(VenueProfile):
-    def next_trades(
-        self,
-        symbol: str,
-        since_ms: int | None,
-        page: Sequence[Mapping[str, Any]],
-        previous: Request,
-    ) -> Request | None:
+    def next_trades(self, page: TradePage) -> Request | None:
         # Newest first: stepping forward from the newest trade seen would skip the older
         # rest of the window. Follow the cursor, then the next 7-day window, through empty
         # windows too (a quiet week before the last fills).
-        start: int | None = previous.args[1]
-        cursor = _cursor(page)
-        if cursor and len(page) >= self.trades_page:
-            return Request(
-                "fetch_my_trades",
-                (symbol, start, self.trades_page, {"cursor": cursor}),
-                self.costs.trades,
-            )
+        start: int | None = page.request.args[1]
+        cursor = _cursor(page.rows)
+        if cursor and len(page.rows) >= self.trades_page:
+            return self.trades(page.symbol, start, {"cursor": cursor})
         if start is None:
             return None
         following = start + WINDOW_MS
         if following > time.time() * 1000:
             return None
-        return Request(
-            "fetch_my_trades", (symbol, following, self.trades_page, {}), self.costs.trades
-        )
+        return self.trades(page.symbol, following)
 
 
 def _cursor(page: Sequence[Mapping[str, Any]]) -> str | None:

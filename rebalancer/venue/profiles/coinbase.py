@@ -31,13 +31,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rebalancer.venue.error_markers import ErrorMarkers
 from rebalancer.venue.limits import VenueLimits
-from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
+from rebalancer.venue.profiles.profile import (
+    ClientIdRule,
+    Request,
+    RequestCosts,
+    TradePage,
+    VenueProfile,
+)
 from rebalancer.venue.raw_fields import RawFields, at
 
 PRIVATE = 1
@@ -47,25 +51,15 @@ V2 = 11
 
 @dataclass(frozen=True)
 class CoinbaseProfile(VenueProfile):
-    def next_trades(
-        self,
-        symbol: str,
-        since_ms: int | None,
-        page: Sequence[Mapping[str, Any]],
-        previous: Request,
-    ) -> Request | None:
+    def next_trades(self, page: TradePage) -> Request | None:
         # Not the page length: ccxt drops fills of other symbols or before ``since`` from a
         # page, so a short page can still have a next one. An empty page or no cursor ends.
         cursor = next(
-            (c for t in reversed(page) if (c := (t.get("info") or {}).get("cursor"))), None
+            (c for t in reversed(page.rows) if (c := (t.get("info") or {}).get("cursor"))), None
         )
-        if not page or not cursor:
+        if not page.rows or not cursor:
             return None
-        return Request(
-            "fetch_my_trades",
-            (symbol, since_ms, self.trades_page, {"cursor": str(cursor)}),
-            self.costs.trades,
-        )
+        return self.trades(page.symbol, page.since_ms, {"cursor": str(cursor)})
 
 
 PROFILE = CoinbaseProfile(

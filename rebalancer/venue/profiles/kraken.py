@@ -17,13 +17,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from rebalancer.venue.error_markers import ErrorMarkers
 from rebalancer.venue.limits import VenueLimits
-from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
+from rebalancer.venue.profiles.profile import (
+    ClientIdRule,
+    Request,
+    RequestCosts,
+    TradePage,
+    VenueProfile,
+)
 from rebalancer.venue.raw_fields import RawFields, at
 
 LONG_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -42,28 +48,24 @@ HISTORY = 6
 
 @dataclass(frozen=True)
 class KrakenProfile(VenueProfile):
-    def trades(self, symbol: str, since_ms: int | None) -> Request:
+    def trades(
+        self, symbol: str, since_ms: int | None, params: Mapping[str, Any] | None = None
+    ) -> Request:
         # Every pair, unfiltered: ccxt's symbol filter would shrink a page below 50 and end
-        # the paging early.
-        return Request("fetch_my_trades", (None, None, None, _window(since_ms)), self.costs.trades)
+        # the paging early. ``since`` goes as Kraken's own ``start``.
+        asked = {**_window(since_ms), **(params or {})}
+        return Request("fetch_my_trades", (None, None, None, asked), self.costs.trades)
 
-    def next_trades(
-        self,
-        symbol: str,
-        since_ms: int | None,
-        page: Sequence[Mapping[str, Any]],
-        previous: Request,
-    ) -> Request | None:
+    def next_trades(self, page: TradePage) -> Request | None:
         # Newest first: the next page ends at the oldest trade of this one (``end`` is
         # inclusive). Trades arriving meanwhile are newer and shift nothing, unlike ``ofs``
         # counted from the newest; the repeated trade is dropped by id.
-        if len(page) < self.trades_page:
+        if len(page.rows) < self.trades_page:
             return None
-        oldest = min(page, key=lambda t: int(t["timestamp"]))
-        if since_ms is not None and int(oldest["timestamp"]) < since_ms:
+        oldest = min(page.rows, key=lambda t: int(t["timestamp"]))
+        if page.since_ms is not None and int(oldest["timestamp"]) < page.since_ms:
             return None
-        params = {**_window(since_ms), "end": str(oldest["id"])}
-        return Request("fetch_my_trades", (None, None, None, params), self.costs.trades)
+        return self.trades(page.symbol, page.since_ms, {"end": str(oldest["id"])})
 
 
 def _window(since_ms: int | None) -> dict[str, Any]:

@@ -25,13 +25,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rebalancer.venue.error_markers import ErrorMarkers
 from rebalancer.venue.limits import VenueLimits
-from rebalancer.venue.profiles.profile import ClientIdRule, Request, RequestCosts, VenueProfile
+from rebalancer.venue.profiles.profile import (
+    ClientIdRule,
+    Request,
+    RequestCosts,
+    TradePage,
+    VenueProfile,
+)
 from rebalancer.venue.raw_fields import RawFields, at
 
 WEIGHT_PER_2S = 40
@@ -44,23 +48,13 @@ def _cost(limit_per_2s: int) -> int:
 
 @dataclass(frozen=True)
 class OkxProfile(VenueProfile):
-    def next_trades(
-        self,
-        symbol: str,
-        since_ms: int | None,
-        page: Sequence[Mapping[str, Any]],
-        previous: Request,
-    ) -> Request | None:
+    def next_trades(self, page: TradePage) -> Request | None:
         # Pages come newest first: paging forward from the newest trade would skip every
         # trade between ``since`` and the first page. Page back by billId, keeping ``begin``.
-        if len(page) < self.trades_page:
+        if len(page.rows) < self.trades_page:
             return None
-        oldest = min(int(t["info"]["billId"]) for t in page)
-        return Request(
-            "fetch_my_trades",
-            (symbol, since_ms, self.trades_page, {"after": str(oldest)}),
-            self.costs.trades,
-        )
+        oldest = min(int(t["info"]["billId"]) for t in page.rows)
+        return self.trades(page.symbol, page.since_ms, {"after": str(oldest)})
 
 
 PROFILE = OkxProfile(

@@ -31,6 +31,17 @@ class Request:
 
 
 @dataclass(frozen=True)
+class TradePage:
+    """One page of a trade history as read: what the venue profile pages on."""
+
+    symbol: str
+    since_ms: int | None
+    rows: Sequence[Mapping[str, Any]]
+    # The request that read it (its window, its cursor).
+    request: Request
+
+
+@dataclass(frozen=True)
 class ClientIdRule:
     """The venue's client order id format and how our deterministic id maps into it.
 
@@ -213,25 +224,22 @@ class VenueProfile:
         asked = () if self.quotes_all else (list(symbols),)
         return Request(self.quotes_method, asked, self.costs.quotes)
 
-    def trades(self, symbol: str, since_ms: int | None) -> Request:
-        return Request("fetch_my_trades", (symbol, since_ms, self.trades_page), self.costs.trades)
+    def trades(
+        self, symbol: str, since_ms: int | None, params: Mapping[str, Any] | None = None
+    ) -> Request:
+        """A page of the trade history from ``since_ms`` (with the venue's paging params)."""
+        args = (symbol, since_ms, self.trades_page, *([dict(params)] if params else []))
+        return Request("fetch_my_trades", args, self.costs.trades)
 
-    def next_trades(
-        self,
-        symbol: str,
-        since_ms: int | None,
-        page: Sequence[Mapping[str, Any]],
-        previous: Request,
-    ) -> Request | None:
-        """The request for the page after ``page`` (the answer to ``previous``), or None
-        when ``page`` was the last.
+    def next_trades(self, page: TradePage) -> Request | None:
+        """The request for the page after ``page``, or None when ``page`` was the last.
 
         The default pages forward in time from the newest trade seen; the gateway drops the
         repeats (trades at that same millisecond) by trade id.
         """
-        if len(page) < self.trades_page:
+        if len(page.rows) < self.trades_page:
             return None
-        newest = max(int(t["timestamp"]) for t in page)
-        if since_ms is not None and newest <= since_ms:
+        newest = max(int(t["timestamp"]) for t in page.rows)
+        if page.since_ms is not None and newest <= page.since_ms:
             return None
-        return Request("fetch_my_trades", (symbol, newest, self.trades_page), self.costs.trades)
+        return self.trades(page.symbol, newest)
