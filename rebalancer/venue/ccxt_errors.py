@@ -31,6 +31,8 @@ def classify(
 ) -> errors.VenueError:
     """The project's error for a ccxt exception; ``retry_after`` is the venue's hint."""
     text = str(error)
+    if any(word in text for word in markers.banned):
+        return errors.RateLimited(text, retry_after=retry_after or markers.ban_seconds)
     if isinstance(error, ccxt.InsufficientFunds):
         return errors.InsufficientFunds(text)
     if isinstance(error, ccxt.OrderNotFound):

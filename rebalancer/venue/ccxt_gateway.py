@@ -333,13 +333,15 @@ class CcxtGateway:
                 raise error
             return
         delay = error.retry_after if error.retry_after else min(2.0, 0.2 * 2 ** (attempt - 1))
+        if isinstance(error, RateLimited):
+            # No Retry-After (OKX, Bybit send none), or a ban whose end the venue told: every
+            # gateway of the venue backs off, not only this one.
+            self.limiter.pause(delay)
+            if delay > self._max_wait:
+                raise error
+            return
         if delay > self._max_wait:
             raise error
-        if isinstance(error, RateLimited):
-            # No Retry-After (OKX, Bybit send none): every gateway of the venue backs off,
-            # not only this one.
-            self.limiter.pause(delay)
-            return
         await asyncio.sleep(delay)
 
     # ----------------------------------------------------------------- reads

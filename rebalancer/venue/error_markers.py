@@ -18,3 +18,7 @@ class ErrorMarkers:
     insufficient: tuple[str, ...] = ()
     rate_limited: tuple[str, ...] = ()
     authentication: tuple[str, ...] = ()
+    # An IP ban the venue announces by status alone (no Retry-After): rate limited for
+    # ``ban_seconds``, so that retries wait it out instead of prolonging it.
+    banned: tuple[str, ...] = ()
+    ban_seconds: float = 0.0

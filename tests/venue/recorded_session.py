@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -74,7 +75,7 @@ Handler = Callable[[Sent], Reply]
 class _Response:
     def __init__(self, reply: Reply) -> None:
         self.status = reply.status
-        self.reason = "OK" if reply.status < 400 else "Error"
+        self.reason = HTTPStatus(reply.status).phrase
         self.headers = dict(reply.headers)
         # Compact, as venues send JSON: error markers such as '"retCode":10016,' rely on it.
         self._text = (

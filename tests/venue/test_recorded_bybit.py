@@ -562,3 +562,17 @@ async def test_open_orders_are_listed_at_bybits_largest_page(rv: rs.RecordedVenu
     (sent,) = rv.session.requests("GET", REALTIME)
     assert sent.params["limit"] == "50"
     assert order.client_order_id == PLAIN_ID
+
+
+async def test_an_ip_ban_is_waited_out_not_prolonged(rv: rs.RecordedVenue) -> None:
+    # Past 600 requests in 5 s Bybit answers HTTP 403 with no Retry-After and bans the IP
+    # for about 30 minutes (rate-limit docs): a retry within it would only prolong it.
+    rv.session.on("GET", WALLET, rs.Reply("", status=403))
+
+    with pytest.raises(errors.RateLimited) as banned:
+        await rv.gateway.balances()
+
+    assert banned.value.retry_after == 1800.0
+    assert len(rv.session.requests("GET", WALLET)) == 1
+    # Every gateway of the venue in this worker waits it out, not only this one.
+    assert rv.gateway.limiter.pause_remaining() > 1700

@@ -103,6 +103,11 @@ PROFILE = BybitProfile(
             '"retCode":170146,',
             '"retCode":170007,',
         ),
+        # HTTP 403 is the IP ban for passing 600 requests in 5 s ("about 30 minutes" in the
+        # rate-limit docs); ccxt raises it as ExchangeNotAvailable with the status in the
+        # message.
+        banned=(" 403 Forbidden",),
+        ban_seconds=1800.0,
     ),
     # Market loading without the private coin-info request ccxt makes for currencies.
     ccxt_config={"has": {"fetchCurrencies": False}},
