@@ -80,6 +80,9 @@ def compute_drift(snapshot: Snapshot, *, sample: bool = True) -> DriftReport:
     if equity <= 0:
         raise InvalidInput("positions", "equity must be positive (the account holds nothing)")
     window = snapshot.policy.velocity_window
+    # The rows are computed here from a validated snapshot, under the domain context: built
+    # without re-validating them (a fifth of a backtest's time went to that), as the
+    # engine's books are (``OrderBook.trusted``).
     rows: list[AssetDrift] = []
     history: dict[str, tuple[Decimal, ...]] = {}
     for asset in snapshot.asset_order():
@@ -91,7 +94,7 @@ def compute_drift(snapshot: Snapshot, *, sample: bool = True) -> DriftReport:
         else:
             history[asset] = tuple(snapshot.history.get(asset, ()))[-window:]
         rows.append(
-            AssetDrift(
+            AssetDrift.model_construct(
                 asset=asset,
                 quantity=snapshot.quantity(asset),
                 price=prices[asset],
@@ -102,4 +105,4 @@ def compute_drift(snapshot: Snapshot, *, sample: bool = True) -> DriftReport:
                 velocity=drift_velocity(history[asset], window),
             )
         )
-    return DriftReport(equity=equity, assets=tuple(rows), history=history)
+    return DriftReport.model_construct(equity=equity, assets=tuple(rows), history=history)
