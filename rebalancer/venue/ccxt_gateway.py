@@ -94,10 +94,9 @@ class _SharedVenue:
     to the venue's limiter. Thousands of accounts then cost one pool, not thousands."""
 
     limiter: VenueLimiter
-    markets: dict[str, Any] | None = None
-    # The ccxt client that loaded them: others copy its markets, currencies and the market
-    # helpers some venues parse with (Kraken's altnames, XXBT -> BTC), none of which
-    # ``set_markets`` alone carries.
+    # The ccxt client that loaded the markets (None until one has): others copy its
+    # markets, currencies and the market helpers some venues parse with (Kraken's altnames,
+    # XXBT -> BTC), none of which ``set_markets`` alone carries.
     source: Any = None
     rules: dict[str, MarketRules] = field(default_factory=dict)
     loaded_at: float = 0.0
@@ -208,10 +207,6 @@ class CcxtGateway:
         return self._venue
 
     @property
-    def profile(self) -> VenueProfile:
-        return self._profile
-
-    @property
     def limiter(self) -> VenueLimiter:
         """The venue-wide request budget (created with the first request)."""
         if self._limiter is None:
@@ -264,12 +259,9 @@ class CcxtGateway:
         """The ccxt client with markets loaded (once per venue, shared by all gateways)."""
         exchange = self._client()
         shared = self._shared()
-        if shared.markets is None or time.monotonic() - shared.loaded_at > self._markets_ttl:
+        if shared.source is None or time.monotonic() - shared.loaded_at > self._markets_ttl:
             async with shared.lock:
-                if (
-                    shared.markets is None
-                    or time.monotonic() - shared.loaded_at > self._markets_ttl
-                ):
+                if shared.source is None or time.monotonic() - shared.loaded_at > self._markets_ttl:
                     await self._load_markets(exchange, shared)
         if self._markets_loaded_at != shared.loaded_at:
             # Another gateway loaded them: share its parsed markets, no request needed.
@@ -286,7 +278,6 @@ class CcxtGateway:
             info = await self._attempt(exchange, cost, "publicGetExchangeInfo")
             limiter.resize(parse_rate_limits(info.get("rateLimits") or [], self._profile.limits))
         await self._attempt(exchange, cost, "load_markets", True)
-        shared.markets = exchange.markets
         shared.source = exchange
         shared.rules = parse_markets(exchange.markets, int(exchange.precisionMode))
         shared.loaded_at = time.monotonic()
@@ -327,17 +318,16 @@ class CcxtGateway:
         raise AssertionError("unreachable")
 
     async def _backoff(self, error: RetryableVenueError, attempt: int) -> None:
-        if isinstance(error, RateLimited) and (paused := self.limiter.pause_remaining()) > 0:
-            # The shared bucket already waits out the venue's Retry-After.
-            if paused > self._max_wait:
-                raise error
-            return
         delay = error.retry_after if error.retry_after else min(2.0, 0.2 * 2 ** (attempt - 1))
         if isinstance(error, RateLimited):
-            # No Retry-After (OKX, Bybit send none), or a ban whose end the venue told: every
-            # gateway of the venue backs off, not only this one.
-            self.limiter.pause(delay)
-            if delay > self._max_wait:
+            # The shared bucket waits out a pause the venue asked for (Retry-After). Without
+            # one (OKX, Bybit send none), or for a ban whose end the venue told, every gateway
+            # of the venue backs off, not only this one.
+            paused = self.limiter.pause_remaining()
+            if paused <= 0:
+                self.limiter.pause(delay)
+                paused = delay
+            if paused > self._max_wait:
                 raise error
             return
         if delay > self._max_wait:
@@ -566,7 +556,8 @@ class CcxtGateway:
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrder:
         """Cancel, and report the order as the venue now has it (filled part included)."""
-        request = self._profile.cancel(symbol, self._venue_id(client_order_id), None)
+        venue_id = self._venue_id(client_order_id)
+        request = self._profile.cancel(symbol, venue_id, None)
         if request is None:
             # The venue cancels by its own id only: find the order first.
             found = await self.fetch_order(symbol, client_order_id)
@@ -574,9 +565,7 @@ class CcxtGateway:
                 raise OrderNotFound(f"{self._venue}: no order {client_order_id}")
             if found.is_final:
                 return found
-            request = self._profile.cancel(
-                symbol, self._venue_id(client_order_id), found.venue_order_id
-            )
+            request = self._profile.cancel(symbol, venue_id, found.venue_order_id)
             assert request is not None
         try:
             raw = await self._send(request)
