@@ -13,21 +13,18 @@ import time
 import ccxt
 
 from rebalancer.venue import errors
-from rebalancer.venue.error_markers import ErrorMarkers
+from rebalancer.venue.error_markers import BINANCE, ErrorMarkers
 
 # Binance: "IP banned until 1700000000000"; Kraken: "EService: Throttled: 1700000000".
 _BANNED_UNTIL_MS = re.compile(r"banned until (\d{13})")
 _THROTTLED_UNTIL_S = re.compile(r"Throttled: ?(\d{10})\b")
 
 
-BINANCE_MARKERS = ErrorMarkers(duplicate=("Duplicate order sent",))
-
-
 def classify(
     error: Exception,
     *,
     retry_after: float | None = None,
-    markers: ErrorMarkers = BINANCE_MARKERS,
+    markers: ErrorMarkers = BINANCE,
 ) -> errors.VenueError:
     """The project's error for a ccxt exception; ``retry_after`` is the venue's hint."""
     text = str(error)

@@ -22,3 +22,8 @@ class ErrorMarkers:
     # ``ban_seconds``, so that retries wait it out instead of prolonging it.
     banned: tuple[str, ...] = ()
     ban_seconds: float = 0.0
+
+
+# Binance spot refuses a second order under an open order's client id with -2010 "Duplicate
+# order sent."; everything else it says, ccxt's classes say.
+BINANCE = ErrorMarkers(duplicate=("Duplicate order sent",))

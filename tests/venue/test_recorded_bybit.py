@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import ccxt
 import pytest
 
 from rebalancer.domain.orders import client_order_id
 from rebalancer.venue import errors
+from rebalancer.venue.ccxt_errors import classify
 from rebalancer.venue.profiles.bybit import PROFILE, WINDOW_MS
 from tests.venue import recorded_session as rs
 
@@ -548,8 +550,12 @@ def test_profile_facts() -> None:
     assert PROFILE.client_ids.accepts("a" * 36)
     assert not PROFILE.client_ids.accepts("a" * 37)
     # A timestamp that happens to contain a duplicate code is not a duplicate.
-    assert not PROFILE.is_duplicate_client_id('{"retCode":10006,"time":1701410000000}')
-    assert PROFILE.is_duplicate_client_id('{"retCode":170141,"retMsg":"x"}')
+    timestamp = ccxt.ExchangeError('bybit {"retCode":10006,"time":1701410000000}')
+    duplicate = ccxt.ExchangeError('bybit {"retCode":170141,"retMsg":"x"}')
+    assert not isinstance(
+        classify(timestamp, markers=PROFILE.errors), errors.DuplicateClientOrderId
+    )
+    assert isinstance(classify(duplicate, markers=PROFILE.errors), errors.DuplicateClientOrderId)
 
 
 async def test_open_orders_are_listed_at_bybits_largest_page(rv: rs.RecordedVenue) -> None:

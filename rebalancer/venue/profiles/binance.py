@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from rebalancer.venue import binance_weights as weights
-from rebalancer.venue.error_markers import ErrorMarkers
+from rebalancer.venue import error_markers
 from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.profiles.profile import (
     ClientIdRule,
@@ -78,7 +78,7 @@ PROFILE = BinanceProfile(
     # Every depth from 1 to 5000 is served today; these are the ones Binance has always
     # accepted, and the weight steps (5, 25, 50, 250) fall on them.
     book_depths=weights.BOOK_LIMITS,
-    errors=ErrorMarkers(duplicate=("Duplicate order sent",)),
+    errors=error_markers.BINANCE,
     cancel_reports_order=True,
     trades_page=1000,
     ccxt_options={

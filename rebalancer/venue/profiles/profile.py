@@ -166,9 +166,6 @@ class VenueProfile:
             return min(wanted, self.max_book_depth)
         return wanted
 
-    def is_duplicate_client_id(self, message: str) -> bool:
-        return any(marker in message for marker in self.errors.duplicate)
-
     # --------------------------------------------------------------- requests
 
     def place(
