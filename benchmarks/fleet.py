@@ -47,7 +47,7 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
-from benchmarks.harness import bench_stack, console, emit, machine, percentile
+from benchmarks.harness import bench_stack, console, machine, percentile, run_cli
 from benchmarks.scale import (
     ACTIONS,
     Sampler,
@@ -308,9 +308,7 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1)
     parser.add_argument("--onboarding-limit", type=float, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the state directory (logs)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    emit(asyncio.run(run(args)), args.json)
+    run_cli(parser, run)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,14 @@ stops all of them on the way out.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -198,6 +199,16 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
     return ordered[rank]
+
+
+def run_cli(
+    parser: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], Coroutine[Any, Any, dict[str, Any]]],
+) -> None:
+    """A benchmark's command line: its options plus ``--json``, then run and report."""
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    emit(asyncio.run(run(args)), args.json)
 
 
 def emit(result: dict[str, Any], as_json: bool) -> None:

@@ -39,9 +39,9 @@ from benchmarks.harness import (
     account_configs,
     bench_stack,
     console,
-    emit,
     machine,
     percentile,
+    run_cli,
 )
 from rebalancer.control.accounts import start_account
 from rebalancer.devstack.stack import alive
@@ -329,9 +329,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cache", type=int, default=10_000, help="cached workflows per worker")
     parser.add_argument("--keep", action="store_true", help="keep the state directory (logs)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    emit(asyncio.run(run(args)), args.json)
+    run_cli(parser, run)
 
 
 if __name__ == "__main__":

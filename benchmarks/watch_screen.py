@@ -20,7 +20,6 @@ tick's prices were read each wake was sent (the watcher's share of drift-to-cycl
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import math
 import random
@@ -36,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil
 
-from benchmarks.harness import console, emit, machine, percentile
+from benchmarks.harness import console, machine, percentile, run_cli
 from rebalancer.domain.market import Quote
 from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.ledger.records import WatchedAccount
@@ -211,9 +210,7 @@ def main() -> None:
         default=None,
         help="request weight a minute for balance refreshes (default: the venue profile's)",
     )
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    emit(asyncio.run(run(args)), args.json)
+    run_cli(parser, run)
 
 
 if __name__ == "__main__":
