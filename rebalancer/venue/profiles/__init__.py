@@ -25,8 +25,7 @@ PAPER_EXCHANGE = "binance"
 
 def check_venue(field: str, venue: str) -> str:
     """``venue`` if rebalancer can trade there: the paper venue or a profiled exchange."""
-    if venue != PAPER:
-        profile_for(venue, field=field)
+    profile_for_venue(venue, field=field)
     return venue
 
 
@@ -42,6 +41,6 @@ def profile_for(exchange_id: str, *, field: str = "venue") -> VenueProfile:
     return profile
 
 
-def profile_for_venue(venue: str) -> VenueProfile:
+def profile_for_venue(venue: str, *, field: str = "venue") -> VenueProfile:
     """The profile of an account's venue ("paper" is Binance's dialect)."""
-    return profile_for(PAPER_EXCHANGE if venue == PAPER else venue)
+    return profile_for(PAPER_EXCHANGE if venue == PAPER else venue, field=field)
