@@ -16,6 +16,9 @@ from rebalancer.domain.policy_settings import ExecutionStyle
 # Binance spot's newClientOrderId rule (Bybit's orderLinkId is the same); a venue that
 # accepts less gets a digest of the id in its own format (``venue.profiles``).
 CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+# Every id rebalancer sends starts so, in whatever form a venue needs: how an order of ours
+# is told from one placed by hand on the same account.
+CLIENT_ID_PREFIX = "rb"
 
 
 class PlannedOrder(Frozen):
@@ -45,11 +48,11 @@ def client_order_id(account_id: str, cycle: int, leg: str, slice_number: int) ->
     if cycle < 0 or slice_number < 0:
         raise ValueError("cycle and slice must not be negative")
     account_tag = hashlib.sha256(account_id.encode()).hexdigest()[:8]
-    readable = f"rb-{account_tag}-{cycle}-{leg}-{slice_number}"
+    readable = f"{CLIENT_ID_PREFIX}-{account_tag}-{cycle}-{leg}-{slice_number}"
     if CLIENT_ORDER_ID.match(readable):
         return readable
     digest = hashlib.sha256(f"{account_id}|{cycle}|{leg}|{slice_number}".encode()).hexdigest()
-    return f"rb-{digest[:33]}"
+    return f"{CLIENT_ID_PREFIX}-{digest[:33]}"
 
 
 @exact

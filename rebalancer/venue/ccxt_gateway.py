@@ -43,6 +43,7 @@ from pydantic import SecretStr
 
 from rebalancer.domain.market import MarketRules, OrderBook, Quote, Side
 from rebalancer.domain.numbers import plain
+from rebalancer.domain.orders import CLIENT_ID_PREFIX
 from rebalancer.venue.ccxt_errors import classify
 from rebalancer.venue.ccxt_parse import (
     parse_balances,
@@ -615,7 +616,7 @@ class CcxtGateway:
     def _is_ours(self, listed: Any) -> bool:
         client_id = _client_id_of(listed)
         return client_id is not None and (
-            client_id in self._canonical or client_id.startswith("rb")
+            client_id in self._canonical or client_id.startswith(CLIENT_ID_PREFIX)
         )
 
     def _remember(self, order: VenueOrder) -> VenueOrder:

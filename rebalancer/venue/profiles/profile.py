@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rebalancer.domain.orders import CLIENT_ID_PREFIX
 from rebalancer.venue.error_markers import ErrorMarkers
 from rebalancer.venue.limits import VenueLimits
 from rebalancer.venue.raw_fields import RawFields
@@ -73,7 +74,7 @@ class ClientIdRule:
                 f"{digest[20:32]}"
             )
         else:
-            mapped = "rb" + digest[: self.max_length - 2]
+            mapped = CLIENT_ID_PREFIX + digest[: self.max_length - len(CLIENT_ID_PREFIX)]
         if not self.accepts(mapped):
             raise ValueError(f"client id rule cannot hold a digest: {self}")
         return mapped
