@@ -265,22 +265,41 @@ BASELINE_NAMES = ("calendar", "threshold", "band_edge", "seed")
 DEFAULT_BAND = Decimal("0.05")
 
 
+@dataclass(frozen=True)
+class Knobs:
+    """A baseline's frontier knob: the band of the drift-triggered ones, the calendar's
+    period; None is the baseline's default (5%, a day)."""
+
+    band: Decimal | None = None
+    interval: timedelta | None = None
+
+    def used_by(self, name: str) -> Knobs:
+        """The knobs ``name`` actually runs with: a default spelled out (``calendar``
+        without an interval runs daily), a knob it ignores dropped. Two runs with the same
+        knobs, settings and market are the same run."""
+        if name == "calendar":
+            return Knobs(interval=self.interval or DAY)
+        if name in ("threshold", "band_edge"):
+            return Knobs(band=self.band or DEFAULT_BAND)
+        return NO_KNOBS
+
+
+NO_KNOBS = Knobs()
+
+
 def baseline(
     name: str,
     targets: dict[str, Decimal],
     quote: str,
     start: datetime,
     cadence: timedelta,
-    *,
-    band: Decimal | None = None,
-    interval: timedelta | None = None,
+    knobs: Knobs,
 ) -> Scheduled:
-    """A baseline by name; ``cadence`` is how often the drift-triggered ones look, ``band``
-    their trigger (5% unless given), ``interval`` the calendar's period (a day)."""
+    """A baseline by name; ``cadence`` is how often the drift-triggered ones look."""
     if name == "calendar":
-        return Scheduled(Calendar(), targets, quote, start, interval or DAY)
+        return Scheduled(Calendar(), targets, quote, start, knobs.interval or DAY)
     if name in ("threshold", "band_edge"):
-        rule = Threshold(band or DEFAULT_BAND, to_edge=name == "band_edge")
+        rule = Threshold(knobs.band or DEFAULT_BAND, to_edge=name == "band_edge")
         return Scheduled(rule, targets, quote, start, cadence)
     if name == "seed":
         return Scheduled(Seed(), targets, quote, start, cadence, cancel_open_orders=True)

@@ -11,15 +11,16 @@ import multiprocessing
 import queue
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from rebalancer.backtest.baselines import NO_KNOBS, Knobs
 from rebalancer.backtest.markets import MarketSpec
 from rebalancer.backtest.metrics import Metrics, compute_metrics, drifts, equities, target_values
-from rebalancer.backtest.roster import knobs, policy_factory
+from rebalancer.backtest.roster import policy_factory
 from rebalancer.backtest.simulator import Run, simulate
 from rebalancer.domain.numbers import ZERO
 from rebalancer.domain.policy_settings import PolicySettings
@@ -43,9 +44,7 @@ class Job:
     cadence: timedelta
     settings: PolicySettings
     keep_series: bool = True
-    # A baseline's frontier knob: its band, or the calendar's period.
-    band: Decimal | None = None
-    interval: timedelta | None = None
+    knobs: Knobs = NO_KNOBS
 
 
 @dataclass(frozen=True)
@@ -71,15 +70,7 @@ class Outcome:
 
 
 def run_job(job: Job, progress: OnProgress | None = None) -> Outcome:
-    make = policy_factory(
-        job.policy,
-        job.targets,
-        job.quote,
-        job.cadence,
-        job.settings,
-        band=job.band,
-        interval=job.interval,
-    )
+    make = policy_factory(job.policy, job.targets, job.quote, job.cadence, job.settings, job.knobs)
     run = simulate(job.market, make, job.targets, job.quote, job.equity, progress=progress)
     return Outcome(
         key=job.key,
@@ -123,18 +114,20 @@ def identity(job: Job) -> tuple[object, ...]:
         job.equity,
         job.cadence,
         settings,
-        knobs(job.policy, job.band, job.interval),
+        job.knobs.used_by(job.policy),
     )
 
 
-def run_unique(
+def run_jobs(
     jobs: Sequence[Job],
     workers: int = 1,
     progress: OnProgress | None = None,
     pool: Workers | None = None,
 ) -> dict[str, Outcome]:
-    """``run_jobs``, simulating each distinct job once (a frontier's point that is also a
-    policy's own run, say); a copy's outcome carries its own key."""
+    """Every job's outcome by key, in the jobs' order; ``workers`` > 1 runs them in that
+    many processes (``pool``'s when given). Each distinct job is simulated once (a
+    frontier's point that is also a policy's own run, say); a copy's outcome carries its
+    own key."""
     first: dict[tuple[object, ...], Job] = {}
     copies: list[tuple[Job, tuple[object, ...]]] = []
     for job in jobs:
@@ -146,7 +139,12 @@ def run_unique(
             copies.append((job, key))
             if job.keep_series and not kept.keep_series:
                 first[key] = replace(kept, keep_series=True)
-    outcomes = run_jobs(list(first.values()), workers, progress, pool)
+    distinct = list(first.values())
+    started: AbstractContextManager[Workers | None] = (
+        nullcontext(pool) if pool is not None else workers_for(min(workers, len(distinct)))
+    )
+    with started as running:
+        outcomes = _run_distinct(distinct, running, progress)
     for job, key in copies:
         outcomes[job.key] = replace(outcomes[first[key].key], key=job.key)
         if progress is not None:
@@ -156,7 +154,8 @@ def run_unique(
 
 def weight(job: Job) -> float:
     """A simulated day's rough cost for ``job``'s policy."""
-    if job.policy == "calendar" and job.interval is not None and job.interval < timedelta(days=1):
+    interval = job.knobs.interval
+    if job.policy == "calendar" and interval is not None and interval < timedelta(days=1):
         return HOURLY_CALENDAR
     return WEIGHT.get(job.policy, 1)
 
@@ -184,25 +183,16 @@ def workers_for(count: int) -> Iterator[Workers | None]:
         yield Workers(pool, ticks)
 
 
-def run_jobs(
-    jobs: Sequence[Job],
-    workers: int = 1,
-    progress: OnProgress | None = None,
-    pool: Workers | None = None,
+def _run_distinct(
+    jobs: Sequence[Job], pool: Workers | None, progress: OnProgress | None
 ) -> dict[str, Outcome]:
-    """Every job's outcome by key, in the jobs' order; ``workers`` > 1 runs them in that
-    many processes (``pool``'s when given), slowest first."""
+    """Every job's outcome by key, slowest first: in ``pool``'s processes when there is
+    one and more than one job."""
     ordered = sorted(jobs, key=lambda j: -weight(j) * j.market.days)
-    if len(ordered) <= 1 or (pool is None and workers <= 1):
-        done = {job.key: run_job(job, progress) for job in ordered}
-        return {job.key: done[job.key] for job in jobs}
-    if pool is None:
-        with workers_for(min(workers, len(ordered))) as started:
-            assert started is not None
-            return run_jobs(jobs, workers, progress, started)
+    if pool is None or len(ordered) <= 1:
+        return {job.key: run_job(job, progress) for job in ordered}
     outcomes: dict[str, Outcome] = {}
-    futures = [pool.pool.submit(_run_in_worker, job) for job in ordered]
-    pending = set(futures)
+    pending = {pool.pool.submit(_run_in_worker, job) for job in ordered}
     while pending:
         _drain(pool.ticks, progress, timeout=0.2)
         for future in [f for f in pending if f.done()]:
@@ -210,7 +200,7 @@ def run_jobs(
             outcome = future.result()
             outcomes[outcome.key] = outcome
     _drain(pool.ticks, progress, timeout=0)
-    return {job.key: outcomes[job.key] for job in jobs}
+    return outcomes
 
 
 _TICKS: Any = None

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from rebalancer.backtest.baselines import NO_KNOBS, Knobs
 from rebalancer.backtest.equal_tracking import Mark
 from rebalancer.backtest.frontier import frontier_settings
 from rebalancer.backtest.metrics import Metrics
@@ -49,8 +50,7 @@ class Member:
     policy: str
     label: str
     settings: PolicySettings
-    band: Decimal | None = None
-    interval: timedelta | None = None
+    knobs: Knobs = NO_KNOBS
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,13 @@ def members(
     ``grid`` (risk aversions) instead of cost_aware's default one."""
     if policy == "calendar":
         return [
-            Member(policy, f"calendar {name}", base, interval=every)
+            Member(policy, f"calendar {name}", base, Knobs(interval=every))
             for name, every in CALENDAR_GRID
         ]
     if policy in ("threshold", "band_edge"):
-        return [Member(policy, f"{policy} {plain(b * 100)}%", base, band=b) for b in BAND_GRID]
+        return [
+            Member(policy, f"{policy} {plain(b * 100)}%", base, Knobs(band=b)) for b in BAND_GRID
+        ]
     if policy == "seed":
         return [Member(policy, "seed", base)]
     if policy == "cost_aware":

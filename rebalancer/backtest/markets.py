@@ -74,28 +74,22 @@ class MarketSpec:
         return self.name == REPLAY
 
     def venue(self) -> PaperVenue:
-        real = (
+        bars = (
             {i.base: list(_bars(i.base, self.data_dir)) for i in self.instruments}
             if self.replay
             else None
         )
-        if self.resample is None:
-            return build_venue(
-                self.name,
-                seed=self.seed,
-                start=self.start,
-                instruments=self.instruments,
-                data_dir=self.data_dir,
-                path_step=PATH_STEP,
-                bars=real,
-            )
-        assert real is not None
-        bars = block_bootstrap(real, self.first, self.last, seed=self.seed, resample=self.resample)
+        seed = self.seed
+        if self.resample is not None:
+            assert bars is not None
+            bars = block_bootstrap(bars, self.first, self.last, seed=seed, resample=self.resample)
+            seed = derive_seed(seed, "resample", self.resample)
         return build_venue(
             self.name,
-            seed=derive_seed(self.seed, "resample", self.resample),
+            seed=seed,
             start=self.start,
             instruments=self.instruments,
+            data_dir=self.data_dir,
             path_step=PATH_STEP,
             bars=bars,
         )

@@ -22,14 +22,6 @@ from rebalancer.backtest.study import Phase, StudyResult
 from rebalancer.domain.numbers import plain, to_places
 
 MONEY = ("total_cost", "fees", "slippage", "traded_notional", "final_equity", "average_equity")
-RATIOS = (
-    "tracking_error_rms_weight",
-    "tracking_error_annualised",
-    "tracking_error_daily_benchmark",
-    "max_drift",
-    "final_value_vs_target",
-    "final_value_vs_daily_target",
-)
 # (metric, lower is better, how to say it)
 COMPARED = (
     ("total_cost", True, "total cost"),

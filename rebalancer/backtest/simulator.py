@@ -16,6 +16,7 @@ from typing import Protocol
 
 from rebalancer.backtest.desk import Desk
 from rebalancer.backtest.markets import MarketSpec
+from rebalancer.paper.orders import Fill
 
 Progress = Callable[[int], None]
 
@@ -43,6 +44,22 @@ class FillCost:
     decision_mid: Decimal
     fee: Decimal
     liquidity: str
+
+    @classmethod
+    def of(cls, fill: Fill, decision_mid: Decimal, quote: str) -> FillCost:
+        """``fill``, in ``quote``, against the mid its order was decided at."""
+        return cls(
+            at=fill.executed_at,
+            order_id=fill.order_id,
+            asset=fill.symbol.partition("/")[0],
+            side=fill.side,
+            quantity=fill.quantity,
+            price=fill.price,
+            decision_mid=decision_mid,
+            # Binance takes a buy's fee in the base asset it delivers: valued at the fill price.
+            fee=fill.fee if fill.fee_asset == quote else fill.fee * fill.price,
+            liquidity=fill.liquidity,
+        )
 
     @property
     def notional(self) -> Decimal:
@@ -140,27 +157,12 @@ def simulate(
 
 
 def _fill_costs(desk: Desk) -> list[FillCost]:
-    costs: list[FillCost] = []
-    for placed in desk.placed:
-        asset = placed.order.symbol.partition("/")[0]
-        for fill in placed.order.fills:
-            # Binance takes a buy's fee in the base asset it delivers: valued at the fill price.
-            fee = fill.fee if fill.fee_asset == desk.quote else fill.fee * fill.price
-            costs.append(
-                FillCost(
-                    at=fill.executed_at,
-                    order_id=fill.order_id,
-                    asset=asset,
-                    side=fill.side,
-                    quantity=fill.quantity,
-                    price=fill.price,
-                    decision_mid=placed.decision_mid,
-                    fee=fee,
-                    liquidity=fill.liquidity,
-                )
-            )
-    costs.sort(key=lambda c: (c.at, c.order_id))
-    return costs
+    costs = [
+        FillCost.of(fill, placed.decision_mid, desk.quote)
+        for placed in desk.placed
+        for fill in placed.order.fills
+    ]
+    return sorted(costs, key=lambda c: (c.at, c.order_id))
 
 
 def _counters(policy: Policy) -> dict[str, int]:

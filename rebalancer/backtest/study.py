@@ -11,12 +11,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 
+from rebalancer.backtest.baselines import NO_KNOBS, Knobs
 from rebalancer.backtest.experiment import (
     Job,
     OnProgress,
     Outcome,
     Workers,
-    run_unique,
+    run_jobs,
     workers_for,
 )
 from rebalancer.backtest.families import FamilyPoint, Member, cost_aware_grid, members
@@ -117,7 +118,7 @@ def _study(request: StudyRequest, pool: Workers | None, progress: OnProgress | N
     if request.training is not None:
         baselines = tuple(p for p in request.policies if p in BASELINES)
         plan = _phase_plan(request, request.training, baselines, chosen, True)
-        training = plan.phase(run_unique(plan.jobs, request.workers, progress, pool))
+        training = plan.phase(run_jobs(plan.jobs, request.workers, progress, pool))
         metrics = {k: v.metrics for k, v in training.policies.items()}
         selected = select(metrics, training.points)
         if selected is not None:
@@ -136,7 +137,7 @@ def _study(request: StudyRequest, pool: Workers | None, progress: OnProgress | N
     family_jobs = _family_jobs(request, markets, family_plan)
     # One batch: the policies' runs and the families' keep both workers busy to the end,
     # and a family point that is a policy's own run (seed, say) is simulated once.
-    outcomes = run_unique([*plan.jobs, *family_jobs], request.workers, progress, pool)
+    outcomes = run_jobs([*plan.jobs, *family_jobs], request.workers, progress, pool)
     main = plan.phase(outcomes)
     families: dict[str, list[FamilyPoint]] = {}
     resampled: list[dict[str, list[FamilyPoint]]] = []
@@ -182,7 +183,7 @@ def _family_jobs(
 ) -> list[Job]:
     """Every policy's family on every market, keyed ``<market index>|<label>``."""
     return [
-        _job(request, market, f"{index}|{m.label}", policy, m.settings, member=m)
+        _job(request, market, f"{index}|{m.label}", policy, m.settings, knobs=m.knobs)
         for index, market in enumerate(markets)
         for policy, chosen in plan.items()
         for m in chosen
@@ -211,7 +212,7 @@ def _job(
     settings: PolicySettings,
     *,
     series: bool = False,
-    member: Member | None = None,
+    knobs: Knobs = NO_KNOBS,
 ) -> Job:
     return Job(
         key=key,
@@ -223,8 +224,7 @@ def _job(
         cadence=request.cadence,
         settings=settings,
         keep_series=series,
-        band=member.band if member else None,
-        interval=member.interval if member else None,
+        knobs=knobs,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,6 +28,8 @@ TARGETS = {
     "USDT": Decimal("0.2"),
 }
 PRICES = {"BTC": Decimal("40000"), "ETH": Decimal("2500")}
+# The portfolio the properties draw drifts from: PRICES' assets and the quote.
+SPLIT = {"BTC": Decimal("0.5"), "ETH": Decimal("0.3"), "USDT": Decimal("0.2")}
 
 
 def _rules(asset: str) -> MarketRules:
@@ -46,43 +49,67 @@ def _book(mid: Decimal) -> OrderBook:
     return OrderBook.from_pairs(bids, asks)
 
 
-@settings(max_examples=80, deadline=None)
-@given(
-    band=st.integers(1, 500).map(lambda n: Decimal(n).scaleb(-4)),
-    offsets=st.tuples(st.integers(-1000, 1000), st.integers(-1000, 1000)),
-    equity=st.integers(1_000, 10_000_000).map(Decimal),
-    sizing=st.sampled_from(["target", "band_edge"]),
-    risk_aversion=st.sampled_from([Decimal("0.1"), Decimal("5"), Decimal("1000")]),
-    history=st.lists(st.integers(-300, 300).map(lambda n: Decimal(n).scaleb(-4)), max_size=3),
-)
-def test_the_band_shortcut_is_exactly_what_decide_concludes(
-    band: Decimal,
-    offsets: tuple[int, int],
+def _basis_points(low: int, high: int) -> st.SearchStrategy[Decimal]:
+    return st.integers(low, high).map(lambda n: Decimal(n).scaleb(-4))
+
+
+def _policies(
+    low: int, high: int, **drawn: st.SearchStrategy[Any]
+) -> st.SearchStrategy[PolicySettings]:
+    """Policies with a band of ``low`` to ``high`` basis points, either sizing, and the
+    other settings ``drawn``."""
+    return st.builds(
+        PolicySettings,
+        band=_basis_points(low, high),
+        sizing=st.sampled_from(["target", "band_edge"]),
+        **drawn,
+    )
+
+
+def _snapshot(
+    drift: dict[str, Decimal],
     equity: Decimal,
-    sizing: str,
-    risk_aversion: Decimal,
-    history: list[Decimal],
-) -> None:
-    targets = {"BTC": Decimal("0.5"), "ETH": Decimal("0.3"), "USDT": Decimal("0.2")}
-    # Weights within the band (a fraction of it, so rounding cannot push one out).
-    drift = {
-        a: band * Decimal(o) / 1000 * Decimal("0.99") for a, o in zip(PRICES, offsets, strict=True)
-    }
-    quantities = {a: CONTEXT.divide((targets[a] + drift[a]) * equity, PRICES[a]) for a in PRICES}
-    cash = equity - sum(quantities[a] * PRICES[a] for a in PRICES)
-    policy = PolicySettings(band=band, sizing=sizing, risk_aversion=risk_aversion)
-    snapshot = Snapshot(
+    policy: PolicySettings,
+    history: dict[str, tuple[Decimal, ...]] | None = None,
+) -> Snapshot:
+    """BTC and ETH ``drift`` away from SPLIT's weights, the rest of ``equity`` in USDT."""
+    quantities = {a: CONTEXT.divide((SPLIT[a] + drift[a]) * equity, PRICES[a]) for a in PRICES}
+    cash = max(equity - sum(quantities[a] * PRICES[a] for a in PRICES), Decimal(0))
+    books = {f"{a}/USDT": _book(p) for a, p in PRICES.items()}
+    return Snapshot(
         quote="USDT",
         positions=(
             *(Position(asset=a, quantity=q) for a, q in quantities.items()),
-            Position(asset="USDT", quantity=max(cash, Decimal(0))),
+            Position(asset="USDT", quantity=cash),
         ),
-        prices={f"{a}/USDT": _book(p).quote() for a, p in PRICES.items()},
-        targets=targets,
-        books={f"{a}/USDT": _book(p) for a, p in PRICES.items()},
+        prices={s: b.quote() for s, b in books.items()},
+        targets=SPLIT,
+        books=books,
         markets={f"{a}/USDT": _rules(a) for a in PRICES},
-        history={"BTC": tuple(history), "ETH": tuple(reversed(history))},
+        history=history or {},
         policy=policy,
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    policy=_policies(
+        1, 500, risk_aversion=st.sampled_from([Decimal("0.1"), Decimal("5"), Decimal("1000")])
+    ),
+    offsets=st.tuples(st.integers(-1000, 1000), st.integers(-1000, 1000)),
+    equity=st.integers(1_000, 10_000_000).map(Decimal),
+    history=st.lists(_basis_points(-300, 300), max_size=3),
+)
+def test_the_band_shortcut_is_exactly_what_decide_concludes(
+    policy: PolicySettings, offsets: tuple[int, int], equity: Decimal, history: list[Decimal]
+) -> None:
+    # Weights within the band (a fraction of it, so rounding cannot push one out).
+    drift = {
+        a: policy.band * Decimal(o) / 1000 * Decimal("0.99")
+        for a, o in zip(PRICES, offsets, strict=True)
+    }
+    snapshot = _snapshot(
+        drift, equity, policy, {"BTC": tuple(history), "ETH": tuple(reversed(history))}
     )
     report = compute_drift(snapshot)
     # The drifts were drawn at 99% of the band: the shortcut must apply to every example.
@@ -95,43 +122,24 @@ def test_the_band_shortcut_is_exactly_what_decide_concludes(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    band=st.integers(10, 300).map(lambda n: Decimal(n).scaleb(-4)),
+    policy=_policies(
+        10,
+        300,
+        execution_style=st.sampled_from(["passive", "marketable"]),
+        risk_aversion=st.just(Decimal(50)),
+    ),
     drifts=st.tuples(st.integers(-800, 800), st.integers(-800, 800)),
     equity=st.integers(10_000, 5_000_000).map(Decimal),
-    sizing=st.sampled_from(["target", "band_edge"]),
-    style=st.sampled_from(["passive", "marketable"]),
 )
 def test_books_of_legs_inside_the_band_do_not_change_the_plan(
-    band: Decimal,
-    drifts: tuple[int, int],
-    equity: Decimal,
-    sizing: str,
-    style: str,
+    policy: PolicySettings, drifts: tuple[int, int], equity: Decimal
 ) -> None:
-    targets = {"BTC": Decimal("0.5"), "ETH": Decimal("0.3"), "USDT": Decimal("0.2")}
     drift = {a: Decimal(d).scaleb(-4) for a, d in zip(PRICES, drifts, strict=True)}
-    quantities = {a: CONTEXT.divide((targets[a] + drift[a]) * equity, PRICES[a]) for a in PRICES}
-    cash = max(equity - sum(quantities[a] * PRICES[a] for a in PRICES), Decimal(0))
-    policy = PolicySettings(
-        band=band, sizing=sizing, execution_style=style, risk_aversion=Decimal(50)
-    )
-    books = {f"{a}/USDT": _book(p) for a, p in PRICES.items()}
-    snapshot = Snapshot(
-        quote="USDT",
-        positions=(
-            *(Position(asset=a, quantity=q) for a, q in quantities.items()),
-            Position(asset="USDT", quantity=cash),
-        ),
-        prices={s: b.quote() for s, b in books.items()},
-        targets=targets,
-        books=books,
-        markets={f"{a}/USDT": _rules(a) for a in PRICES},
-        policy=policy,
-    )
+    snapshot = _snapshot(drift, equity, policy)
     report = compute_drift(snapshot)
     wanted = assets_needing_books(snapshot, report)
     pruned = snapshot.model_copy(
-        update={"books": {f"{a}/USDT": books[f"{a}/USDT"] for a in wanted}}
+        update={"books": {f"{a}/USDT": snapshot.books[f"{a}/USDT"] for a in wanted}}
     )
     assert decide(pruned, report) == decide(snapshot, report)
 

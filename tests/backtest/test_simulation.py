@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from rebalancer.backtest.baselines import NO_KNOBS
 from rebalancer.backtest.experiment import Job, Outcome, run_job, run_jobs
 from rebalancer.backtest.markets import MarketSpec, market_spec
 from rebalancer.backtest.roster import policy_factory
-from rebalancer.backtest.simulator import simulate
+from rebalancer.backtest.simulator import Run, simulate
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.paper.instruments import Instrument
 from tests.backtest.conftest import TARGETS, BarWriter
 
 HOUR = timedelta(hours=1)
+EQUITY = Decimal(100_000)
 TUNED = PolicySettings(
     check_interval_seconds=3600,
     risk_aversion=Decimal("0.7"),
@@ -25,8 +27,14 @@ TUNED = PolicySettings(
 
 def outcome(market: MarketSpec, policy: str, settings: PolicySettings | None = None) -> Outcome:
     chosen = settings or PolicySettings(check_interval_seconds=3600)
-    job = Job(policy, policy, market, TARGETS, "USDT", Decimal(100_000), HOUR, chosen)
+    job = Job(policy, policy, market, TARGETS, "USDT", EQUITY, HOUR, chosen)
     return run_job(job)
+
+
+def simulated(market: MarketSpec, policy: str) -> Run:
+    """The whole run (samples and fills), with the default settings."""
+    make = policy_factory(policy, TARGETS, "USDT", HOUR, PolicySettings(), NO_KNOBS)
+    return simulate(market, make, TARGETS, "USDT", EQUITY)
 
 
 def test_the_same_seed_gives_the_same_result_and_another_seed_another(
@@ -53,7 +61,7 @@ def test_parallel_workers_give_the_same_outcomes_as_one_process(
         "replay", instruments, seed=2, first=date(2022, 6, 1), last=date(2022, 6, 2)
     )
     jobs = [
-        Job(p, p, market, TARGETS, "USDT", Decimal(100_000), HOUR, TUNED, keep_series=False)
+        Job(p, p, market, TARGETS, "USDT", EQUITY, HOUR, TUNED, keep_series=False)
         for p in ("calendar", "cost_aware")
     ]
     ticks: list[int] = []
@@ -71,13 +79,7 @@ def test_missing_days_are_bridged_from_close_to_next_open(
     market = market_spec("replay", instruments, seed=1, first=None, last=None, data_dir=data)
     assert (market.first, market.last) == (date(2022, 1, 1), date(2022, 1, 10))
     assert market.missing_days == (gap,)
-    run = simulate(
-        market,
-        policy_factory("calendar", TARGETS, "USDT", HOUR, PolicySettings()),
-        TARGETS,
-        "USDT",
-        Decimal(100_000),
-    )
+    run = simulated(market, "calendar")
     assert len(run.samples.times) == 10 * 24 + 1
     btc = [mids[0] for mids in run.samples.mids]
     on_gap = [
@@ -139,17 +141,11 @@ def test_every_policy_starts_at_target_at_no_cost(instruments: tuple[Instrument,
     market = market_spec(
         "volatile", instruments, seed=9, first=date(2024, 3, 1), last=date(2024, 3, 1)
     )
-    run = simulate(
-        market,
-        policy_factory("threshold", TARGETS, "USDT", HOUR, PolicySettings()),
-        TARGETS,
-        "USDT",
-        Decimal(100_000),
-    )
+    run = simulated(market, "threshold")
     assert run.samples.times[0] == datetime(2024, 3, 1, tzinfo=UTC)
     mids, holdings = run.samples.mids[0], run.samples.holdings[0]
     equity = holdings[-1] + sum(m * q for m, q in zip(mids, holdings, strict=False))
-    assert equity == 100_000
+    assert equity == EQUITY
     for asset, mid, quantity in zip(["BTC", "ETH", "LINK"], mids, holdings[:-1], strict=True):
         # Floored to the step, so within one step's value of the target.
         assert abs(quantity * mid / equity - TARGETS[asset]) < Decimal("0.0001")

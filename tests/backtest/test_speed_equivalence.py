@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
+from rebalancer.backtest.baselines import NO_KNOBS, Knobs
 from rebalancer.backtest.desk import Desk
-from rebalancer.backtest.experiment import Job, identity, run_job, run_unique
+from rebalancer.backtest.experiment import Job, identity, run_job, run_jobs
 from rebalancer.backtest.markets import MarketSpec, market_spec
 from rebalancer.backtest.roster import policy_factory
 from rebalancer.backtest.simulator import Run, simulate
@@ -31,7 +32,7 @@ def market(instruments: tuple[Instrument, ...]) -> MarketSpec:
 
 
 def seed_run(market: MarketSpec) -> Run:
-    make = policy_factory("seed", TARGETS, "USDT", timedelta(hours=1), SETTINGS)
+    make = policy_factory("seed", TARGETS, "USDT", timedelta(hours=1), SETTINGS, NO_KNOBS)
     return simulate(market, make, TARGETS, "USDT", Decimal(100_000))
 
 
@@ -78,8 +79,7 @@ def test_a_default_spelled_out_is_the_same_job_and_another_knob_is_not(
             Decimal(100_000),
             hour,
             SETTINGS,
-            band=band,
-            interval=interval,
+            knobs=Knobs(band, interval),
         )
 
     assert identity(job("calendar")) == identity(job("calendar", interval=timedelta(days=1)))
@@ -106,7 +106,7 @@ def test_copies_of_a_job_get_its_outcome_under_their_own_keys(market: MarketSpec
         )
 
     ticks: list[int] = []
-    outcomes = run_unique([job("a", False), job("b", True)], progress=ticks.append)
+    outcomes = run_jobs([job("a", False), job("b", True)], progress=ticks.append)
     alone = run_job(job("b", True))
     assert list(outcomes) == ["a", "b"]
     assert outcomes["a"].metrics == outcomes["b"].metrics == alone.metrics

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -305,8 +305,7 @@ SPOILERS: dict[str, Callable[[], st.SearchStrategy[str]]] = {
 CODE_NAMES = {"side": -1117, "type": -1116, "timeInForce": -1115}
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     method: str
     path: str
     signed: bool
