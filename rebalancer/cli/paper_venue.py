@@ -40,6 +40,9 @@ SECRET_ENV = "REBALANCER_PAPER_API_SECRET"
 TOKEN_ENV_HELP = "$REBALANCER_PAPER_ADMIN_TOKEN, else a fresh random one"
 Number = TypeVar("Number", int, float)
 
+# Server settings given by the option of the same name, as argparse checked it.
+_BY_OPTION = ("host", "port", "seed", "scenario", "start", "speed", "weight_limit", "orders_limit")
+
 
 def _argument(
     parse: Callable[[str], Number], noun: str, valid: Callable[[Number], bool], rule: str
@@ -199,16 +202,9 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
     if args.latency_ms is not None:
         faults = replace(scenario.faults, latency_ms=args.latency_ms)
     return ServerSettings(
-        host=args.host,
-        port=args.port,
-        seed=args.seed,
-        scenario=args.scenario,
+        **{name: getattr(args, name) for name in _BY_OPTION},
         data_dir=args.data,
-        start=args.start,
-        speed=args.speed,
         accounts=accounts,
-        weight_limit=args.weight_limit,
-        orders_limit=args.orders_limit,
         faults=faults,
         admin_token=token_from_env(),
     )

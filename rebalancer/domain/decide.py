@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from rebalancer.domain.bands import band_of
 from rebalancer.domain.costs import CostEstimate, estimate_cost, worst_fee_rate
-from rebalancer.domain.drift import AssetDrift, DriftReport, compute_drift
+from rebalancer.domain.drift import AssetDrift, DriftReport, compute_drift, row_of
 from rebalancer.domain.inaction import cost_of_inaction, inaction_reduction
 from rebalancer.domain.joint_step import joint_step
 from rebalancer.domain.liquidity import Verdict, assess_liquidity, minimum_notional
@@ -62,6 +62,10 @@ class AssetDecision(Frozen):
     instructed: bool = False
 
 
+# What a decision carries over from its asset's row of the drift report.
+_FROM_DRIFT = {"asset", "weight", "target", "drift", "velocity"}
+
+
 class Plan(Frozen):
     quote: str
     equity: Dec
@@ -71,10 +75,7 @@ class Plan(Frozen):
     history: dict[str, tuple[Dec, ...]]
 
     def of(self, asset: str) -> AssetDecision:
-        for row in self.assets:
-            if row.asset == asset:
-                return row
-        raise KeyError(asset)
+        return row_of(self.assets, asset)
 
 
 def assets_needing_books(snapshot: Snapshot, report: DriftReport) -> list[str]:
@@ -252,14 +253,9 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
             bought.append(decision.order)
             cash -= decision.order.notional * fee
 
-    quote_row = report.of(quote)
     decisions[quote] = AssetDecision(
-        asset=quote,
+        **report.of(quote).model_dump(include=_FROM_DRIFT),
         symbol=None,
-        weight=quote_row.weight,
-        target=quote_row.target,
-        drift=quote_row.drift,
-        velocity=quote_row.velocity,
         volatility=None,
         cost_of_inaction=ZERO,
         verdict="skip",
@@ -277,12 +273,8 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
 def _base_decision(snapshot: Snapshot, row: AssetDrift, equity: Decimal) -> AssetDecision:
     volatility = snapshot.volatility_of(row.asset)
     return AssetDecision(
-        asset=row.asset,
+        **row.model_dump(include=_FROM_DRIFT),
         symbol=snapshot.symbol(row.asset),
-        weight=row.weight,
-        target=row.target,
-        drift=row.drift,
-        velocity=row.velocity,
         volatility=volatility,
         cost_of_inaction=cost_of_inaction(
             row.drift, row.velocity, volatility, equity, snapshot.policy

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen
 from rebalancer.domain.numbers import ZERO, Dec, div, exact
 from rebalancer.domain.snapshot import Snapshot
+
+
+class _PerAsset(Protocol):
+    @property
+    def asset(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_PerAsset)
+
+
+def row_of(rows: Iterable[_Row], asset: str) -> _Row:
+    """The row of ``asset`` in a report that has one row per asset."""
+    for row in rows:
+        if row.asset == asset:
+            return row
+    raise KeyError(asset)
 
 
 class AssetDrift(Frozen):
@@ -31,10 +48,7 @@ class DriftReport(Frozen):
     history: dict[str, tuple[Dec, ...]]
 
     def of(self, asset: str) -> AssetDrift:
-        for row in self.assets:
-            if row.asset == asset:
-                return row
-        raise KeyError(asset)
+        return row_of(self.assets, asset)
 
     @property
     @exact

@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen, MarketRules, OrderBook, Quote, symbol_for
@@ -38,6 +38,10 @@ def named_assets(targets: dict[str, Decimal]) -> dict[str, Decimal]:
         if not re.match(ASSET_PATTERN, asset):
             raise ValueError(f"asset {asset!r} must be 1-20 upper-case letters or digits")
     return targets
+
+
+# One type for every model that carries targets, so each checks asset names alike.
+Targets = Annotated[dict[str, Fraction], AfterValidator(named_assets)]
 
 
 class Position(Frozen):
@@ -77,7 +81,7 @@ class Snapshot(Frozen):
     quote: str = Field(pattern=ASSET_PATTERN)
     positions: tuple[Position, ...]
     prices: dict[str, Quote]
-    targets: dict[str, Fraction]
+    targets: Targets
     books: dict[str, OrderBook] = Field(default_factory=dict)
     markets: dict[str, MarketRules] = Field(default_factory=dict)
     # Previous drift samples per asset, oldest first; the caller keeps them between checks.
@@ -102,11 +106,6 @@ class Snapshot(Frozen):
                 markets[symbol] = rules
             data = {**data, "markets": markets}
         return data
-
-    @field_validator("targets")
-    @classmethod
-    def _target_assets(cls, targets: dict[str, Decimal]) -> dict[str, Decimal]:
-        return named_assets(targets)
 
     @model_validator(mode="after")
     def _consistent(self) -> Snapshot:

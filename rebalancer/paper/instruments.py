@@ -62,62 +62,46 @@ class Instrument(Frozen):
 
     @property
     def rules(self) -> MarketRules:
-        return MarketRules(
-            symbol=self.symbol,
-            base=self.base,
-            quote=self.quote,
-            tick_size=self.tick_size,
-            step_size=self.step_size,
-            min_qty=self.min_qty,
-            min_notional=self.min_notional,
-            maker_fee=self.maker_fee,
-            taker_fee=self.taker_fee,
-        )
+        """The filters and fees, read from this instrument's fields of the same names."""
+        return MarketRules.model_validate(self, from_attributes=True)
+
+
+def _listing(
+    base: str,
+    tick: str,
+    step: str,
+    max_qty: str,
+    start_price: str,
+    level_spacing: str,
+    level_notional: str,
+    spread_bps: str,
+    flow_notional_per_second: str,
+    reference_volatility: str,
+) -> Instrument:
+    """A USDT market as Binance lists one: the minimum price is one tick and the minimum
+    quantity one step."""
+    return Instrument(
+        base=base,
+        tick_size=Decimal(tick),
+        min_price=Decimal(tick),
+        step_size=Decimal(step),
+        min_qty=Decimal(step),
+        max_qty=Decimal(max_qty),
+        start_price=Decimal(start_price),
+        level_spacing=Decimal(level_spacing),
+        level_notional=Decimal(level_notional),
+        spread_bps=Decimal(spread_bps),
+        flow_notional_per_second=Decimal(flow_notional_per_second),
+        reference_volatility=Decimal(reference_volatility),
+    )
 
 
 DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
-    Instrument(
-        base="BTC",
-        tick_size=Decimal("0.01"),
-        step_size=Decimal("0.00001"),
-        min_qty=Decimal("0.00001"),
-        max_qty=Decimal("9000"),
-        min_price=Decimal("0.01"),
-        start_price=Decimal("42000"),
-        level_spacing=Decimal("2.00"),
-        level_notional=Decimal("250000"),
-        spread_bps=Decimal("1.0"),
-        flow_notional_per_second=Decimal("3000"),
-        reference_volatility=Decimal("0.5"),
-    ),
-    Instrument(
-        base="ETH",
-        tick_size=Decimal("0.01"),
-        step_size=Decimal("0.0001"),
-        min_qty=Decimal("0.0001"),
-        max_qty=Decimal("100000"),
-        min_price=Decimal("0.01"),
-        start_price=Decimal("2300"),
-        level_spacing=Decimal("0.10"),
-        level_notional=Decimal("120000"),
-        spread_bps=Decimal("1.5"),
-        flow_notional_per_second=Decimal("1500"),
-        reference_volatility=Decimal("0.65"),
-    ),
-    Instrument(
-        base="LINK",
-        tick_size=Decimal("0.001"),
-        step_size=Decimal("0.01"),
-        min_qty=Decimal("0.01"),
-        max_qty=Decimal("900000"),
-        min_price=Decimal("0.001"),
-        start_price=Decimal("15"),
-        level_spacing=Decimal("0.001"),
-        level_notional=Decimal("25000"),
-        spread_bps=Decimal("4"),
-        flow_notional_per_second=Decimal("300"),
-        reference_volatility=Decimal("0.9"),
-    ),
+    # base, tick, step, max qty, start price, level spacing, level notional, spread bps,
+    # flow notional per second, reference volatility
+    _listing("BTC", "0.01", "0.00001", "9000", "42000", "2.00", "250000", "1.0", "3000", "0.5"),
+    _listing("ETH", "0.01", "0.0001", "100000", "2300", "0.10", "120000", "1.5", "1500", "0.65"),
+    _listing("LINK", "0.001", "0.01", "900000", "15", "0.001", "25000", "4", "300", "0.9"),
 )
 
 

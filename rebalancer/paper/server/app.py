@@ -512,23 +512,26 @@ def create_app(server: VenueServer) -> web.Application:
     app = web.Application(middlewares=[binance_middleware])
     app[SERVER] = server
     api = BinanceApi(server)
-    routes = app.router
-    routes.add_get("/api/v3/ping", api.ping)
-    routes.add_get("/api/v3/time", api.time)
-    routes.add_get("/api/v3/exchangeInfo", api.exchange_info)
-    routes.add_get("/api/v3/depth", api.depth)
-    routes.add_get("/api/v3/ticker/24hr", api.ticker_24hr)
-    routes.add_get("/api/v3/ticker/price", api.ticker_price)
-    routes.add_get("/api/v3/ticker/bookTicker", api.book_ticker)
-    routes.add_get("/api/v3/avgPrice", api.avg_price)
-    routes.add_post("/api/v3/order", api.new_order)
-    routes.add_get("/api/v3/order", api.query_order)
-    routes.add_delete("/api/v3/order", api.cancel_order)
-    routes.add_get("/api/v3/openOrders", api.open_orders)
-    routes.add_delete("/api/v3/openOrders", api.cancel_open_orders)
-    routes.add_get("/api/v3/allOrders", api.all_orders)
-    routes.add_get("/api/v3/account", api.account)
-    routes.add_get("/api/v3/myTrades", api.my_trades)
+    app.add_routes(
+        [
+            web.get("/api/v3/ping", api.ping),
+            web.get("/api/v3/time", api.time),
+            web.get("/api/v3/exchangeInfo", api.exchange_info),
+            web.get("/api/v3/depth", api.depth),
+            web.get("/api/v3/ticker/24hr", api.ticker_24hr),
+            web.get("/api/v3/ticker/price", api.ticker_price),
+            web.get("/api/v3/ticker/bookTicker", api.book_ticker),
+            web.get("/api/v3/avgPrice", api.avg_price),
+            web.post("/api/v3/order", api.new_order),
+            web.get("/api/v3/order", api.query_order),
+            web.delete("/api/v3/order", api.cancel_order),
+            web.get("/api/v3/openOrders", api.open_orders),
+            web.delete("/api/v3/openOrders", api.cancel_open_orders),
+            web.get("/api/v3/allOrders", api.all_orders),
+            web.get("/api/v3/account", api.account),
+            web.get("/api/v3/myTrades", api.my_trades),
+        ]
+    )
     add_admin_routes(app, server)
     return app
 
