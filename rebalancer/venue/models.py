@@ -40,10 +40,6 @@ class VenueOrder(Frozen):
     updated_at: AwareDatetime | None = None
 
     @property
-    def remaining(self) -> Dec:
-        return self.amount - self.filled
-
-    @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http import HTTPStatus
@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 import pytest
 import yarl
 
-from rebalancer.domain.market import BookLevel
+from rebalancer.domain.market import BookLevel, OrderBook
 from rebalancer.venue import ccxt_gateway, errors, rate_limit
 from rebalancer.venue.ccxt_gateway import CcxtGateway
 
@@ -237,8 +237,15 @@ async def balances_error(
     return raised.value
 
 
-def levels(side: Iterable[BookLevel]) -> list[tuple[Decimal, Decimal]]:
-    """A parsed book side as (price, quantity) pairs, to compare with the recorded levels."""
+def assert_book(
+    book: OrderBook, bids: Sequence[tuple[str, str]], asks: Sequence[tuple[str, str]]
+) -> None:
+    """The parsed book holds the recorded levels: (price, quantity) texts, best first."""
+    assert _levels(book.bids) == [(Decimal(p), Decimal(q)) for p, q in bids]
+    assert _levels(book.asks) == [(Decimal(p), Decimal(q)) for p, q in asks]
+
+
+def _levels(side: Iterable[BookLevel]) -> list[tuple[Decimal, Decimal]]:
     return [(level.price, level.quantity) for level in side]
 
 

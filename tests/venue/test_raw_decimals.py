@@ -43,6 +43,8 @@ COST_AVERAGE = str(div(D(COST), D(FILLED)))
 
 # Per checked number: what our parser made of it and the venue's text.
 Numbers = dict[str, tuple[Decimal | None, str]]
+# A number as the venue wrote it, or None where the body holds none (nothing to check).
+Text = str | None
 
 
 def exact(value: Decimal | None, text: str) -> bool:
@@ -57,7 +59,7 @@ def assert_exact(numbers: Numbers) -> None:
         assert exact(value, text), f"{name}: {value} is not {text}"
 
 
-def _given(label: str, **read: tuple[Decimal | None, str | None]) -> Numbers:
+def _given(label: str, **read: tuple[Decimal | None, Text]) -> Numbers:
     # Only the fields given a text are checked: each body holds some numbers and not others.
     return {
         f"{label} {name}": (value, text) for name, (value, text) in read.items() if text is not None
@@ -67,10 +69,10 @@ def _given(label: str, **read: tuple[Decimal | None, str | None]) -> Numbers:
 def order_reads(
     label: str,
     parsed: VenueOrder,
-    amount: str | None = None,
-    filled: str | None = None,
-    price: str | None = None,
-    average: str | None = None,
+    amount: Text = None,
+    filled: Text = None,
+    price: Text = None,
+    average: Text = None,
 ) -> Numbers:
     """The order's numbers paired with the venue's text, for each text given."""
     return _given(
@@ -82,13 +84,13 @@ def order_reads(
     )
 
 
-def trade_reads(parsed: VenueTrade, amount: str, price: str, fee: str | None = None) -> Numbers:
+def trade_reads(parsed: VenueTrade, amount: str, price: str, fee: Text = None) -> Numbers:
     return _given(
         "trade", amount=(parsed.amount, amount), price=(parsed.price, price), fee=(parsed.fee, fee)
     )
 
 
-def balance_reads(label: str, held: Balance, free: str, locked: str | None = None) -> Numbers:
+def balance_reads(label: str, held: Balance, free: str, locked: Text = None) -> Numbers:
     return _given(label, free=(held.free, free), locked=(held.locked, locked))
 
 
@@ -225,7 +227,7 @@ def long_order_and_trade(
     raw_trade: Any,
     fields: RawFields | None,
     average: str = AVERAGE,
-    fee: str | None = FEE,
+    fee: Text = FEE,
 ) -> Numbers:
     """What an order and a fill carrying the long numbers read back as. ``average`` is the
     order's (an order without a raw one has its cost over the quantity); ``fee`` is None
@@ -303,27 +305,30 @@ def okx_long(fields: RawFields | None) -> Numbers:
     )
 
 
-def bybit_long(fields: RawFields | None) -> Numbers:
-    raw_order = body("bybit", "open_order")["result"]["list"][0]
-    raw_order.update(
-        orderStatus="PartiallyFilled",
-        qty=AMOUNT,
-        cumExecQty=FILLED,
-        price=PRICE,
-        avgPrice=AVERAGE,
-        cumExecValue=COST,
+def bybit_long_bodies(**order_fields: Any) -> tuple[Any, Any, Any]:
+    """Bybit's recorded open order (given ``order_fields`` too), fill and wallet bodies with
+    the long numbers written in."""
+    orders = body("bybit", "open_order")
+    orders["result"]["list"][0].update(
+        qty=AMOUNT, cumExecQty=FILLED, price=PRICE, avgPrice=AVERAGE, **order_fields
     )
+    fills = body("bybit", "my_trades")
+    fills["result"]["list"][0].update(execQty=AMOUNT, execPrice=PRICE, execFee=FEE)
+    wallet = body("bybit", "balance")
+    btc = next(c for c in wallet["result"]["list"][0]["coin"] if c["coin"] == "BTC")
+    btc["availableToWithdraw"] = FREE
+    return orders, fills, wallet
+
+
+def bybit_long(fields: RawFields | None) -> Numbers:
+    orders, fills, wallet = bybit_long_bodies(orderStatus="PartiallyFilled", cumExecValue=COST)
+    raw_order = orders["result"]["list"][0]
     # The same order as Bybit may write it without an average: cost over quantity.
     no_average = {**raw_order, "avgPrice": "0"}
-    raw_trade = body("bybit", "my_trades")["result"]["list"][0]
-    raw_trade.update(execQty=AMOUNT, execPrice=PRICE, execFee=FEE)
-    response = body("bybit", "balance")
-    btc = next(c for c in response["result"]["list"][0]["coin"] if c["coin"] == "BTC")
-    btc["availableToWithdraw"] = FREE
     return (
-        long_order_and_trade("bybit", raw_order, raw_trade, fields)
+        long_order_and_trade("bybit", raw_order, fills["result"]["list"][0], fields)
         | order_reads("cost-only order", order("bybit", no_average, fields), average=COST_AVERAGE)
-        | balance_reads("balance", balances("bybit", response, fields)["BTC"], FREE)
+        | balance_reads("balance", balances("bybit", wallet, fields)["BTC"], FREE)
     )
 
 
@@ -426,15 +431,8 @@ def test_a_currency_in_two_coinbase_wallets_is_ccxts_sum() -> None:
 
 async def test_the_gateway_reads_the_profiles_raw_fields(monkeypatch: pytest.MonkeyPatch) -> None:
     rv = recorded_venue(monkeypatch, "bybit")
-    orders = body("bybit", "open_order")
-    row = orders["result"]["list"][0]
-    # Long numbers in place of the recorded ones, and our client id (the lookup's key).
-    row.update(orderLinkId="ours-1", qty=AMOUNT, price=PRICE, cumExecQty=FILLED, avgPrice=AVERAGE)
-    fills = body("bybit", "my_trades")
-    fills["result"]["list"][0].update(execQty=AMOUNT, execPrice=PRICE, execFee=FEE)
-    wallet = body("bybit", "balance")
-    btc = next(c for c in wallet["result"]["list"][0]["coin"] if c["coin"] == "BTC")
-    btc["availableToWithdraw"] = FREE
+    # Our client id too: the lookup's key.
+    orders, fills, wallet = bybit_long_bodies(orderLinkId="ours-1")
     rv.session.on("GET", r"^/v5/order/realtime$", Reply(orders))
     rv.session.on("GET", r"^/v5/execution/list$", Reply(fills))
     rv.session.on("GET", r"^/v5/account/wallet-balance$", Reply(wallet))

@@ -424,14 +424,11 @@ async def test_the_order_book_is_exact_and_asked_at_an_accepted_depth(
     (request,) = venue.session.requests("GET", r"/api/v3/depth$")
     assert (request.params["symbol"], request.params["limit"]) == ("BTCUSDT", "5")
     assert int(request.params["limit"]) in binance_weights.BOOK_LIMITS
-    assert rs.levels(book.bids) == [
-        (Decimal("42574.30000000"), Decimal("0.01070000")),
-        (Decimal("42574.20000000"), Decimal("0.00646000")),
-    ]
-    assert rs.levels(book.asks) == [
-        (Decimal("42574.31000000"), Decimal("0.00870000")),
-        (Decimal("42574.80000000"), Decimal("0.00893000")),
-    ]
+    rs.assert_book(
+        book,
+        bids=[("42574.30000000", "0.01070000"), ("42574.20000000", "0.00646000")],
+        asks=[("42574.31000000", "0.00870000"), ("42574.80000000", "0.00893000")],
+    )
 
 
 async def test_markets_parse_to_the_recorded_filters_and_fees(

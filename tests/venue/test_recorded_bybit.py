@@ -447,14 +447,11 @@ async def test_order_book_parses_exactly_at_an_accepted_depth(
     assert sent.params["symbol"] == "BTCUSDT"
     assert int(sent.params["limit"]) == asked
     assert 1 <= asked <= 200
-    assert rs.levels(book.bids) == [
-        (Decimal("29861"), Decimal("0.00101")),
-        (Decimal("29829.3"), Decimal("0.000667")),
-    ]
-    assert rs.levels(book.asks) == [
-        (Decimal("29971.81"), Decimal("0.001161")),
-        (Decimal("29988.93"), Decimal("0.112648")),
-    ]
+    rs.assert_book(
+        book,
+        bids=[("29861", "0.00101"), ("29829.3", "0.000667")],
+        asks=[("29971.81", "0.001161"), ("29988.93", "0.112648")],
+    )
 
 
 # --------------------------------------------------------------------- errors

@@ -369,8 +369,7 @@ async def test_order_book_asks_an_accepted_depth_and_parses_exactly(cb: rs.Recor
     (request,) = cb.session.sent
     assert request.params == {"product_id": "BTC-USDT", "limit": str(PROFILE.book_limit(20))}
     assert request.params["limit"] == "20"
-    assert rs.levels(book.bids) == [(D("30757.85"), D("0.115"))]
-    assert rs.levels(book.asks) == [(D("30759.07"), D("0.04877659"))]
+    rs.assert_book(book, bids=[("30757.85", "0.115")], asks=[("30759.07", "0.04877659")])
 
 
 async def test_quotes_come_from_one_best_bid_ask_request(cb: rs.RecordedVenue) -> None:

@@ -406,16 +406,11 @@ async def test_order_book_parses_exactly_at_a_depth_kraken_accepts(
 
     (sent,) = rv.session.requests("GET", DEPTH)
     assert sent.params == {"pair": "XXBTZUSD", "count": count}
-    assert rs.levels(book.bids) == [
-        (D("30297.00000"), D("1.115")),
-        (D("30296.70000"), D("2.002")),
-        (D("30289.80000"), D("5.001")),
-    ]
-    assert rs.levels(book.asks) == [
-        (D("30384.10000"), D("2.059")),
-        (D("30387.90000"), D("1.500")),
-        (D("30393.70000"), D("9.871")),
-    ]
+    rs.assert_book(
+        book,
+        bids=[("30297.00000", "1.115"), ("30296.70000", "2.002"), ("30289.80000", "5.001")],
+        asks=[("30384.10000", "2.059"), ("30387.90000", "1.500"), ("30393.70000", "9.871")],
+    )
 
 
 async def test_quotes_come_from_one_ticker_request(rv: rs.RecordedVenue) -> None:

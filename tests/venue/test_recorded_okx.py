@@ -279,11 +279,11 @@ async def test_balances_and_book_are_exact(monkeypatch: pytest.MonkeyPatch) -> N
     assert balances["USDC"].free == D("2973.521")
 
     book = await rv.gateway.order_book("BTC/USDT", 2)
-    assert rs.levels(book.bids) == [(D("67973.3"), D("0.05")), (D("67973.2"), D("0.00725939"))]
-    assert rs.levels(book.asks) == [
-        (D("67973.4"), D("1.40848059")),
-        (D("67975.9"), D("0.08292002")),
-    ]
+    rs.assert_book(
+        book,
+        bids=[("67973.3", "0.05"), ("67973.2", "0.00725939")],
+        asks=[("67973.4", "1.40848059"), ("67975.9", "0.08292002")],
+    )
     await rv.gateway.order_book("BTC/USDT", 1000)
     depths = [(s.params["instId"], s.params["sz"]) for s in rv.session.requests("GET", BOOK)]
     # market/books accepts sz up to 400; a deeper ask is capped, never sent as is.

@@ -128,7 +128,7 @@ class MemoryVenue:
     def fill(self, client_order_id: str, quantity: Decimal | None = None) -> None:
         order = self.orders[client_order_id]
         assert order.price is not None
-        self._apply_fill(order, quantity or order.remaining, order.price, maker=True)
+        self._apply_fill(order, quantity or order.amount - order.filled, order.price, maker=True)
 
     def _cross(self, order: VenueOrder) -> None:
         assert order.price is not None
@@ -166,10 +166,7 @@ class MemoryVenue:
         self.fills.append(
             VenueTrade(
                 trade_id=f"t{len(self.fills) + 1}",
-                venue_order_id=order.venue_order_id,
-                client_order_id=order.client_order_id,
-                symbol=order.symbol,
-                side=order.side,
+                **order.model_dump(include={"venue_order_id", "client_order_id", "symbol", "side"}),
                 amount=quantity,
                 price=price,
                 fee=fee,

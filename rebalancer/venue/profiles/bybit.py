@@ -84,7 +84,7 @@ PROFILE = BybitProfile(
     cancel_param="orderLinkId",
     limits=VenueLimits(weight=600, weight_window=5.0, orders=20, order_window=1.0),
     # Bybit counts requests, not weights.
-    costs=RequestCosts(),
+    costs=RequestCosts.per_request(),
     max_book_depth=200,
     errors=ErrorMarkers(
         # Codes only in their compact JSON form: a bare "170141" also matches a timestamp.
@@ -109,13 +109,13 @@ PROFILE = BybitProfile(
         banned=(" 403 Forbidden",),
         ban_seconds=1800.0,
     ),
-    # Market loading without the private coin-info request ccxt makes for currencies.
-    ccxt_config={"has": {"fetchCurrencies": False}},
     cancel_reports_order=False,
     scan_limit=50,
     # /v5/order/realtime answers 20 by default, at most 50.
     open_orders_limit=50,
     trades_page=100,
+    # Market loading without the private coin-info request ccxt makes for currencies.
+    ccxt_config={"has": {"fetchCurrencies": False}},
     ccxt_options={
         "defaultType": "spot",
         "fetchMarkets": {"types": ["spot"]},

@@ -42,11 +42,25 @@ from rebalancer.venue.profiles.profile import (
     TradePage,
     VenueProfile,
 )
-from rebalancer.venue.raw_fields import RawFields, at
+from rebalancer.venue.raw_fields import Raw, RawFields, at
 
 PRIVATE = 1
 PUBLIC = 3
 V2 = 11
+
+# The ``order_configuration`` keys of the order types with a limit price.
+LIMIT_CONFIGURATIONS = (
+    "limit_limit_gtc",
+    "limit_limit_gtd",
+    "sor_limit_ioc",
+    "stop_limit_stop_limit_gtc",
+    "stop_limit_stop_limit_gtd",
+)
+
+
+def _configured(key: str, configurations: tuple[str, ...]) -> Raw:
+    """``key`` in whichever of ``configurations`` the order has (it has one)."""
+    return at(*(("order_configuration", c, key) for c in configurations))
 
 
 @dataclass(frozen=True)
@@ -126,22 +140,9 @@ PROFILE = CoinbaseProfile(
     # currency (ccxt takes the market's quote).
     raw_fields=RawFields(
         # Each order has one configuration; a market order's may hold a quote_size instead.
-        order_amount=at(
-            ("order_configuration", "limit_limit_gtc", "base_size"),
-            ("order_configuration", "limit_limit_gtd", "base_size"),
-            ("order_configuration", "sor_limit_ioc", "base_size"),
-            ("order_configuration", "stop_limit_stop_limit_gtc", "base_size"),
-            ("order_configuration", "stop_limit_stop_limit_gtd", "base_size"),
-            ("order_configuration", "market_market_ioc", "base_size"),
-        ),
+        order_amount=_configured("base_size", (*LIMIT_CONFIGURATIONS, "market_market_ioc")),
         order_filled=at("filled_size"),
-        order_price=at(
-            ("order_configuration", "limit_limit_gtc", "limit_price"),
-            ("order_configuration", "limit_limit_gtd", "limit_price"),
-            ("order_configuration", "sor_limit_ioc", "limit_price"),
-            ("order_configuration", "stop_limit_stop_limit_gtc", "limit_price"),
-            ("order_configuration", "stop_limit_stop_limit_gtd", "limit_price"),
-        ),
+        order_price=_configured("limit_price", LIMIT_CONFIGURATIONS),
         order_average=at("average_filled_price"),
         # A fill of an order placed in quote currency has its size in quote currency; ccxt
         # divides it by the price.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal
 
 from rebalancer.domain.orders import CLIENT_ID_PREFIX
@@ -83,21 +83,30 @@ class ClientIdRule:
 @dataclass(frozen=True)
 class RequestCosts:
     """What each operation costs in the venue's request budget (its weight, or 1 where the
-    venue counts requests)."""
+    venue counts requests: ``per_request``).
 
-    markets: int = 1
-    ticker: int = 1
-    quotes: int = 1
-    balance: int = 1
-    place: int = 1
-    get_order: int = 1
-    cancel: int = 1
-    open_orders: int = 1
+    No cost has a default: a weight left out by mistake would be counted as 1 and could
+    overrun the venue's budget (a Binance weight can be 20 or more).
+    """
+
+    markets: int
+    ticker: int
+    quotes: int
+    balance: int
+    place: int
+    get_order: int
+    cancel: int
+    open_orders: int
+    closed_orders: int
+    trades: int
+    book: int
     # Open orders of every symbol at once, where the venue charges that more (None: as one).
     open_orders_all_symbols: int | None = None
-    closed_orders: int = 1
-    trades: int = 1
-    book: int = 1
+
+    @classmethod
+    def per_request(cls) -> RequestCosts:
+        """A venue that counts requests, not weights: every operation costs 1."""
+        return cls(**{f.name: 1 for f in fields(cls) if f.default is MISSING})
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,7 @@ class VenueProfile:
     # symbols and answers for every one.
     quotes_method: str = "fetch_tickers"
     quotes_all: bool = False
-    costs: RequestCosts = field(default_factory=RequestCosts)
+    costs: RequestCosts = field(default_factory=RequestCosts.per_request)
     # Depths the venue's book endpoint accepts (ascending), or a maximum with every depth
     # up to it accepted.
     book_depths: tuple[int, ...] = ()
