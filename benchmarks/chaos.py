@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from temporalio.client import WorkflowHandle
 
-from benchmarks.harness import Bench, account_configs, bench_stack, console, emit, machine
+from benchmarks.harness import Bench, account_configs, bench_stack, console, run_cli
 from rebalancer.ledger.embedded import start_embedded, stop_embedded
 from rebalancer.paper.admin_client import PaperAdmin
 from rebalancer.pipeline.messages import TargetsUpdate
@@ -179,19 +179,17 @@ async def chaos(args: argparse.Namespace) -> dict[str, Any]:
             "rate_limits": venue_faults.get("limits", {}),
             "seconds": round(elapsed, 1),
             "seed": args.seed,
-            "machine": machine(),
         }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=int, default=4)
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    result = asyncio.run(chaos(args))
-    emit(result, args.json)
+
+
+def main() -> None:
+    result = run_cli(__doc__, options, chaos)
     healthy = (
         result["duplicate_orders"] == 0
         and result["lost_fills"] == 0

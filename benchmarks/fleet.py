@@ -47,7 +47,7 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
-from benchmarks.harness import bench_stack, console, machine, percentile, run_cli
+from benchmarks.harness import bench_stack, console, percentile, run_cli
 from benchmarks.scale import (
     ACTIONS,
     Sampler,
@@ -293,12 +293,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             sum(sampler.cpu.get("temporal", [0])) / max(len(sampler.cpu.get("temporal", [])), 1),
             1,
         ),
-        "machine": machine(),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=3)
     parser.add_argument("--band", type=float, default=0.005)
@@ -308,7 +306,10 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1)
     parser.add_argument("--onboarding-limit", type=float, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the state directory (logs)")
-    run_cli(parser, run)
+
+
+def main() -> None:
+    run_cli(__doc__, options, run)
 
 
 if __name__ == "__main__":

@@ -202,13 +202,20 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def run_cli(
-    parser: argparse.ArgumentParser,
+    doc: str | None,
+    options: Callable[[argparse.ArgumentParser], None],
     run: Callable[[argparse.Namespace], Coroutine[Any, Any, dict[str, Any]]],
-) -> None:
-    """A benchmark's command line: its options plus ``--json``, then run and report."""
+) -> dict[str, Any]:
+    """A benchmark's command line, described by its docstring's first paragraph: its
+    ``options`` plus ``--json``, then run and report, with the machine it ran on. Returns the
+    result."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    options(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    emit(asyncio.run(run(args)), args.json)
+    result = {**asyncio.run(run(args)), "machine": machine()}
+    emit(result, args.json)
+    return result
 
 
 def emit(result: dict[str, Any], as_json: bool) -> None:

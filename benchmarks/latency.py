@@ -33,15 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.client import WorkflowHandle
 
 from benchmarks.floor_workflow import FloorWorkflow
-from benchmarks.harness import (
-    Bench,
-    account_configs,
-    bench_stack,
-    console,
-    emit,
-    machine,
-    percentile,
-)
+from benchmarks.harness import Bench, account_configs, bench_stack, console, percentile, run_cli
 from rebalancer.devstack.stack import spawn
 from rebalancer.pipeline.messages import TargetsUpdate
 from workflows.account import AccountWorkflow
@@ -104,6 +96,7 @@ def summary(values: list[float]) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    console.print(f"driving {args.cycles} trading cycles over {args.accounts} accounts ...")
     configs = account_configs(args.accounts, TARGETS[0], POLICY, watched=False)
     balances = {"USDT": "70000", "BTC": "0.5"}
     venue_args = ["--weight-limit=10000000", "--orders-limit=1000000"]
@@ -146,7 +139,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "accounts": args.accounts,
             "offered_cycles_per_second": args.rate,
             "achieved_cycles_per_second": round(cycles / elapsed, 2),
-            "machine": machine(),
         }
 
 
@@ -200,17 +192,16 @@ async def warm_up(bench: Bench) -> None:
             await asyncio.sleep(0.2)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=int, default=8)
     parser.add_argument("--cycles", type=int, default=240)
     parser.add_argument(
         "--rate", type=float, default=4.0, help="forced trading cycles per second, all accounts"
     )
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    console.print(f"driving {args.cycles} trading cycles over {args.accounts} accounts ...")
-    emit(asyncio.run(run(args)), args.json)
+
+
+def main() -> None:
+    run_cli(__doc__, options, run)
 
 
 if __name__ == "__main__":

@@ -34,15 +34,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle, WorkflowHistory
 
-from benchmarks.harness import (
-    Bench,
-    account_configs,
-    bench_stack,
-    console,
-    machine,
-    percentile,
-    run_cli,
-)
+from benchmarks.harness import Bench, account_configs, bench_stack, console, percentile, run_cli
 from rebalancer.control.accounts import start_account
 from rebalancer.devstack.stack import alive
 from rebalancer.paper.admin_client import PaperAdmin
@@ -315,13 +307,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "lag_sources": lag_sources(histories),
             "cycles_per_worker": per_worker,
             "cycles_recorded_by_two_workers": duplicated,
-            "machine": machine(),
         }
         return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--interval", type=int, default=60)
     parser.add_argument("--minutes", type=float, default=3)
@@ -329,7 +319,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cache", type=int, default=10_000, help="cached workflows per worker")
     parser.add_argument("--keep", action="store_true", help="keep the state directory (logs)")
-    run_cli(parser, run)
+
+
+def main() -> None:
+    run_cli(__doc__, options, run)
 
 
 if __name__ == "__main__":

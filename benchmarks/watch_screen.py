@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil
 
-from benchmarks.harness import console, machine, percentile, run_cli
+from benchmarks.harness import console, percentile, run_cli
 from rebalancer.domain.market import Quote
 from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.ledger.records import WatchedAccount
@@ -194,12 +194,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "accounts_woken": len({account for account, _ in sources.woken}),
         "wake_after_feed_ms_p50": round(percentile(delays, 50), 2) if delays else None,
         "wake_after_feed_ms_p99": round(percentile(delays, 99), 2) if delays else None,
-        "machine": machine(),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--ticks", type=int, default=600)
     parser.add_argument("--seed", type=int, default=7)
@@ -210,7 +208,10 @@ def main() -> None:
         default=None,
         help="request weight a minute for balance refreshes (default: the venue profile's)",
     )
-    run_cli(parser, run)
+
+
+def main() -> None:
+    run_cli(__doc__, options, run)
 
 
 if __name__ == "__main__":

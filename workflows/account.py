@@ -107,18 +107,16 @@ class AccountWorkflow:
     @workflow.update
     def set_targets(self, update: TargetsUpdate) -> AccountStatus:
         state = self._state
-        before = state.config
-        state.config = self._with_targets(update)
+        config = self._with_targets(update)
         # The drift history is re-based on the new targets (no step read as a trend), and the
         # change is an instruction the next cycles carry out.
         tracking = retarget(
-            state.memory.tracking, before.targets, state.config.targets, state.config.quote
+            state.memory.tracking, state.config.targets, config.targets, config.quote
         )
         state.memory = state.memory.model_copy(update={"tracking": tracking})
         # New targets deserve a check now, not at the next tick.
         self._force = ForceRequest(reason="targets changed", trigger="force")
-        self._wake = True
-        return self.status()
+        return self._reconfigure(config)
 
     @set_targets.validator
     def _validate_targets(self, update: TargetsUpdate) -> None:
@@ -126,9 +124,7 @@ class AccountWorkflow:
 
     @workflow.update
     def set_policy(self, update: PolicyUpdate) -> AccountStatus:
-        self._state.config = self._with_policy(update)
-        self._wake = True
-        return self.status()
+        return self._reconfigure(self._with_policy(update))
 
     @set_policy.validator
     def _validate_policy(self, update: PolicyUpdate) -> None:
@@ -153,6 +149,13 @@ class AccountWorkflow:
             instructed=tuple(sorted(state.memory.tracking.instructed)),
             attention=state.attention,
         )
+
+    def _reconfigure(self, config: AccountConfig) -> AccountStatus:
+        """Adopt a validated config; the loop wakes to act on it, and the caller is answered
+        with the status under it."""
+        self._state.config = config
+        self._wake = True
+        return self.status()
 
     def _with_targets(self, update: TargetsUpdate) -> AccountConfig:
         # Assets may be added; detect refuses one the venue has no market for.

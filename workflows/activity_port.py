@@ -175,15 +175,8 @@ class ActivityPort:
 
     async def reconcile_cycle(self, closing: Closing) -> Decimal | None:
         result = await _reconcile(
-            ReconcileRequest(
-                account=self.account,
-                cycle=closing.cycle,
-                symbols=closing.symbols,
-                since=closing.since,
-                decision_mids=closing.decision_mids,
-                record_balances=True,
-                observed_at=workflow.now(),
-                slippage_budget_bps=self.policy.slippage_budget_bps,
+            ReconcileRequest.for_closing(
+                self.account, closing, workflow.now(), self.policy.slippage_budget_bps
             )
         )
         return result.realised_cost

@@ -19,30 +19,23 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-READ_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=10),
-    maximum_attempts=10,
-)
+
+def _doubling(first: timedelta, longest: timedelta, attempts: int = 0) -> RetryPolicy:
+    """Waits doubling from ``first`` up to ``longest``; ``attempts`` 0 retries without limit."""
+    return RetryPolicy(
+        initial_interval=first,
+        backoff_coefficient=2.0,
+        maximum_interval=longest,
+        maximum_attempts=attempts,
+    )
+
+
+READ_RETRY = _doubling(timedelta(milliseconds=200), timedelta(seconds=10), attempts=10)
 # Side effects on orders retry without limit: giving up would leave an order unaccounted.
-ORDER_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=250),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-)
+ORDER_RETRY = _doubling(timedelta(milliseconds=250), timedelta(seconds=30))
 # Registration gives up soon: an operator waits on `account add`, and a venue that is down
 # or a missing key is reported to them (the account then retries on its own timer).
-REGISTER_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=500),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=4),
-    maximum_attempts=5,
-)
+REGISTER_RETRY = _doubling(timedelta(milliseconds=500), timedelta(seconds=4), attempts=5)
 # The fleet watcher comes back after any failure, soon: while it is away, accounts rely on
 # their slow safety timers.
-WATCH_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-)
+WATCH_RETRY = _doubling(timedelta(seconds=1), timedelta(seconds=30))

@@ -34,17 +34,20 @@ class TargetVersion(Frozen):
     source: str = "cli"
 
 
-class CycleStart(Frozen):
+class CycleKey(Frozen):
+    """Which cycle of which account: the natural key of a cycle row."""
+
     account_id: str
     cycle: int = Field(ge=0)
+
+
+class CycleStart(CycleKey):
     trigger: CycleTrigger
     started_at: AwareDatetime
     drift_snapshot: dict[str, Any] = Field(default_factory=dict)
 
 
-class CycleEnd(Frozen):
-    account_id: str
-    cycle: int = Field(ge=0)
+class CycleEnd(CycleKey):
     ended_at: AwareDatetime
     status: CycleStatus
     decision: dict[str, Any] = Field(default_factory=dict)

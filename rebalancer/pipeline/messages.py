@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
-from rebalancer.cycle.port import CycleTrigger, LegOrder, Look
+from rebalancer.cycle.port import Closing, CycleTrigger, LegOrder, Look
 from rebalancer.cycle.trading_cycle import Mandate
 from rebalancer.domain.decide import Plan
 from rebalancer.domain.execution import QueuedLeg
@@ -265,6 +267,24 @@ class ReconcileRequest(CycleRequest):
     record_balances: bool = False
     observed_at: AwareDatetime | None = None
     slippage_budget_bps: Dec | None = None
+
+    @classmethod
+    def for_closing(
+        cls,
+        account: AccountRef,
+        closing: Closing,
+        observed_at: datetime,
+        slippage_budget_bps: Decimal | None = None,
+    ) -> ReconcileRequest:
+        """The reconcile that closes a cycle: its fills since it began, costed at the decision
+        mids, and the balances they leave. The closing's fields are the request's own."""
+        return cls(
+            account=account,
+            **closing.model_dump(),
+            record_balances=True,
+            observed_at=observed_at,
+            slippage_budget_bps=slippage_budget_bps,
+        )
 
 
 class ReconcileResult(Frozen):

@@ -6,6 +6,7 @@ import decimal
 import itertools
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,13 @@ def exact_decimals(draw: st.DrawFn) -> Decimal:
     return Decimal((0, tuple(int(d) for d in str(mantissa)), exponent))
 
 
+@pytest.fixture
+async def store(ledger_store: PostgresStore) -> PostgresStore:
+    """The ledger with the sample account in it, once for all of a test's examples."""
+    await ledger_store.ensure_account(account())
+    return ledger_store
+
+
 SETTINGS = settings(
     max_examples=40,
     deadline=None,
@@ -38,9 +46,8 @@ SETTINGS = settings(
 @SETTINGS
 @given(quantity=exact_decimals(), price=exact_decimals(), filled=exact_decimals())
 async def test_order_amounts_round_trip_exactly(
-    ledger_store: PostgresStore, quantity: Decimal, price: Decimal, filled: Decimal
+    store: PostgresStore, quantity: Decimal, price: Decimal, filled: Decimal
 ) -> None:
-    await ledger_store.ensure_account(account())
     record = order(
         f"coid-{next(ids)}",
         quantity=quantity,
@@ -49,8 +56,8 @@ async def test_order_amounts_round_trip_exactly(
         average_price=price,
         status="open",
     )
-    returned = await ledger_store.upsert_order(record)
-    stored = await ledger_store.order(record.client_order_id)
+    returned = await store.upsert_order(record)
+    stored = await store.order(record.client_order_id)
     assert stored is not None
     for field in ("quantity", "limit_price", "filled_quantity", "average_price"):
         assert getattr(returned, field) == getattr(record, field), field
@@ -102,12 +109,11 @@ async def test_fills_and_derived_balances_are_exact(
 @SETTINGS
 @given(predicted=exact_decimals(), realised=exact_decimals(), inside_json=exact_decimals())
 async def test_cycle_costs_and_json_amounts_round_trip_exactly(
-    ledger_store: PostgresStore, predicted: Decimal, realised: Decimal, inside_json: Decimal
+    store: PostgresStore, predicted: Decimal, realised: Decimal, inside_json: Decimal
 ) -> None:
-    await ledger_store.ensure_account(account())
     number = next(ids)
-    await ledger_store.start_cycle(cycle_start(number, drift_snapshot={"BTC": inside_json}))
-    await ledger_store.finish_cycle(
+    await store.start_cycle(cycle_start(number, drift_snapshot={"BTC": inside_json}))
+    await store.finish_cycle(
         CycleEnd(
             account_id=ACCOUNT,
             cycle=number,
@@ -118,7 +124,7 @@ async def test_cycle_costs_and_json_amounts_round_trip_exactly(
             realised_cost=-realised,
         )
     )
-    [cycle] = await ledger_store.cycles(ACCOUNT, limit=1)
+    [cycle] = await store.cycles(ACCOUNT, limit=1)
     assert cycle.predicted_cost == predicted
     assert cycle.realised_cost == -realised
     assert cycle.decision is not None

@@ -74,12 +74,25 @@ class Sources:
         return True
 
 
+@pytest.fixture
+def sources() -> Sources:
+    """A fleet of one account, "a", on target since T0."""
+    sources = Sources()
+    sources.add("a", T0)
+    return sources
+
+
 class Clock:
     def __init__(self) -> None:
         self.seconds = 0.0
 
     def __call__(self) -> float:
         return self.seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
 def watcher(sources: Sources, clock: Clock, **settings: float) -> VenueWatcher:
@@ -93,10 +106,7 @@ def watcher(sources: Sources, clock: Clock, **settings: float) -> VenueWatcher:
     )
 
 
-@pytest.mark.asyncio
-async def test_an_account_is_woken_once_per_decision() -> None:
-    sources, clock = Sources(), Clock()
-    sources.add("a", T0)
+async def test_an_account_is_woken_once_per_decision(sources: Sources, clock: Clock) -> None:
     sources.add("b", T0)
     watch = watcher(sources, clock, rewake_seconds=60)
     assert await watch.tick() == []
@@ -114,10 +124,9 @@ async def test_an_account_is_woken_once_per_decision() -> None:
     assert await watch.tick() == ["b"]
 
 
-@pytest.mark.asyncio
-async def test_the_ledger_is_read_again_with_an_overlap_and_applied_once() -> None:
-    sources, clock = Sources(), Clock()
-    sources.add("a", T0)
+async def test_the_ledger_is_read_again_with_an_overlap_and_applied_once(
+    sources: Sources, clock: Clock
+) -> None:
     watch = watcher(sources, clock)
     await watch.tick()
     await watch.tick()
@@ -125,10 +134,9 @@ async def test_the_ledger_is_read_again_with_an_overlap_and_applied_once() -> No
     assert watch.accounts() == 1
 
 
-@pytest.mark.asyncio
-async def test_an_account_whose_workflow_is_gone_leaves_the_fleet() -> None:
-    sources, clock = Sources(), Clock()
-    sources.add("a", T0)
+async def test_an_account_whose_workflow_is_gone_leaves_the_fleet(
+    sources: Sources, clock: Clock
+) -> None:
     sources.gone.add("a")
     sources.btc = D(150)
     watch = watcher(sources, clock)
@@ -137,10 +145,7 @@ async def test_an_account_whose_workflow_is_gone_leaves_the_fleet() -> None:
     assert sources.woken == []
 
 
-@pytest.mark.asyncio
-async def test_a_feed_outage_wakes_nobody_and_is_counted() -> None:
-    sources, clock = Sources(), Clock()
-    sources.add("a", T0)
+async def test_a_feed_outage_wakes_nobody_and_is_counted(sources: Sources, clock: Clock) -> None:
     sources.btc = D(150)
     sources.feed_down = True
     watch = watcher(sources, clock)
@@ -150,10 +155,10 @@ async def test_a_feed_outage_wakes_nobody_and_is_counted() -> None:
     assert await watch.tick() == ["a"]
 
 
-@pytest.mark.asyncio
-async def test_balances_are_refreshed_round_robin_within_the_weight_budget() -> None:
-    sources, clock = Sources(), Clock()
-    for name in "abcde":
+async def test_balances_are_refreshed_round_robin_within_the_weight_budget(
+    sources: Sources, clock: Clock
+) -> None:
+    for name in "bcde":
         sources.add(name, T0)
     # 120 weight a minute at 20 an account: one read every ten seconds.
     watch = watcher(sources, clock, refresh_weight_per_minute=120)
@@ -163,10 +168,9 @@ async def test_balances_are_refreshed_round_robin_within_the_weight_budget() -> 
     assert sources.balance_reads == ["a", "b", "c", "d", "e", "a"]
 
 
-@pytest.mark.asyncio
-async def test_funds_moved_outside_the_system_wake_the_account_once_read() -> None:
-    sources, clock = Sources(), Clock()
-    sources.add("a", T0)
+async def test_funds_moved_outside_the_system_wake_the_account_once_read(
+    sources: Sources, clock: Clock
+) -> None:
     # A deposit of 100 USDT: BTC falls to a third of the account, past its band.
     sources.venue_balances["a"] = {"BTC": D(1), "USDT": D(200)}
     watch = watcher(sources, clock, refresh_weight_per_minute=1200)
@@ -179,10 +183,9 @@ async def test_funds_moved_outside_the_system_wake_the_account_once_read() -> No
     assert await watch.tick() == ["a"]
 
 
-@pytest.mark.asyncio
-async def test_one_accounts_revoked_key_does_not_blind_the_watch() -> None:
-    sources, clock = Sources(), Clock()
-    sources.add("a", T0)
+async def test_one_accounts_revoked_key_does_not_blind_the_watch(
+    sources: Sources, clock: Clock
+) -> None:
     sources.add("b", T0)
     sources.revoked.add("a")
     sources.btc = D(150)
