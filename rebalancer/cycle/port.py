@@ -34,6 +34,10 @@ class Look(Frozen):
     targets: dict[str, Fraction]
     policy: PolicySettings
     instructed: frozenset[str] = frozenset()
+    # The account's volatility estimates: per-asset bands widen with volatility, so the look
+    # must size them as the decision will, or a leg past the decision's band comes without
+    # its book and is queued on every retry.
+    volatility: dict[str, PosDec] = Field(default_factory=dict)
     # Last mids seen, to value a position whose book is empty for a moment.
     last_mids: dict[str, PosDec] = Field(default_factory=dict)
 

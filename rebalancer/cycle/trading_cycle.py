@@ -270,6 +270,7 @@ class TradingCycle:
             targets=dict(mandate.targets),
             policy=mandate.policy,
             instructed=tracking.instructed,
+            volatility=dict(tracking.volatility),
             last_mids=dict(tracking.last_mids),
         )
         return await self.port.detect(self.number, self.trigger, look)

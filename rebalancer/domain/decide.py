@@ -21,6 +21,7 @@ Target 0 sells the whole holding; what the venue's minimum order leaves is repor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -129,12 +130,19 @@ def leg_goals(snapshot: Snapshot, report: DriftReport) -> dict[str, LegGoal]:
     return goals
 
 
-def books_to_carry(snapshot: Snapshot, instructed: frozenset[str]) -> tuple[list[str], DriftReport]:
+def books_to_carry(
+    snapshot: Snapshot, instructed: frozenset[str], volatility: Mapping[str, Decimal]
+) -> tuple[list[str], DriftReport]:
     """What a look at the account must carry books for, on a snapshot without them:
-    ``assets_needing_books`` with the account's pending ``instructed`` assets, and the drift
-    report that decided it (without a new sample: the look is not the check's sample)."""
+    ``assets_needing_books`` with the account's pending ``instructed`` assets and its
+    ``volatility`` estimates (the decision's bands depend on them), and the drift report that
+    decided it (without a new sample: the look is not the check's sample)."""
+    known = set(snapshot.asset_order())
     marked = snapshot.model_copy(
-        update={"instructed": instructed & (set(snapshot.asset_order()) - {snapshot.quote})}
+        update={
+            "instructed": instructed & (known - {snapshot.quote}),
+            "volatility": {a: v for a, v in volatility.items() if a in known},
+        }
     )
     report = compute_drift(marked, sample=False)
     return assets_needing_books(marked, report), report
