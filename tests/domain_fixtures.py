@@ -49,6 +49,7 @@ def ladder(
 RULE_TEST_POLICY: dict[str, str] = {
     "risk_aversion": "5",
     "band": "0.01",
+    "band_rule": "fixed",
     "sizing": "target",
     "execution_style": "passive",
 }

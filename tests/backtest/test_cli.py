@@ -122,7 +122,10 @@ def test_report_writes_markdown_charts_and_parameters(
 def test_tuning_reports_which_period_it_saw(
     tune: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = [*SHORT, "--tune", tune, "--frontier-grid", "0.7,2", "--json"]
+    # One fixed band sized to its edge: the rule the 0.7,2 grid spans (families.FIXED_GRID).
+    # risk_aversion stays the default (not on the grid), so only tuning can set it to one.
+    pinned = ["--cost-aware", "band_rule=fixed,sizing=band_edge"]
+    args = [*SHORT, *pinned, "--tune", tune, "--frontier-grid", "0.7,2", "--json"]
     assert main([*args, "--report", str(tmp_path)]) == 0
     document = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     training = document["training"]

@@ -43,7 +43,9 @@ def point(lam: str, cost: str, te: str) -> Point:
 
 
 def test_the_band_is_where_marginal_benefit_equals_the_fee() -> None:
-    base = PolicySettings(default_volatility=Decimal("0.8"), horizon_days=Decimal("36.5"))
+    base = PolicySettings(
+        default_volatility=Decimal("0.8"), horizon_days=Decimal("36.5"), sizing="band_edge"
+    )
     # fee / (lambda sigma^2 H) = 0.001 / (1 * 0.64 * 0.1) = 0.015625 -> 4 places.
     assert band_for(Decimal(1), base, Decimal("0.001")) == Decimal("0.0156")
     assert band_for(Decimal(2), base, Decimal("0.001")) == Decimal("0.0078")
@@ -53,6 +55,13 @@ def test_the_band_is_where_marginal_benefit_equals_the_fee() -> None:
     swept = frontier_settings(base, [Decimal(1), Decimal(2)], Decimal("0.001"))
     assert [s.band for s in swept] == [Decimal("0.0156"), Decimal("0.0078")]
     assert all(s.sizing == "band_edge" for s in swept)
+    # Every point stops at the band: a base sized to target goes to the band's edge instead,
+    # a joint base keeps its joint step.
+    for sizing, stops in (("target", "band_edge"), ("joint", "joint")):
+        other = base.model_copy(update={"sizing": sizing})
+        assert [s.sizing for s in frontier_settings(other, [Decimal(1)], Decimal("0.001"))] == [
+            stops
+        ]
     assert swept[0].default_volatility == base.default_volatility
 
 

@@ -131,10 +131,15 @@ def test_on_a_calm_path_cost_aware_does_not_churn(instruments: tuple[Instrument,
     tuned = outcome(market, "cost_aware", TUNED).metrics
     assert calendar.trades > 40
     assert seed.trades > 100
-    for ours in (lead_defaults, tuned):
-        assert ours.trades * 5 < calendar.trades
-        assert ours.total_cost * 2 < calendar.total_cost
+    # One fixed band traded to its edge trades rarely.
+    assert tuned.trades * 5 < calendar.trades
+    assert tuned.total_cost * 2 < calendar.total_cost
     assert tuned.trades <= threshold.trades
+    # The defaults' bands are each asset's own and narrow as a calm market's volatility
+    # estimate falls, so they trade more often, in small steps back to the band's edge: not
+    # churn, since each step pays for itself (a tenth of the calendar's cost here).
+    assert lead_defaults.trades * 2 < seed.trades
+    assert lead_defaults.total_cost * 5 < calendar.total_cost
 
 
 def test_every_policy_starts_at_target_at_no_cost(instruments: tuple[Instrument, ...]) -> None:

@@ -165,7 +165,9 @@ def test_3_target_0_sells_it_all_not_down_to_the_band() -> None:
 
 def test_3_a_new_target_inside_the_band_is_bought() -> None:
     targets = {"BTC": "0.40", "ETH": "0.33", "LINK": "0.02", "USDT": "0.25"}
-    data = _seed(targets=targets, policy={"band": "0.0272", "sizing": "band_edge"})
+    # One fixed band for every asset, so LINK's 2% shortfall is inside its 2.72%.
+    policy = {"band": "0.0272", "band_rule": "fixed", "sizing": "band_edge"}
+    data = _seed(targets=targets, policy=policy)
     data["prices"] = {**data["prices"], "LINK/USDT": {"bid": "14.99", "ask": "15.01"}}  # type: ignore[dict-item]
     data["markets"] = {  # type: ignore[index]
         **data["markets"],  # type: ignore[dict-item]

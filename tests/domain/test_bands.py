@@ -19,7 +19,7 @@ def _snapshot(a: str, b: str, cash: str, **policy: Any) -> Any:
 
 
 def test_fixed_bands_are_the_policys() -> None:
-    snapshot = _snapshot("40", "40", "2000", band="0.03")
+    snapshot = _snapshot("40", "40", "2000", band="0.03", band_rule="fixed")
     assert band_of(snapshot, "A") == D("0.03")
 
 

@@ -61,14 +61,15 @@ def memory_venue(
 
 
 def marketable_policy(**changes: object) -> PolicySettings:
-    # Sizing to target with a 1% band: the expectations below are computed that way, whatever
-    # the tuned defaults are.
+    # Sizing to target with one fixed 1% band: the expectations below are computed that way,
+    # whatever the tuned defaults are.
     return PolicySettings.model_validate(
         {
             "execution_style": "marketable",
             "check_interval_seconds": 60,
             "sizing": "target",
             "band": "0.01",
+            "band_rule": "fixed",
             "risk_aversion": "5",
             **changes,
         }
