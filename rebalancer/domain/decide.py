@@ -63,10 +63,6 @@ class AssetDecision(Frozen):
     instructed: bool = False
 
 
-# What a decision carries over from its asset's row of the drift report.
-_FROM_DRIFT = {"asset", "weight", "target", "drift", "velocity"}
-
-
 class Plan(Frozen):
     quote: str
     equity: Dec
@@ -261,13 +257,8 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
             bought.append(decision.order)
             cash -= decision.order.notional * fee
 
-    decisions[quote] = AssetDecision(
-        **report.of(quote).model_dump(include=_FROM_DRIFT),
-        symbol=None,
-        volatility=None,
-        cost_of_inaction=ZERO,
-        verdict="skip",
-        reason="quote currency: the other side of every leg",
+    decisions[quote] = _skip(
+        report.of(quote), None, None, ZERO, "quote currency: the other side of every leg"
     )
     return Plan(
         quote=quote,
@@ -280,15 +271,30 @@ def decide(snapshot: Snapshot, report: DriftReport | None = None) -> Plan:
 
 def _base_decision(snapshot: Snapshot, row: AssetDrift, equity: Decimal) -> AssetDecision:
     volatility = snapshot.volatility_of(row.asset)
+    inaction = cost_of_inaction(row.drift, row.velocity, volatility, equity, snapshot.policy)
+    return _skip(row, snapshot.symbol(row.asset), volatility, inaction, "")
+
+
+def _skip(
+    row: AssetDrift,
+    symbol: str | None,
+    volatility: Decimal | None,
+    inaction: Decimal,
+    reason: str,
+) -> AssetDecision:
+    """A decision to leave ``row``'s asset alone, carrying its drift figures; the legs that
+    trade are decided from it."""
     return AssetDecision(
-        **row.model_dump(include=_FROM_DRIFT),
-        symbol=snapshot.symbol(row.asset),
+        asset=row.asset,
+        symbol=symbol,
+        weight=row.weight,
+        target=row.target,
+        drift=row.drift,
+        velocity=row.velocity,
         volatility=volatility,
-        cost_of_inaction=cost_of_inaction(
-            row.drift, row.velocity, volatility, equity, snapshot.policy
-        ),
+        cost_of_inaction=inaction,
         verdict="skip",
-        reason="",
+        reason=reason,
     )
 
 
