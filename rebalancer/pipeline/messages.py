@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from rebalancer.cycle.port import Closing, CycleTrigger, LegOrder, Look
 from rebalancer.cycle.trading_cycle import Mandate
@@ -17,10 +17,10 @@ from rebalancer.domain.execution import QueuedLeg
 from rebalancer.domain.liquidity import LiquidityAssessment, Verdict
 from rebalancer.domain.market import Frozen
 from rebalancer.domain.no_trade import NoTradeRegion
-from rebalancer.domain.numbers import Dec, Fraction
+from rebalancer.domain.numbers import Dec
 from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.policy_settings import MAX_CHECK_SECONDS, PolicySettings
-from rebalancer.domain.snapshot import ASSET_PATTERN, named_assets, validate_targets
+from rebalancer.domain.snapshot import ASSET_PATTERN, Targets, validate_targets
 from rebalancer.venue.models import VenueOrder, VenueTrade
 
 ACCOUNT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
@@ -33,7 +33,7 @@ class AccountConfig(Frozen):
     account_id: str = Field(pattern=ACCOUNT_ID_PATTERN)
     venue: str = Field(pattern=VENUE_PATTERN)
     quote: str = Field(default="USDT", pattern=ASSET_PATTERN)
-    targets: dict[str, Fraction]
+    targets: Targets
     policy: PolicySettings = Field(default_factory=PolicySettings)
     # Watched by the venue's fleet watcher (``rebalancer.watch``), which wakes the account
     # when its drift leaves the no-trade region; the account's own timer is then only a
@@ -41,11 +41,6 @@ class AccountConfig(Frozen):
     # ``policy.check_interval_seconds``.
     watched: bool = True
     safety_check_seconds: int = Field(default=172_800, ge=1, le=MAX_CHECK_SECONDS)
-
-    @field_validator("targets")
-    @classmethod
-    def _assets_named(cls, targets: dict[str, Fraction]) -> dict[str, Fraction]:
-        return named_assets(targets)
 
     @model_validator(mode="after")
     def _targets_sum_to_one(self) -> AccountConfig:
