@@ -17,7 +17,7 @@ from activities.ledger_orders import order_record
 from rebalancer.ledger.records import OrderRecord
 from rebalancer.pipeline.messages import PlaceRequest
 from rebalancer.runtime import telemetry
-from rebalancer.venue.models import VenueOrder
+from rebalancer.venue.models import LimitOrder, VenueOrder
 
 log = structlog.get_logger("rebalancer.activities.place")
 
@@ -53,7 +53,7 @@ class PlaceLimitOrder(Step):
                 )
                 return existing
         placed = await gateway.place_limit_order(
-            order.symbol, order.side, order.amount, order.price, request.client_order_id
+            LimitOrder(order.symbol, order.side, order.amount, order.price, request.client_order_id)
         )
         acknowledged = datetime.now(UTC)
         since_detect = telemetry.elapsed_since(request.detect_started_at, acknowledged)

@@ -30,7 +30,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -41,7 +40,7 @@ import certifi
 import structlog
 from pydantic import SecretStr
 
-from rebalancer.domain.market import MarketRules, OrderBook, Quote, Side
+from rebalancer.domain.market import MarketRules, OrderBook, Quote
 from rebalancer.domain.numbers import plain
 from rebalancer.domain.orders import CLIENT_ID_PREFIX
 from rebalancer.venue.ccxt_errors import classify
@@ -67,7 +66,7 @@ from rebalancer.venue.errors import (
     VenueNetworkError,
     VenueUnavailable,
 )
-from rebalancer.venue.models import Balance, VenueOrder, VenueTrade
+from rebalancer.venue.models import Balance, LimitOrder, VenueOrder, VenueTrade
 from rebalancer.venue.profiles import profile_for
 from rebalancer.venue.profiles.profile import Request, TradePage, VenueProfile
 from rebalancer.venue.rate_limit import VenueLimiter, limiter_for, parse_rate_limits
@@ -497,38 +496,34 @@ class CcxtGateway:
 
     # ---------------------------------------------------------------- writes
 
-    async def place_limit_order(
-        self,
-        symbol: str,
-        side: Side,
-        amount: Decimal,
-        price: Decimal,
-        client_order_id: str,
-        *,
-        post_only: bool = False,
-    ) -> VenueOrder:
+    async def place_limit_order(self, order: LimitOrder) -> VenueOrder:
         request = self._profile.place(
-            symbol,
-            side,
-            plain(amount),
-            plain(price),
-            self._venue_id(client_order_id),
-            post_only=post_only,
+            order.symbol,
+            order.side,
+            plain(order.amount),
+            plain(order.price),
+            self._venue_id(order.client_order_id),
+            post_only=order.post_only,
         )
         # Venues that acknowledge a placement with ids only: the order is what we asked for.
-        asked = {"symbol": symbol, "side": side, "amount": amount, "price": price}
+        asked = {
+            "symbol": order.symbol,
+            "side": order.side,
+            "amount": order.amount,
+            "price": order.price,
+        }
         last: RetryableVenueError | None = None
         for attempt in range(1, self._max_attempts + 1):
             if attempt > 1:
                 # The failed attempt may have reached the venue: never place twice.
-                existing = await self.fetch_order(symbol, client_order_id)
+                existing = await self.fetch_order(order.symbol, order.client_order_id)
                 if existing is not None:
                     return existing
             try:
                 raw = await self._call(request.weight, request.method, *request.args, order=True)
-                return self._order(raw, client_order_id, asked)
+                return self._order(raw, order.client_order_id, asked)
             except DuplicateClientOrderId:
-                existing = await self.fetch_order(symbol, client_order_id)
+                existing = await self.fetch_order(order.symbol, order.client_order_id)
                 if existing is not None:
                     return existing
                 raise
@@ -538,7 +533,7 @@ class CcxtGateway:
             except FinalVenueError:
                 # An error the venue's words and ccxt's classes do not explain (a 5xx with an
                 # unmapped body): the order may exist. Look once; only then is it refused.
-                existing = await self.fetch_order(symbol, client_order_id)
+                existing = await self.fetch_order(order.symbol, order.client_order_id)
                 if existing is not None:
                     return existing
                 raise
@@ -548,7 +543,7 @@ class CcxtGateway:
                     await self._backoff(error, attempt)
         assert last is not None
         try:
-            existing = await self.fetch_order(symbol, client_order_id)
+            existing = await self.fetch_order(order.symbol, order.client_order_id)
         except VenueError:
             existing = None
         if existing is not None:

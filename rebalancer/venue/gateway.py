@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Protocol
 
-from rebalancer.domain.market import MarketRules, OrderBook, Quote, Side
-from rebalancer.venue.models import Balance, VenueOrder, VenueTrade
+from rebalancer.domain.market import MarketRules, OrderBook, Quote
+from rebalancer.venue.models import Balance, LimitOrder, VenueOrder, VenueTrade
 
 
 class VenueGateway(Protocol):
@@ -32,16 +31,7 @@ class VenueGateway(Protocol):
 
     async def balances(self) -> dict[str, Balance]: ...
 
-    async def place_limit_order(
-        self,
-        symbol: str,
-        side: Side,
-        amount: Decimal,
-        price: Decimal,
-        client_order_id: str,
-        *,
-        post_only: bool = False,
-    ) -> VenueOrder: ...
+    async def place_limit_order(self, order: LimitOrder) -> VenueOrder: ...
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None: ...
 

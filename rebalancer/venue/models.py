@@ -1,8 +1,10 @@
-"""What a venue reports, parsed into exact domain types."""
+"""A limit order to place, and what a venue reports, parsed into exact domain types."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import AwareDatetime
@@ -23,6 +25,20 @@ class Balance(Frozen):
     @property
     def total(self) -> Dec:
         return self.free + self.locked
+
+
+@dataclass(frozen=True)
+class LimitOrder:
+    """A limit order to place: what ``VenueGateway.place_limit_order`` is asked for. Plain
+    data, not validated: the venue judges an order (the cycle's are checked when planned)."""
+
+    symbol: str
+    side: Side
+    amount: Decimal
+    price: Decimal
+    client_order_id: str
+    # Maker only: the venue refuses the order rather than fill it at once against the book.
+    post_only: bool = field(default=False, kw_only=True)
 
 
 class VenueOrder(Frozen):

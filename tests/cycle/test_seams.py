@@ -24,6 +24,7 @@ from rebalancer.domain.placement import plan_order
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import Snapshot
 from rebalancer.domain.tracking import Tracking, retarget
+from rebalancer.venue.models import LimitOrder, VenueOrder
 from tests.cycle.in_process_port import InProcessPort
 from tests.workflows.memory_venue import FEE, MemoryVenue
 from tests.workflows.scenario import RULES, book
@@ -334,14 +335,14 @@ async def test_8_a_refused_order_holds_its_leg_with_the_reason() -> None:
     venue.free["USDT"] = Decimal("100000")
     original = venue.place_limit_order
 
-    async def refuse_eth(symbol: str, *args: object, **kwargs: object) -> object:
-        if symbol == "ETH/USDT":
+    async def refuse_eth(order: LimitOrder) -> VenueOrder:
+        if order.symbol == "ETH/USDT":
             from rebalancer.venue.errors import InvalidOrder
 
             raise InvalidOrder("LOT_SIZE")
-        return await original(symbol, *args, **kwargs)  # type: ignore[arg-type]
+        return await original(order)
 
-    venue.place_limit_order = refuse_eth  # type: ignore[method-assign,assignment]
+    venue.place_limit_order = refuse_eth  # type: ignore[method-assign]
     progress = await _cycle(port, {"BTC": "0.4", "ETH": "0.3", "USDT": "0.3"}, _policy())
     side, reason, _ = progress.holds["ETH"]
     assert side == "buy"

@@ -11,6 +11,7 @@ import pytest
 
 from rebalancer.venue import errors
 from rebalancer.venue.ccxt_gateway import CcxtGateway
+from rebalancer.venue.models import LimitOrder
 from tests.paper_venue_fixtures import PaperAccount, PaperVenueProcess
 
 SYMBOL = "BTC/USDT"
@@ -67,7 +68,9 @@ async def test_reads_are_exact_decimals(gateway: CcxtGateway) -> None:
 
 async def test_place_fetch_cancel_round_trip(gateway: CcxtGateway) -> None:
     deep_bid = (await gateway.order_book(SYMBOL, 10)).bids[9].price
-    placed = await gateway.place_limit_order(SYMBOL, "buy", D("0.01"), deep_bid, "gw-rt-1")
+    placed = await gateway.place_limit_order(
+        LimitOrder(SYMBOL, "buy", D("0.01"), deep_bid, "gw-rt-1")
+    )
     assert (placed.client_order_id, placed.status, placed.amount) == ("gw-rt-1", "open", D("0.01"))
     assert placed.price == deep_bid
     assert placed.filled == 0
@@ -94,7 +97,7 @@ async def test_a_limit_order_larger_than_the_top_level_fills_partially_across_le
     limit = asks[2].price
     wanted = asks[0].quantity + asks[1].quantity + asks[2].quantity + D(1)
 
-    order = await gateway.place_limit_order(SYMBOL, "buy", wanted, limit, "gw-partial")
+    order = await gateway.place_limit_order(LimitOrder(SYMBOL, "buy", wanted, limit, "gw-partial"))
 
     assert order.status == "open"
     assert 0 < order.filled < wanted
@@ -115,9 +118,9 @@ async def test_final_errors_are_classified_and_not_retried(
 ) -> None:
     bid = (await gateway.order_book(SYMBOL, 5)).bids[4].price
     with pytest.raises(errors.InsufficientFunds):
-        await gateway.place_limit_order(SYMBOL, "buy", D("500"), bid, "gw-poor")
+        await gateway.place_limit_order(LimitOrder(SYMBOL, "buy", D("500"), bid, "gw-poor"))
     with pytest.raises(errors.InvalidOrder):
-        await gateway.place_limit_order(SYMBOL, "buy", D("0.00001"), bid, "gw-tiny")
+        await gateway.place_limit_order(LimitOrder(SYMBOL, "buy", D("0.00001"), bid, "gw-tiny"))
     forged = PaperAccount(account.account_id, account.api_key, "wrong", {})
     async with gateway_for(paper_venue, forged) as bad:
         with pytest.raises(errors.AuthenticationFailed):
@@ -158,7 +161,9 @@ async def test_an_order_accepted_behind_an_ambiguous_fault_is_found_not_placed_t
 
     # Marketable: it fills at once, so a blind retry with the same client id would be
     # accepted as a second order (the id is only refused while the first is open).
-    order = await gateway.place_limit_order(SYMBOL, "buy", D("0.01"), asks[2].price, client_id)
+    order = await gateway.place_limit_order(
+        LimitOrder(SYMBOL, "buy", D("0.01"), asks[2].price, client_id)
+    )
 
     assert paper_faults.admin("faults")["faults"]["ambiguous_next_orders"] == 0, "fault fired"
     assert order.client_order_id == client_id
@@ -174,8 +179,8 @@ async def test_a_duplicate_client_id_resolves_to_the_existing_order(
     paper_venue: PaperVenueProcess, gateway: CcxtGateway, account: PaperAccount
 ) -> None:
     bid = (await gateway.order_book(SYMBOL, 10)).bids[9].price
-    first = await gateway.place_limit_order(SYMBOL, "buy", D("0.01"), bid, "gw-dup")
-    second = await gateway.place_limit_order(SYMBOL, "buy", D("0.01"), bid, "gw-dup")
+    first = await gateway.place_limit_order(LimitOrder(SYMBOL, "buy", D("0.01"), bid, "gw-dup"))
+    second = await gateway.place_limit_order(LimitOrder(SYMBOL, "buy", D("0.01"), bid, "gw-dup"))
     assert second.venue_order_id == first.venue_order_id
     assert len(paper_venue.orders(account.account_id)) == 1
     await gateway.cancel_order(SYMBOL, "gw-dup")

@@ -23,7 +23,7 @@ from rebalancer.domain.numbers import div
 from rebalancer.domain.orders import client_order_id
 from rebalancer.venue import binance_weights, errors
 from rebalancer.venue.limits import VenueLimits
-from rebalancer.venue.models import Balance
+from rebalancer.venue.models import Balance, LimitOrder
 from rebalancer.venue.profiles.binance import PROFILE
 from tests.venue import recorded_session as rs
 
@@ -143,7 +143,7 @@ def placed_order() -> dict[str, Any]:
 
 async def place(venue: rs.RecordedVenue, canonical: str = CANONICAL) -> Any:
     return await venue.gateway.place_limit_order(
-        SYMBOL, "sell", Decimal("0.5"), Decimal("69.39"), canonical
+        LimitOrder(SYMBOL, "sell", Decimal("0.5"), Decimal("69.39"), canonical)
     )
 
 

@@ -22,6 +22,7 @@ import pytest
 from rebalancer.domain.orders import client_order_id
 from rebalancer.venue import errors
 from rebalancer.venue.ccxt_errors import classify
+from rebalancer.venue.models import LimitOrder
 from rebalancer.venue.profiles.bybit import PROFILE, WINDOW_MS
 from tests.venue import recorded_session as rs
 
@@ -101,7 +102,9 @@ def no_probe(session: rs.RecordedSession) -> None:
 
 async def place_recorded_ltc_order(gateway: Any, canonical: str) -> Any:
     # The recorded open order: buy 0.3 LTC at 50 USDT.
-    return await gateway.place_limit_order(LTC, "buy", Decimal("0.3"), Decimal("50"), canonical)
+    return await gateway.place_limit_order(
+        LimitOrder(LTC, "buy", Decimal("0.3"), Decimal("50"), canonical)
+    )
 
 
 # ------------------------------------------------------------------ placement

@@ -13,6 +13,7 @@ import pytest
 
 from rebalancer.domain.orders import client_order_id
 from rebalancer.venue import errors
+from rebalancer.venue.models import LimitOrder
 from rebalancer.venue.profiles.coinbase import PROFILE
 from tests.venue import recorded_session as rs
 
@@ -137,7 +138,9 @@ def fills_page(fills: list[dict[str, Any]], cursor: str) -> dict[str, Any]:
 
 
 async def place(venue: rs.RecordedVenue) -> Any:
-    return await venue.gateway.place_limit_order(SYMBOL, "sell", D("25"), D("0.392"), CANONICAL)
+    return await venue.gateway.place_limit_order(
+        LimitOrder(SYMBOL, "sell", D("25"), D("0.392"), CANONICAL)
+    )
 
 
 # ----------------------------------------------------------------- client ids
@@ -181,7 +184,7 @@ async def test_post_only_reaches_the_limit_configuration(cb: rs.RecordedVenue) -
     venue = FakeCoinbase(cb.session)
     cb.session.on("POST", ORDERS, venue.accept)
     await cb.gateway.place_limit_order(
-        SYMBOL, "sell", D("25"), D("0.392"), CANONICAL, post_only=True
+        LimitOrder(SYMBOL, "sell", D("25"), D("0.392"), CANONICAL, post_only=True)
     )
     (post,) = cb.session.requests("POST", ORDERS)
     assert post.params["order_configuration"]["limit_limit_gtc"]["post_only"] is True

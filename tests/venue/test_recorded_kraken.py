@@ -24,6 +24,7 @@ from rebalancer.domain.orders import client_order_id
 from rebalancer.ledger.records import OrderRecord
 from rebalancer.pipeline.messages import AccountRef, ReconcileRequest
 from rebalancer.venue import errors, rate_limit
+from rebalancer.venue.models import LimitOrder
 from rebalancer.venue.pool import GatewayPool
 from rebalancer.venue.profiles import kraken
 from tests.venue import recorded_session as rs
@@ -35,6 +36,8 @@ CANONICAL = client_order_id("alice", 7, "LTC", 0)
 VENUE_ID = kraken.PROFILE.venue_client_id(CANONICAL)
 ORDER_ID = "OR6EGN-KQSEG-AMI6CL"  # txid of the recorded fetchOrder body (LTC/USDT)
 PARTIAL_ID = "OQCLML-BW3P3-BUCMWZ"  # txid of the documented partially filled order (BTC/USD)
+# Ours as the recorded fetchOrder body has it: a buy of 0.1 LTC at 50 USDT.
+BUY = LimitOrder(SYMBOL, "buy", D("0.1"), D("50"), CANONICAL)
 
 ADD = r"^/0/private/AddOrder$"
 OPEN = r"^/0/private/OpenOrders$"
@@ -136,7 +139,7 @@ async def test_lost_placement_is_found_by_client_id_and_never_placed_twice(
     rv.session.on("POST", CLOSED, closed_orders({}))
 
     order = await rv.gateway.place_limit_order(
-        SYMBOL, "buy", D("0.1"), D("50"), CANONICAL, post_only=True
+        LimitOrder(SYMBOL, "buy", D("0.1"), D("50"), CANONICAL, post_only=True)
     )
 
     placements = rv.session.requests("POST", ADD)
@@ -166,7 +169,7 @@ async def test_duplicate_client_id_resolves_to_the_existing_order(
     rv.session.on("POST", ADD, failure(message))
     rv.session.on("POST", OPEN, open_orders({ORDER_ID: our_order()}))
 
-    order = await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.1"), D("50"), CANONICAL)
+    order = await rv.gateway.place_limit_order(BUY)
 
     assert len(rv.session.requests("POST", ADD)) == 1
     assert order.client_order_id == CANONICAL
@@ -181,7 +184,7 @@ async def test_maintenance_then_success_is_placed_once_after_a_lookup(
     rv.session.on("POST", OPEN, open_orders({}))
     rv.session.on("POST", CLOSED, closed_orders({}))
 
-    order = await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.1"), D("50"), CANONICAL)
+    order = await rv.gateway.place_limit_order(BUY)
 
     paths = [s.path.rsplit("/", 1)[-1] for s in rv.session.sent]
     assert paths == ["AddOrder", "OpenOrders", "ClosedOrders", "AddOrder"]
@@ -464,7 +467,7 @@ async def test_trading_rate_limit_on_a_placement_is_rate_limited(
     rv.session.on("POST", CLOSED, closed_orders({}))
 
     with pytest.raises(errors.RateLimited) as raised:
-        await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.1"), D("50"), CANONICAL)
+        await rv.gateway.place_limit_order(BUY)
 
     assert raised.value.retryable
     # Every retry looked the id up first.
@@ -477,7 +480,7 @@ async def test_insufficient_funds_is_final_and_placed_once(
     rv.session.on("POST", ADD, failure("EOrder:Insufficient funds"))
 
     with pytest.raises(errors.InsufficientFunds) as raised:
-        await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.1"), D("50"), CANONICAL)
+        await rv.gateway.place_limit_order(BUY)
 
     assert not raised.value.retryable
     assert [s.path for s in rv.session.sent] == ["/0/private/AddOrder"]

@@ -16,6 +16,7 @@ import pytest
 
 from rebalancer.domain.orders import client_order_id
 from rebalancer.venue import errors
+from rebalancer.venue.models import LimitOrder
 from rebalancer.venue.profiles import okx
 from tests.venue import recorded_session as rs
 
@@ -24,6 +25,7 @@ SYMBOL = "LTC/USDT"
 CANONICAL = client_order_id("alice", 7, "LTC", 0)
 VENUE_ID = okx.PROFILE.venue_client_id(CANONICAL)
 ORDER_ID = "1339107111507525632"  # ordId of the recorded fetchOrder body
+BUY = LimitOrder(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
 
 ORDER = r"^/api/v5/trade/order$"
 CANCEL = r"^/api/v5/trade/cancel-order$"
@@ -118,7 +120,7 @@ async def test_lost_placement_is_found_by_client_id_and_never_placed_twice(
     rv.session.on("POST", ORDER, place)
     rv.session.on("GET", ORDER, lookup)
 
-    order = await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
+    order = await rv.gateway.place_limit_order(BUY)
 
     placements = rv.session.requests("POST", ORDER)
     assert len(placements) == 1
@@ -143,7 +145,7 @@ async def test_duplicate_client_id_resolves_to_the_existing_order(
     rv.session.on("POST", ORDER, order_failure("51016", "Duplicated clOrdId"))
     rv.session.on("GET", ORDER, rs.Reply(our_order("partially_filled", "0.1")))
 
-    order = await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
+    order = await rv.gateway.place_limit_order(BUY)
 
     assert len(rv.session.requests("POST", ORDER)) == 1
     assert [s.params["clOrdId"] for s in rv.session.requests("GET", ORDER)] == [VENUE_ID]
@@ -162,7 +164,7 @@ async def test_duplicate_marker_is_the_order_code_not_digits_of_an_id(
     rv.session.on("GET", ORDER, NOT_FOUND)
 
     with pytest.raises(errors.InvalidOrder) as refused:
-        await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
+        await rv.gateway.place_limit_order(BUY)
 
     assert not isinstance(refused.value, errors.DuplicateClientOrderId)
     assert rv.session.requests("GET", ORDER) == []
@@ -345,7 +347,7 @@ async def test_insufficient_balance_is_final_and_not_retried(
     )
 
     with pytest.raises(errors.InsufficientFunds) as refused:
-        await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
+        await rv.gateway.place_limit_order(BUY)
 
     assert refused.value.retryable is False
     assert len(rv.session.requests("POST", ORDER)) == 1
@@ -384,7 +386,7 @@ async def test_failed_placement_is_looked_up_before_placing_again(
     rv.session.on("POST", ORDER, place)
     rv.session.on("GET", ORDER, lookup)
 
-    order = await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
+    order = await rv.gateway.place_limit_order(BUY)
 
     assert orders == [VENUE_ID]  # one order at the venue
     calls = [s.method for s in rv.session.sent if s.path == "/api/v5/trade/order"]
@@ -441,9 +443,9 @@ async def test_an_unexplained_refusal_is_looked_up_before_it_is_final(
 
     if refused:
         with pytest.raises(errors.FinalVenueError):
-            await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
+            await rv.gateway.place_limit_order(BUY)
     else:
-        order = await rv.gateway.place_limit_order(SYMBOL, "buy", D("0.25"), D("101.58"), CANONICAL)
+        order = await rv.gateway.place_limit_order(BUY)
         assert (order.client_order_id, order.venue_order_id) == (CANONICAL, ORDER_ID)
     assert len(rv.session.requests("POST", ORDER)) == 1
     assert len(rv.session.requests("GET", ORDER)) == 1

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from rebalancer.domain.costs import walk
-from rebalancer.domain.market import MarketRules, OrderBook, Quote, Side
+from rebalancer.domain.market import MarketRules, OrderBook, Quote
 from rebalancer.venue.errors import DuplicateClientOrderId, InsufficientFunds, OrderNotFound
-from rebalancer.venue.models import Balance, VenueOrder, VenueTrade
+from rebalancer.venue.models import Balance, LimitOrder, VenueOrder, VenueTrade
 
 FEE = Decimal("0.001")
 
@@ -63,40 +63,36 @@ class MemoryVenue:
             for a in sorted(set(self.free) | set(self.locked))
         }
 
-    async def place_limit_order(
-        self,
-        symbol: str,
-        side: Side,
-        amount: Decimal,
-        price: Decimal,
-        client_order_id: str,
-        *,
-        post_only: bool = False,
-    ) -> VenueOrder:
+    async def place_limit_order(self, order: LimitOrder) -> VenueOrder:
+        client_order_id = order.client_order_id
         existing = self.orders.get(client_order_id)
         if existing is not None and not existing.is_final:
             raise DuplicateClientOrderId(client_order_id)
-        base, _, quote = symbol.partition("/")
-        need_asset, need = (quote, amount * price * (1 + FEE)) if side == "buy" else (base, amount)
+        base, _, quote = order.symbol.partition("/")
+        need_asset, need = (
+            (quote, order.amount * order.price * (1 + FEE))
+            if order.side == "buy"
+            else (base, order.amount)
+        )
         if self.free.get(need_asset, Decimal(0)) < need:
             raise InsufficientFunds(f"need {need} {need_asset}")
         self.free[need_asset] -= need
         self.locked[need_asset] = self.locked.get(need_asset, Decimal(0)) + need
         now = datetime.now(UTC)
-        order = VenueOrder(
+        placed = VenueOrder(
             client_order_id=client_order_id,
             venue_order_id=str(next(self._ids)),
-            symbol=symbol,
-            side=side,
-            amount=amount,
-            price=price,
+            symbol=order.symbol,
+            side=order.side,
+            amount=order.amount,
+            price=order.price,
             status="open",
             filled=Decimal(0),
             created_at=now,
         )
-        self.orders[client_order_id] = order
+        self.orders[client_order_id] = placed
         self.placements.append(client_order_id)
-        self._cross(order)
+        self._cross(placed)
         return self.orders[client_order_id]
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:

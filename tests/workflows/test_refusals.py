@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from rebalancer.pipeline.messages import AccountConfig
 from rebalancer.venue.errors import DuplicateClientOrderId
-from rebalancer.venue.models import VenueOrder
+from rebalancer.venue.models import LimitOrder, VenueOrder
 from tests.workflows.history_recording import record_history
 from tests.workflows.memory_venue import MemoryVenue
 from tests.workflows.scenario import harness, marketable_policy, memory_venue
@@ -22,26 +22,10 @@ from tests.workflows.test_timers import eventually
 class RefusingVenue(MemoryVenue):
     """Refuses every ETH order as a duplicate id, as a venue that kept an old one open."""
 
-    async def place_limit_order(
-        self,
-        symbol: str,
-        side: str,
-        amount: Decimal,
-        price: Decimal,
-        client_order_id: str,
-        *,
-        post_only: bool = False,
-    ) -> VenueOrder:
-        if symbol == "ETH/USDT":
-            raise DuplicateClientOrderId(f"{client_order_id} is already open")
-        return await super().place_limit_order(
-            symbol,
-            side,
-            amount,
-            price,
-            client_order_id,
-            post_only=post_only,  # type: ignore[arg-type]
-        )
+    async def place_limit_order(self, order: LimitOrder) -> VenueOrder:
+        if order.symbol == "ETH/USDT":
+            raise DuplicateClientOrderId(f"{order.client_order_id} is already open")
+        return await super().place_limit_order(order)
 
 
 async def test_a_refused_leg_is_held_with_its_reason_and_the_cycle_completes(
