@@ -34,14 +34,22 @@ HOURLY_CALENDAR = 2.5
 
 
 @dataclass(frozen=True)
-class Job:
-    key: str
-    policy: str
-    market: MarketSpec
+class Portfolio:
+    """What every run of a study manages: the target weights (in ``quote``), the equity it
+    starts with, and how often a policy checks it."""
+
     targets: dict[str, Decimal]
     quote: str
     equity: Decimal
     cadence: timedelta
+
+
+@dataclass(frozen=True)
+class Job:
+    key: str
+    policy: str
+    market: MarketSpec
+    portfolio: Portfolio
     settings: PolicySettings
     keep_series: bool = True
     knobs: Knobs = NO_KNOBS
@@ -70,8 +78,13 @@ class Outcome:
 
 
 def run_job(job: Job, progress: OnProgress | None = None) -> Outcome:
-    make = policy_factory(job.policy, job.targets, job.quote, job.cadence, job.settings, job.knobs)
-    run = simulate(job.market, make, job.targets, job.quote, job.equity, progress=progress)
+    portfolio = job.portfolio
+    make = policy_factory(
+        job.policy, portfolio.targets, portfolio.quote, portfolio.cadence, job.settings, job.knobs
+    )
+    run = simulate(
+        job.market, make, portfolio.targets, portfolio.quote, portfolio.equity, progress=progress
+    )
     return Outcome(
         key=job.key,
         policy=job.policy,
@@ -106,13 +119,14 @@ def identity(job: Job) -> tuple[object, ...]:
     """What decides a job's outcome: jobs alike in it are one simulation (it is
     deterministic), whatever their keys and whether they keep their series."""
     settings = job.settings.model_dump_json() if job.policy == "cost_aware" else None
+    portfolio = job.portfolio
     return (
         job.policy,
         job.market,
-        tuple(sorted(job.targets.items())),
-        job.quote,
-        job.equity,
-        job.cadence,
+        tuple(sorted(portfolio.targets.items())),
+        portfolio.quote,
+        portfolio.equity,
+        portfolio.cadence,
         settings,
         job.knobs.used_by(job.policy),
     )

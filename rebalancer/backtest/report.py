@@ -150,15 +150,16 @@ def study_json(result: StudyResult, command: str) -> dict[str, Any]:
 
 def parameters(result: StudyResult, command: str) -> dict[str, Any]:
     request = result.request
+    portfolio = request.portfolio
     return {
         "command": command,
         "market": market_json(request.market),
         "training": market_json(request.training) if request.training else None,
-        "targets": {k: plain(v) for k, v in request.targets.items()},
-        "quote": request.quote,
-        "starting_equity": plain(request.equity),
+        "targets": {k: plain(v) for k, v in portfolio.targets.items()},
+        "quote": portfolio.quote,
+        "starting_equity": plain(portfolio.equity),
         "start": "at target, bought at the first mids at no cost",
-        "check_cadence_seconds": int(request.cadence.total_seconds()),
+        "check_cadence_seconds": int(portfolio.cadence.total_seconds()),
         "sample_every_seconds": 3600,
         "fees": {
             "maker": plain(request.market.instruments[0].maker_fee),
@@ -263,6 +264,7 @@ def _pct(value: Decimal) -> str:
 def markdown(result: StudyResult, document: Mapping[str, Any]) -> str:
     main = result.main
     request = result.request
+    portfolio = request.portfolio
     policies = {k: v.metrics for k, v in main.policies.items()}
     out = ["# Backtest report", "", f"Command: `{document['parameters']['command']}`", ""]
     out.append(f"Market: {main.market.describe()}.")
@@ -284,10 +286,11 @@ def markdown(result: StudyResult, document: Mapping[str, Any]) -> str:
         )
     out += [
         "",
-        f"Start: {plain(request.equity)} {request.quote} at target "
-        f"({', '.join(f'{k} {plain(v)}' for k, v in request.targets.items())}), "
+        f"Start: {plain(portfolio.equity)} {portfolio.quote} at target "
+        f"({', '.join(f'{k} {plain(v)}' for k, v in portfolio.targets.items())}), "
         "bought at the first mids at no cost, so costs measure maintenance only. Checks every "
-        f"{int(request.cadence.total_seconds())} s (calendar: daily at 00:00 UTC); samples hourly.",
+        f"{int(portfolio.cadence.total_seconds())} s (calendar: daily at 00:00 UTC); "
+        "samples hourly.",
         "",
         "## Results",
         "",

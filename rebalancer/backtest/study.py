@@ -8,7 +8,6 @@ period, which the caller keeps apart from it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from decimal import Decimal
 
 from rebalancer.backtest.baselines import NO_KNOBS, Knobs
@@ -16,6 +15,7 @@ from rebalancer.backtest.experiment import (
     Job,
     OnProgress,
     Outcome,
+    Portfolio,
     Workers,
     run_jobs,
     workers_for,
@@ -39,10 +39,7 @@ BASELINES = ("calendar", "threshold", "band_edge", "seed")
 @dataclass(frozen=True)
 class StudyRequest:
     market: MarketSpec
-    targets: dict[str, Decimal]
-    quote: str
-    equity: Decimal
-    cadence: timedelta
+    portfolio: Portfolio
     policies: tuple[str, ...]
     # cost_aware's settings (the base of the frontier too).
     settings: PolicySettings
@@ -214,18 +211,7 @@ def _job(
     series: bool = False,
     knobs: Knobs = NO_KNOBS,
 ) -> Job:
-    return Job(
-        key=key,
-        policy=policy,
-        market=market,
-        targets=request.targets,
-        quote=request.quote,
-        equity=request.equity,
-        cadence=request.cadence,
-        settings=settings,
-        keep_series=series,
-        knobs=knobs,
-    )
+    return Job(key, policy, market, request.portfolio, settings, keep_series=series, knobs=knobs)
 
 
 @dataclass(frozen=True)

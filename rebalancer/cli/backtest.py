@@ -175,6 +175,7 @@ def _tune(text: str | None) -> tuple[date, date] | None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from rebalancer.backtest.experiment import Portfolio
     from rebalancer.backtest.markets import instruments_for, market_spec
     from rebalancer.backtest.study import StudyRequest, planned_days
 
@@ -230,10 +231,7 @@ def handle(args: argparse.Namespace) -> int:
         raise InvalidInput("--report", f"{args.report} exists and is not a directory")
     request = StudyRequest(
         market=spec,
-        targets=targets,
-        quote=quote,
-        equity=equity,
-        cadence=timedelta(seconds=cadence),
+        portfolio=Portfolio(targets, quote, equity, timedelta(seconds=cadence)),
         policies=policies,
         settings=settings,
         fee=taker,

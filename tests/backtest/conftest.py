@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rebalancer.backtest.experiment import Portfolio
 from rebalancer.backtest.markets import instruments_for
 from rebalancer.paper.instruments import Instrument
 
@@ -18,6 +19,8 @@ TARGETS = {
     "LINK": Decimal("0.1"),
     "USDT": Decimal("0.2"),
 }
+# The portfolio a test's jobs run: TARGETS in USDT, 100,000 to start, checked hourly.
+PORTFOLIO = Portfolio(TARGETS, "USDT", Decimal(100_000), timedelta(hours=1))
 START_PRICES = {"BTC": Decimal("40000"), "ETH": Decimal("2500"), "LINK": Decimal("15")}
 
 BarWriter = Callable[[date, int, Iterable[date], Decimal], Path]

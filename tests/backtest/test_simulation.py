@@ -12,7 +12,7 @@ from rebalancer.backtest.roster import policy_factory
 from rebalancer.backtest.simulator import Run, simulate
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.paper.instruments import Instrument
-from tests.backtest.conftest import TARGETS, BarWriter
+from tests.backtest.conftest import PORTFOLIO, TARGETS, BarWriter
 
 HOUR = timedelta(hours=1)
 EQUITY = Decimal(100_000)
@@ -27,7 +27,7 @@ TUNED = PolicySettings(
 
 def outcome(market: MarketSpec, policy: str, settings: PolicySettings | None = None) -> Outcome:
     chosen = settings or PolicySettings(check_interval_seconds=3600)
-    job = Job(policy, policy, market, TARGETS, "USDT", EQUITY, HOUR, chosen)
+    job = Job(policy, policy, market, PORTFOLIO, chosen)
     return run_job(job)
 
 
@@ -61,8 +61,7 @@ def test_parallel_workers_give_the_same_outcomes_as_one_process(
         "replay", instruments, seed=2, first=date(2022, 6, 1), last=date(2022, 6, 2)
     )
     jobs = [
-        Job(p, p, market, TARGETS, "USDT", EQUITY, HOUR, TUNED, keep_series=False)
-        for p in ("calendar", "cost_aware")
+        Job(p, p, market, PORTFOLIO, TUNED, keep_series=False) for p in ("calendar", "cost_aware")
     ]
     ticks: list[int] = []
     parallel = run_jobs(jobs, workers=2, progress=ticks.append)

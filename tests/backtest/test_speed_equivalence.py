@@ -19,7 +19,7 @@ from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import Position, Snapshot
 from rebalancer.paper.instruments import Instrument
 from rebalancer.paper.matching import MatchingEngine
-from tests.backtest.conftest import TARGETS
+from tests.backtest.conftest import PORTFOLIO, TARGETS
 
 SETTINGS = PolicySettings(check_interval_seconds=3600)
 
@@ -69,18 +69,7 @@ def test_a_default_spelled_out_is_the_same_job_and_another_knob_is_not(
     market: MarketSpec,
 ) -> None:
     def job(policy: str, band: Decimal | None = None, interval: timedelta | None = None) -> Job:
-        hour = timedelta(hours=1)
-        return Job(
-            policy,
-            policy,
-            market,
-            TARGETS,
-            "USDT",
-            Decimal(100_000),
-            hour,
-            SETTINGS,
-            knobs=Knobs(band, interval),
-        )
+        return Job(policy, policy, market, PORTFOLIO, SETTINGS, knobs=Knobs(band, interval))
 
     assert identity(job("calendar")) == identity(job("calendar", interval=timedelta(days=1)))
     assert identity(job("calendar")) != identity(job("calendar", interval=timedelta(hours=1)))
@@ -93,17 +82,7 @@ def test_a_default_spelled_out_is_the_same_job_and_another_knob_is_not(
 
 def test_copies_of_a_job_get_its_outcome_under_their_own_keys(market: MarketSpec) -> None:
     def job(key: str, series: bool) -> Job:
-        return Job(
-            key,
-            "calendar",
-            market,
-            TARGETS,
-            "USDT",
-            Decimal(100_000),
-            timedelta(hours=1),
-            SETTINGS,
-            keep_series=series,
-        )
+        return Job(key, "calendar", market, PORTFOLIO, SETTINGS, keep_series=series)
 
     ticks: list[int] = []
     outcomes = run_jobs([job("a", False), job("b", True)], progress=ticks.append)
