@@ -26,7 +26,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.ledger.records import WatchedAccount
 from rebalancer.pipeline.messages import WakeRequest, WatchVenueRequest
 from rebalancer.venue import binance_weights as weights
+from rebalancer.watch.clock import ManualClock
 from rebalancer.watch.watcher import VenueWatcher
 
 MIXES = [
@@ -125,24 +126,14 @@ def fleet(count: int, seed: int) -> list[WatchedAccount]:
     return rows
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def __call__(self) -> float:
-        return self.seconds
-
-
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     process = psutil.Process()
     console.print(f"building {args.accounts:,} accounts ...")
     rows = fleet(args.accounts, args.seed)
     sources = Sources(rows, args.seed, args.market_seconds)
-    clock = Clock()
+    clock = ManualClock(T0)
     settings = WatchVenueRequest(venue="paper", refresh_weight_per_minute=args.refresh_weight)
-    watcher = VenueWatcher(
-        sources, settings, clock=clock, now=lambda: T0 + timedelta(seconds=clock.seconds)
-    )
+    watcher = VenueWatcher(sources, settings, clock=clock, now=clock.now)
     gc.collect()
     before = process.memory_info().rss
     started = time.process_time()

@@ -8,8 +8,8 @@ sees the latest committed row.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Unpack
@@ -214,22 +214,23 @@ class PostgresStore:
     async def close(self) -> None:
         await self._pool.close()
 
-    # One place turns driver errors into ledger errors that name the operation.
-    async def _execute(self, what: str, query: str, *args: Any) -> str:
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """The one place that turns driver errors into ledger errors naming the operation."""
         try:
-            return await self._pool.execute(query, *args)
+            yield
         except asyncpg.PostgresError as error:
             raise _refused(error, what) from error
         except (OSError, asyncpg.InterfaceError) as error:
             raise self._unavailable(what, error) from error
 
+    async def _execute(self, what: str, query: str, *args: Any) -> str:
+        with self._errors(what):
+            return await self._pool.execute(query, *args)
+
     async def _fetch(self, what: str, query: str, *args: Any) -> list[asyncpg.Record]:
-        try:
+        with self._errors(what):
             return await self._pool.fetch(query, *args)
-        except asyncpg.PostgresError as error:
-            raise _refused(error, what) from error
-        except (OSError, asyncpg.InterfaceError) as error:
-            raise self._unavailable(what, error) from error
 
     async def _fetchrow(self, what: str, query: str, *args: Any) -> asyncpg.Record | None:
         rows = await self._fetch(what, query, *args)

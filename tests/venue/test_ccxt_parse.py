@@ -19,6 +19,7 @@ from rebalancer.venue.ccxt_parse import (
     to_decimal,
 )
 from rebalancer.venue.raw_fields import RawFields, at
+from tests.venue.ccxt_payloads import unified_market, unified_order, unified_trade
 
 D = Decimal
 
@@ -35,38 +36,34 @@ def test_numbers_become_exact_decimals() -> None:
 
 
 def test_a_binance_market_uses_its_filter_strings() -> None:
-    market = {
-        "symbol": "ETH/USDT",
-        "base": "ETH",
-        "quote": "USDT",
-        "precision": {"price": 0.01, "amount": 0.0001},
-        "limits": {"amount": {"min": 0.0001}, "cost": {"min": 5.0}},
-        "maker": 0.001,
-        "taker": 0.001,
-        "info": {
+    market = unified_market(
+        "ETH/USDT",
+        precision={"price": 0.01, "amount": 0.0001},
+        limits={"amount": {"min": 0.0001}, "cost": {"min": 5.0}},
+        maker=0.001,
+        taker=0.001,
+        info={
             "filters": [
                 {"filterType": "PRICE_FILTER", "tickSize": "0.01000000"},
                 {"filterType": "LOT_SIZE", "stepSize": "0.00010000", "minQty": "0.00010000"},
                 {"filterType": "NOTIONAL", "minNotional": "5.00000000"},
             ]
         },
-    }
+    )
     rules = parse_market(market)
     assert (rules.tick_size, rules.step_size) == (D("0.01"), D("0.0001"))
     assert (rules.min_qty, rules.min_notional, rules.taker_fee) == (D("0.0001"), D("5"), D("0.001"))
 
 
 def test_a_market_without_raw_filters_uses_ccxt_precision() -> None:
-    market = {
-        "symbol": "XBT/EUR",
-        "base": "XBT",
-        "quote": "EUR",
-        "precision": {"price": 1, "amount": 8},
-        "limits": {"amount": {"min": 0.0001}, "cost": {}},
-        "maker": 0.0016,
-        "taker": 0.0026,
-        "info": {},
-    }
+    market = unified_market(
+        "XBT/EUR",
+        precision={"price": 1, "amount": 8},
+        limits={"amount": {"min": 0.0001}, "cost": {}},
+        maker=0.0016,
+        taker=0.0026,
+        info={},
+    )
     rules = parse_market(market, DECIMAL_PLACES)
     assert (rules.tick_size, rules.step_size) == (D("0.1"), D("1E-8"))
     assert rules.maker_fee == D("0.0016")
@@ -105,24 +102,22 @@ def test_order_book_quote_and_balances() -> None:
 
 def test_orders_and_trades_prefer_the_raw_strings() -> None:
     order = parse_order(
-        {
-            "id": "17",
-            "clientOrderId": "cancel-17",
-            "symbol": "BTC/USDT",
-            "side": "buy",
-            "status": "canceled",
-            "amount": 0.3,
-            "filled": 0.1,
-            "price": 42000.01,
-            "timestamp": 1_700_000_000_000,
-            "info": {
+        unified_order(
+            id="17",
+            clientOrderId="cancel-17",
+            status="canceled",
+            amount=0.3,
+            filled=0.1,
+            price=42000.01,
+            timestamp=1_700_000_000_000,
+            info={
                 "origClientOrderId": "mine-1",
                 "origQty": "0.30000000",
                 "executedQty": "0.10000000",
                 "cummulativeQuoteQty": "4200.00100000",
                 "price": "42000.01000000",
             },
-        }
+        )
     )
     assert order.client_order_id == "mine-1", "a cancel reply names the cancel; keep the order's"
     assert (order.amount, order.filled, order.status) == (D("0.3"), D("0.1"), "canceled")
@@ -130,14 +125,9 @@ def test_orders_and_trades_prefer_the_raw_strings() -> None:
     assert order.price == D("42000.01")
     assert order.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
     market_order = parse_order(
-        {
-            "id": "9",
-            "symbol": "BTC/USDT",
-            "side": "sell",
-            "status": "canceling",
-            "amount": 1.0,
-            "info": {"price": "0.00000000"},
-        },
+        unified_order(
+            id="9", side="sell", status="canceling", amount=1.0, info={"price": "0.00000000"}
+        ),
         client_order_id="fallback",
         now=datetime(2024, 1, 1, tzinfo=UTC),
     )
@@ -145,23 +135,21 @@ def test_orders_and_trades_prefer_the_raw_strings() -> None:
     assert market_order.status == "open"
     assert market_order.client_order_id == "fallback"
     trade = parse_trade(
-        {
-            "id": "5",
-            "order": "17",
-            "symbol": "BTC/USDT",
-            "side": "buy",
-            "amount": 0.1,
-            "price": 42000.0,
-            "takerOrMaker": "maker",
-            "timestamp": 1_700_000_000_123,
-            "fee": {"cost": 1e-4, "currency": "BTC"},
-            "info": {
+        unified_trade(
+            id="5",
+            order="17",
+            amount=0.1,
+            price=42000.0,
+            takerOrMaker="maker",
+            timestamp=1_700_000_000_123,
+            fee={"cost": 1e-4, "currency": "BTC"},
+            info={
                 "qty": "0.10000000",
                 "price": "42000.00000000",
                 "commission": "0.00010000",
                 "commissionAsset": "BTC",
             },
-        },
+        ),
         client_order_id="mine-1",
     )
     assert (trade.trade_id, trade.venue_order_id, trade.client_order_id) == ("5", "17", "mine-1")
@@ -176,16 +164,12 @@ def test_orders_and_trades_prefer_the_raw_strings() -> None:
 # The venue's text and ccxt's float of it, which lost digits, as ccxt hands them over.
 AMOUNT, PRICE = "1.23456789012345678901", "21220.6399999973697697"
 FLOAT_AMOUNT, FLOAT_PRICE = D(repr(float(AMOUNT))), D(repr(float(PRICE)))
-ORDER = {
-    "id": "1",
-    "symbol": "BTC/USDT",
-    "side": "buy",
-    "status": "open",
-    "amount": float(AMOUNT),
-    "price": float(PRICE),
-    "filled": 0.0,
-    "info": {"type": "limit", "config": {"gtc": {"size": AMOUNT}}, "fills": [{"px": PRICE}]},
-}
+ORDER = unified_order(
+    amount=float(AMOUNT),
+    price=float(PRICE),
+    filled=0.0,
+    info={"type": "limit", "config": {"gtc": {"size": AMOUNT}}, "fills": [{"px": PRICE}]},
+)
 
 
 def test_raw_fields_follow_keys_and_list_indexes_and_else_read_the_float() -> None:
@@ -262,18 +246,15 @@ def test_a_time_out_of_any_range_is_no_time(millis: object) -> None:
 def test_a_maker_rebate_parses_as_a_negative_fee() -> None:
     # Bybit's execFee is negative for a rebate; the unified fee carries the sign too.
     trade = parse_trade(
-        {
-            "id": "9",
-            "order": "17",
-            "symbol": "BTC/USDT",
-            "side": "sell",
-            "amount": 0.01,
-            "price": 60000.0,
-            "timestamp": 1_700_000_000_000,
-            "takerOrMaker": "maker",
-            "fee": {"cost": -0.0012, "currency": "USDT"},
-            "info": {},
-        },
+        unified_trade(
+            side="sell",
+            amount=0.01,
+            price=60000.0,
+            timestamp=1_700_000_000_000,
+            takerOrMaker="maker",
+            fee={"cost": -0.0012, "currency": "USDT"},
+            info={},
+        ),
         raw_fields=RawFields(),
     )
     assert (trade.fee, trade.fee_asset) == (Decimal("-0.0012"), "USDT")

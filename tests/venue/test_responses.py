@@ -23,6 +23,7 @@ from rebalancer.venue.ccxt_parse import (
 from rebalancer.venue.errors import MalformedResponse
 from tests.hostile_json import nested, scalars
 from tests.paper_venue_fixtures import PaperVenueProcess
+from tests.venue.ccxt_payloads import unified_order
 
 garbage = nested(
     scalars("1e999999", "-0", "0.00000001", "NaN", "Infinity", "", " 12.5 ", "abc", nan=True),
@@ -138,20 +139,17 @@ def _decimals(value: Any) -> list[Decimal]:
 
 def test_a_well_formed_order_survives() -> None:
     order = parse_order(
-        {
-            "id": "7",
-            "symbol": "BTC/USDT",
-            "side": "buy",
-            "status": "open",
-            "timestamp": 1_700_000_000_000,
-            "info": {
+        unified_order(
+            id="7",
+            timestamp=1_700_000_000_000,
+            info={
                 "origQty": "0.50000",
                 "executedQty": "0.10000",
                 "price": "64000.01",
                 "cummulativeQuoteQty": "6400.001",
                 "origClientOrderId": "rb-x-1-BTC-0",
             },
-        }
+        )
     )
     assert order.amount == Decimal("0.50000")
     assert order.average == Decimal("64000.01")

@@ -14,6 +14,7 @@ from rebalancer.domain.market import Quote
 from rebalancer.domain.no_trade import NoTradeRegion
 from rebalancer.ledger.records import WatchedAccount
 from rebalancer.pipeline.messages import WakeRequest, WatchVenueRequest
+from rebalancer.watch.clock import ManualClock
 from rebalancer.watch.watcher import VenueWatcher
 
 D = Decimal
@@ -82,31 +83,23 @@ def sources() -> Sources:
     return sources
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def __call__(self) -> float:
-        return self.seconds
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
-def watcher(sources: Sources, clock: Clock, **settings: float) -> VenueWatcher:
+def watcher(sources: Sources, clock: ManualClock, **settings: float) -> VenueWatcher:
     return VenueWatcher(
         sources,
         WatchVenueRequest.model_validate(
             {"venue": "paper", "refresh_weight_per_minute": 0.0, **settings}
         ),
         clock=clock,
-        now=lambda: T0 + timedelta(seconds=clock.seconds),
+        now=clock.now,
     )
 
 
-async def test_an_account_is_woken_once_per_decision(sources: Sources, clock: Clock) -> None:
+async def test_an_account_is_woken_once_per_decision(sources: Sources, clock: ManualClock) -> None:
     sources.add("b", T0)
     watch = watcher(sources, clock, rewake_seconds=60)
     assert await watch.tick() == []
@@ -125,7 +118,7 @@ async def test_an_account_is_woken_once_per_decision(sources: Sources, clock: Cl
 
 
 async def test_the_ledger_is_read_again_with_an_overlap_and_applied_once(
-    sources: Sources, clock: Clock
+    sources: Sources, clock: ManualClock
 ) -> None:
     watch = watcher(sources, clock)
     await watch.tick()
@@ -135,7 +128,7 @@ async def test_the_ledger_is_read_again_with_an_overlap_and_applied_once(
 
 
 async def test_an_account_whose_workflow_is_gone_leaves_the_fleet(
-    sources: Sources, clock: Clock
+    sources: Sources, clock: ManualClock
 ) -> None:
     sources.gone.add("a")
     sources.btc = D(150)
@@ -145,7 +138,9 @@ async def test_an_account_whose_workflow_is_gone_leaves_the_fleet(
     assert sources.woken == []
 
 
-async def test_a_feed_outage_wakes_nobody_and_is_counted(sources: Sources, clock: Clock) -> None:
+async def test_a_feed_outage_wakes_nobody_and_is_counted(
+    sources: Sources, clock: ManualClock
+) -> None:
     sources.btc = D(150)
     sources.feed_down = True
     watch = watcher(sources, clock)
@@ -156,7 +151,7 @@ async def test_a_feed_outage_wakes_nobody_and_is_counted(sources: Sources, clock
 
 
 async def test_balances_are_refreshed_round_robin_within_the_weight_budget(
-    sources: Sources, clock: Clock
+    sources: Sources, clock: ManualClock
 ) -> None:
     for name in "bcde":
         sources.add(name, T0)
@@ -169,7 +164,7 @@ async def test_balances_are_refreshed_round_robin_within_the_weight_budget(
 
 
 async def test_funds_moved_outside_the_system_wake_the_account_once_read(
-    sources: Sources, clock: Clock
+    sources: Sources, clock: ManualClock
 ) -> None:
     # A deposit of 100 USDT: BTC falls to a third of the account, past its band.
     sources.venue_balances["a"] = {"BTC": D(1), "USDT": D(200)}
@@ -184,7 +179,7 @@ async def test_funds_moved_outside_the_system_wake_the_account_once_read(
 
 
 async def test_one_accounts_revoked_key_does_not_blind_the_watch(
-    sources: Sources, clock: Clock
+    sources: Sources, clock: ManualClock
 ) -> None:
     sources.add("b", T0)
     sources.revoked.add("a")
