@@ -26,15 +26,7 @@ with workflow.unsafe.imports_passed_through():
         PlaceLimitOrder,
         Reconcile,
     )
-    from rebalancer.cycle.port import (
-        Closing,
-        CycleTrigger,
-        LegOrder,
-        Look,
-        Observation,
-        OrderState,
-        Refusal,
-    )
+    from rebalancer.cycle import port
     from rebalancer.domain.liquidity import LiquidityAssessment
     from rebalancer.domain.orders import PlannedOrder
     from rebalancer.domain.policy_settings import PolicySettings
@@ -51,11 +43,13 @@ with workflow.unsafe.imports_passed_through():
     from rebalancer.venue.models import VenueOrder
 
 
-def refusal(error: ActivityError) -> Refusal | None:
+def refusal(error: ActivityError) -> port.Refusal | None:
     """The venue's (or the ledger's) final answer, or None when the error is not final."""
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.non_retryable:
-        return Refusal(reason=f"{cause.type}: {cause.message}" if cause.type else cause.message)
+        return port.Refusal(
+            reason=f"{cause.type}: {cause.message}" if cause.type else cause.message
+        )
     return None
 
 
@@ -88,7 +82,9 @@ class ActivityPort:
             ReconcileRequest(account=self.account, cycle=cycle, symbols=symbols, cancel_stale=True)
         )
 
-    async def detect(self, cycle: int, trigger: CycleTrigger, look: Look) -> Observation:
+    async def detect(
+        self, cycle: int, trigger: port.CycleTrigger, look: port.Look
+    ) -> port.Observation:
         return await workflow.execute_local_activity_method(
             DetectDrift.run,
             DetectRequest.model_validate(
@@ -99,7 +95,7 @@ class ActivityPort:
             summary=f"detect drift, cycle {cycle}",
         )
 
-    async def assess(self, leg: LegOrder) -> tuple[LiquidityAssessment, PlannedOrder | None]:
+    async def assess(self, leg: port.LegOrder) -> tuple[LiquidityAssessment, PlannedOrder | None]:
         result = await workflow.execute_local_activity_method(
             AssessLiquidity.run,
             AssessRequest(account=self.account, leg=leg),
@@ -110,8 +106,8 @@ class ActivityPort:
         return result.assessment, result.order
 
     async def place(
-        self, cycle: int, client_order_id: str, order: PlannedOrder, observation: Observation
-    ) -> OrderState | Refusal:
+        self, cycle: int, client_order_id: str, order: PlannedOrder, observation: port.Observation
+    ) -> port.OrderState | port.Refusal:
         self._detect_started_at = observation.started_at
         try:
             placed = await workflow.execute_activity_method(
@@ -140,7 +136,7 @@ class ActivityPort:
 
     async def await_fill(
         self, cycle: int, order: PlannedOrder, client_order_id: str, timeout_seconds: int
-    ) -> OrderState:
+    ) -> port.OrderState:
         outcome = await workflow.execute_activity_method(
             AwaitFill.run,
             AwaitFillRequest(
@@ -158,7 +154,9 @@ class ActivityPort:
         )
         return _state(outcome)
 
-    async def cancel(self, cycle: int, order: PlannedOrder, client_order_id: str) -> OrderState:
+    async def cancel(
+        self, cycle: int, order: PlannedOrder, client_order_id: str
+    ) -> port.OrderState:
         outcome = await workflow.execute_activity_method(
             CancelOrder.run,
             CancelRequest(
@@ -173,7 +171,7 @@ class ActivityPort:
         )
         return _state(outcome)
 
-    async def reconcile_cycle(self, closing: Closing) -> Decimal | None:
+    async def reconcile_cycle(self, closing: port.Closing) -> Decimal | None:
         result = await _reconcile(
             ReconcileRequest.for_closing(
                 self.account, closing, workflow.now(), self.policy.slippage_budget_bps
@@ -192,7 +190,7 @@ async def _reconcile(request: ReconcileRequest) -> ReconcileResult:
     )
 
 
-def _state(order: VenueOrder) -> OrderState:
-    return OrderState(
+def _state(order: VenueOrder) -> port.OrderState:
+    return port.OrderState(
         client_order_id=order.client_order_id, filled=order.filled, final=order.is_final
     )
