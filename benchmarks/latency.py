@@ -16,6 +16,11 @@ that makes the same hops (two local activities, then a regular one) with no-op a
 in a worker process of its own (benchmarks/floor.py), at the same rate. `floor` holds its
 percentiles and `ratio_p95` is detect -> ack p95 over the floor's p95: an absolute figure
 does not travel between machines, a ratio to the floor does.
+
+With --steps, both worker processes time every step of the path inside themselves
+(benchmarks/step_timing/sitecustomize.py) and `steps` holds, for ours and for the floor, the
+median of each step from the update's activation to the placement: where the time above the
+floor goes. The timing adds a little to both paths; compare runs with the same setting.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +46,7 @@ from rebalancer.pipeline.messages import TargetsUpdate
 from workflows.account import AccountWorkflow
 
 FLOOR_WORKER = Path(__file__).resolve().parent / "floor.py"
+STEP_TIMING = Path(__file__).resolve().parent / "step_timing"
 FLOOR_QUEUE = "rebalancer-floor"
 
 TARGETS = ({"BTC": "0.30", "USDT": "0.70"}, {"BTC": "0.32", "USDT": "0.68"})
@@ -101,7 +109,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     balances = {"USDT": "70000", "BTC": "0.5"}
     venue_args = ["--weight-limit=10000000", "--orders-limit=1000000"]
     async with bench_stack(configs, balances, scenario="calm", venue_args=venue_args) as bench:
-        worker = bench.start_worker()
+        worker = bench.start_worker(**step_env(args, bench.state / "steps" / "worker"))
         await bench.start_accounts()
         await warm_up(bench)
         per_account = max(1, args.cycles // args.accounts)
@@ -129,6 +137,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ]
         floor = await measure_floor(bench, args, per_account, interval)
         measured = summary(to_ack)
+        steps = (
+            {
+                "ours": path_steps(bench.state / "steps" / "worker", "place_limit_order"),
+                "floor": path_steps(bench.state / "steps" / "floor", "floor_place"),
+            }
+            if args.steps
+            else None
+        )
         return {
             **measured,
             "floor": summary(floor),
@@ -139,7 +155,72 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "accounts": args.accounts,
             "offered_cycles_per_second": args.rate,
             "achieved_cycles_per_second": round(cycles / elapsed, 2),
+            **({"steps": steps} if steps is not None else {}),
         }
+
+
+def step_env(args: argparse.Namespace, folder: Path, io: bool = True) -> dict[str, str]:
+    """The environment that loads the step timing into a worker process (--steps)."""
+    if not args.steps:
+        return {}
+    return {
+        "PYTHONPATH": str(STEP_TIMING),
+        "REBALANCER_STEP_TIMINGS": str(folder),
+        "REBALANCER_STEP_TIMINGS_IO": "1" if io else "0",
+    }
+
+
+Span = tuple[float, float, str, str]
+
+
+def path_steps(folder: Path, place: str) -> dict[str, Any]:
+    """Median milliseconds of each step from the update's activation to the placement.
+
+    A placement's path is the three workflow activations that ended before it started (the
+    update's, then detect's and assess's results), the two local activities between them,
+    and the placement itself; a path whose first activation is not the update's (another
+    account's work interleaved) is left out.
+    """
+    spans: list[Span] = []
+    for file in folder.glob("*.txt"):
+        for line in file.read_text().splitlines():
+            start, end, name, *tag = line.split()
+            spans.append((float(start), float(end), name, " ".join(tag)))
+    spans.sort()
+    activations = [s for s in spans if s[2] == "_WorkflowWorker._handle_activation"]
+    completions = [s for s in spans if s[2] == "Worker.complete_workflow_activation"]
+    activities = [s for s in spans if s[2] == "_ActivityWorker._execute_activity"]
+    calls = [s for s in spans if s[2].startswith(("CcxtGateway.", "PostgresStore."))]
+    steps: dict[str, list[float]] = defaultdict(list)
+
+    def ms(span: Span) -> float:
+        return (span[1] - span[0]) * 1000
+
+    for placed in (s for s in activities if s[3] == place):
+        path = [a for a in activations if a[1] <= placed[0] + 0.0005][-3:]
+        if len(path) < 3 or "do_update" not in path[0][3]:
+            continue
+        between = [a for a in activities if path[0][0] <= a[0] < placed[0]]
+        if len(between) != 2:
+            continue
+        (update, after_detect, after_assess), (detect, assess) = path, between
+        steps["update_activation"].append(ms(update))
+        steps["detect"].append(ms(detect))
+        steps["after_detect_activation"].append(ms(after_detect))
+        steps["assess"].append(ms(assess))
+        steps["after_assess_activation"].append(ms(after_assess))
+        steps["after_assess_completion"].append(
+            sum(ms(c) for c in completions if after_assess[0] <= c[0] <= after_assess[1])
+        )
+        steps["place"].append(ms(placed))
+        steps["update_to_place_start"].append((placed[0] - update[0]) * 1000)
+        for call in calls:
+            if update[0] <= call[0] <= placed[1]:
+                steps[call[2]].append(ms(call))
+    samples = len(steps["place"])
+    return {"samples": samples} | {
+        name: round(statistics.median(values), 2) for name, values in steps.items()
+    }
 
 
 async def measure_floor(
@@ -150,7 +231,10 @@ async def measure_floor(
         "floor",
         [sys.executable, str(FLOOR_WORKER)],
         bench.state / "floor.log",
-        bench.env(REBALANCER_TASK_QUEUE=FLOOR_QUEUE),
+        bench.env(
+            REBALANCER_TASK_QUEUE=FLOOR_QUEUE,
+            **step_env(args, bench.state / "steps" / "floor", io=False),
+        ),
     )
     bench.stack.add_process(process)
     handles = [
@@ -197,6 +281,9 @@ def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cycles", type=int, default=240)
     parser.add_argument(
         "--rate", type=float, default=4.0, help="forced trading cycles per second, all accounts"
+    )
+    parser.add_argument(
+        "--steps", action="store_true", help="time each step of the path in both workers"
     )
 
 
