@@ -2,17 +2,25 @@
 
 Errors a user can fix (bad input, unreachable services) end as one line on stderr and exit
 code 2; a traceback is a bug.
+
+Building the parser imports every subcommand module, so each keeps its heavy imports
+(temporalio, ccxt, aiohttp, numpy, the dev stack, rich, ...) inside the handlers that use
+them: ``rebalancer --help`` or a refused argument loads none of them.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rebalancer.runtime.entry import exit_with, reporting_errors
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from rebalancer.runtime.config import Settings
 
 # Subcommand modules under rebalancer.cli, in help order.
 COMMANDS = [
@@ -40,7 +48,17 @@ class CommandModule(Protocol):
 
 def run_async(coroutine: Coroutine[Any, Any, int]) -> int:
     """A handler's coroutine, run to its exit code."""
+    import asyncio
+
     return asyncio.run(coroutine)
+
+
+async def connect(settings: Settings) -> Client:
+    """A Temporal client, as ``rebalancer.runtime.temporal_connection.connect`` makes it;
+    temporalio is imported only when a command dials."""
+    from rebalancer.runtime.temporal_connection import connect as dial
+
+    return await dial(settings)
 
 
 def id_commands(

@@ -8,18 +8,12 @@ arguments here: workers resolve them by account id.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
-from rebalancer.cli import Subparsers, id_commands, run_async
+from rebalancer.cli import Subparsers, connect, id_commands, run_async
 from rebalancer.cli.arguments import (
     check_account_id,
     parse_duration,
@@ -27,19 +21,19 @@ from rebalancer.cli.arguments import (
     parse_targets,
 )
 from rebalancer.cli.listing import Row, add_list_command, print_listing
-from rebalancer.control.accounts import start_account
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.domain.numbers import plain
 from rebalancer.domain.policy_settings import MAX_CHECK_SECONDS
 from rebalancer.domain.snapshot import ASSET_PATTERN
 from rebalancer.domain.snapshot_json import describe, load_json_exact
-from rebalancer.pipeline import search_attributes as sa
-from rebalancer.pipeline.messages import AccountConfig, AccountStatus, ForceRequest, TargetsUpdate
 from rebalancer.pipeline.names import workflow_id
-from rebalancer.runtime.config import load_settings
-from rebalancer.runtime.temporal_connection import connect
 from rebalancer.venue.profiles import PROFILES, check_venue
-from workflows.account import AccountWorkflow
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+    from temporalio.service import RPCError
+
+    from rebalancer.pipeline.messages import AccountConfig, AccountStatus
 
 # Registration retries a handful of times within seconds (REGISTER_RETRY in
 # workflows/retry_policies.py); beyond this the worker is not there.
@@ -99,11 +93,15 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 
 
 async def _client() -> tuple[Client, str]:
+    from rebalancer.runtime.config import load_settings
+
     settings = load_settings()
     return await connect(settings), settings.task_queue
 
 
 def config_from_args(args: argparse.Namespace) -> AccountConfig:
+    from rebalancer.pipeline.messages import AccountConfig
+
     check_account_id("account_id", args.account_id)
     check_venue("--venue", args.venue)
     quote, weights = parse_targets("--targets", args.targets)
@@ -139,6 +137,15 @@ def config_from_args(args: argparse.Namespace) -> AccountConfig:
 
 async def _add(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+
+    import asyncio
+
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+    from rebalancer.control.accounts import start_account
+    from workflows.account import AccountWorkflow
+
     client, task_queue = await _client()
     try:
         handle = await start_account(client, config, task_queue)
@@ -178,6 +185,8 @@ def targets_from_args(args: argparse.Namespace) -> dict[str, str]:
     other rule (each weight a fraction, the exact sum of 1, asset names) is still checked
     before anything is sent, and the workflow checks the quote itself.
     """
+    from rebalancer.pipeline.messages import AccountConfig
+
     account_id = check_account_id("account_id", args.account_id)
     quote, weights = parse_target_weights("targets", args.targets)
     if quote is None:
@@ -194,6 +203,13 @@ def targets_from_args(args: argparse.Namespace) -> dict[str, str]:
 
 async def _targets(args: argparse.Namespace) -> int:
     weights = targets_from_args(args)
+
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.service import RPCError
+
+    from rebalancer.pipeline.messages import TargetsUpdate
+    from workflows.account import AccountWorkflow
+
     client, _ = await _client()
     handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
     try:
@@ -210,6 +226,12 @@ async def _targets(args: argparse.Namespace) -> int:
 
 async def _signal(args: argparse.Namespace, name: str) -> int:
     check_account_id("account_id", args.account_id)
+
+    from temporalio.service import RPCError
+
+    from rebalancer.pipeline.messages import ForceRequest
+    from workflows.account import AccountWorkflow
+
     client, _ = await _client()
     handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
     try:
@@ -227,6 +249,11 @@ async def _signal(args: argparse.Namespace, name: str) -> int:
 
 async def _status(args: argparse.Namespace) -> int:
     check_account_id("account_id", args.account_id)
+
+    from temporalio.service import RPCError
+
+    from workflows.account import AccountWorkflow
+
     client, _ = await _client()
     handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
     try:
@@ -241,6 +268,13 @@ async def _status(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from temporalio.service import RPCError
+
+    from rebalancer.pipeline import search_attributes as sa
+    from workflows.account import AccountWorkflow
+
     client, _ = await _client()
     executions = [
         execution
@@ -303,6 +337,8 @@ def _account_cells(found: Row) -> tuple[str, ...]:
 
 
 def _not_found(account_id: str, error: RPCError) -> RebalancerError:
+    from temporalio.service import RPCStatusCode
+
     if error.status == RPCStatusCode.NOT_FOUND:
         return InvalidInput("account_id", f"no running account {account_id}")
     return RebalancerError(f"Temporal refused: {error.message}")
@@ -313,6 +349,9 @@ def _weights(weights: dict[str, Any]) -> str:
 
 
 def render_status(status: AccountStatus) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     console.print(
         f"[bold]{status.account_id}[/bold] on {status.venue}: {status.state}, cycle {status.cycle}"

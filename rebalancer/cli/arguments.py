@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from rebalancer.domain.errors import InvalidInput
-from rebalancer.pipeline.messages import ACCOUNT_ID_PATTERN
 
 # Bounded digit counts: Python's int() of a long digit string costs quadratic time.
 DURATION = re.compile(r"^([0-9]{1,9})(s|m|h|d)?$")
@@ -47,6 +46,9 @@ def _check_id(option: str, text: str, pattern: str, kind: str, longest: int) -> 
 
 
 def check_account_id(option: str, text: str) -> str:
+    # Imported here: rebalancer.pipeline.messages loads numpy, which the parser never needs.
+    from rebalancer.pipeline.messages import ACCOUNT_ID_PATTERN
+
     return _check_id(option, text, ACCOUNT_ID_PATTERN, "an account id", 48)
 
 

@@ -8,14 +8,8 @@ up, else the embedded server when REBALANCER_EMBEDDED_DATABASE=true asks for it.
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from rebalancer.cli import Subparsers
-from rebalancer.devstack.stack import with_dev_ledger
-from rebalancer.ledger.connection import redact
-from rebalancer.ledger.embedded import ledger_url
-from rebalancer.ledger.migrate import load_migrations, migrate, migration_status
-from rebalancer.runtime.config import load_settings
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -34,10 +28,19 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 
 
 def database_url() -> str:
+    from rebalancer.devstack.stack import with_dev_ledger
+    from rebalancer.ledger.embedded import ledger_url
+    from rebalancer.runtime.config import load_settings
+
     return ledger_url(with_dev_ledger(load_settings()))
 
 
 def handle_migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rebalancer.ledger.connection import redact
+    from rebalancer.ledger.migrate import load_migrations, migrate
+
     dsn = database_url()
     applied = asyncio.run(migrate(dsn))
     names = {migration.version: migration.filename for migration in load_migrations()}
@@ -49,6 +52,11 @@ def handle_migrate(args: argparse.Namespace) -> int:
 
 
 def handle_status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rebalancer.ledger.connection import redact
+    from rebalancer.ledger.migrate import migration_status
+
     dsn = database_url()
     states = asyncio.run(migration_status(dsn))
     print(redact(dsn))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+from typing import TYPE_CHECKING
 
 from rebalancer.cli import Subparsers
-from rebalancer.devstack.stack import DevStack, Ports, default_stack
-from rebalancer.ledger.connection import redact
+
+if TYPE_CHECKING:
+    from rebalancer.devstack.stack import DevStack
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -36,10 +38,15 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 
 
 def stack() -> DevStack:
+    from rebalancer.devstack.stack import default_stack
+
     return default_stack()
 
 
 def _up(args: argparse.Namespace) -> int:
+    from rebalancer.devstack.stack import Ports
+    from rebalancer.ledger.connection import redact
+
     record = stack().up(
         Ports(temporal=args.temporal_port, ui=args.ui_port, venue=args.venue_port),
         scenario=args.scenario,

@@ -7,9 +7,6 @@ import json
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from rebalancer.cli import Subparsers, run_async
 
 Row = dict[str, Any]
@@ -37,6 +34,9 @@ def print_listing(
     if args.json:
         print(json.dumps({key: list(rows)}))
         return 0
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title)
     for column in columns:
         table.add_column(column)

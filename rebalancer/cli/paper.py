@@ -9,7 +9,6 @@ generated here and never printed.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import secrets
@@ -19,16 +18,13 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from rebalancer.cli import Subparsers
+from rebalancer.cli import Subparsers, run_async
 from rebalancer.cli.arguments import check_account_id
 from rebalancer.cli.listing import Row, add_list_command, print_listing
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 from rebalancer.domain.numbers import plain
 from rebalancer.domain.snapshot import ASSET_PATTERN
-from rebalancer.paper.admin_client import PaperAdmin
-from rebalancer.runtime.config import load_settings
 from rebalancer.runtime.secret_files import write_secret_file
-from rebalancer.venue.credentials import Credentials, CredentialsFile, credentials_path
 from rebalancer.venue.profiles import PAPER
 
 # A funding amount: plain decimal notation, bounded, like any quantity we accept.
@@ -44,7 +40,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     add = actions.add_parser("add", help="create and fund a paper account, keys stored for workers")
     add.add_argument("account_id")
     add.add_argument("--fund", required=True, help="starting balances, e.g. USDT=100000,BTC=1")
-    add.set_defaults(handler=lambda a: asyncio.run(_add(a)))
+    add.set_defaults(handler=lambda a: run_async(_add(a)))
 
     add_list_command(actions, "paper accounts with stored keys, and balances", _list)
 
@@ -84,6 +80,8 @@ def _quantity(asset: str, text: str) -> Decimal:
 
 
 def _read_credentials(path: Path) -> dict[str, Any]:
+    from rebalancer.venue.credentials import CredentialsFile
+
     if not path.exists():
         return {"accounts": {}}
     try:
@@ -97,6 +95,11 @@ def _read_credentials(path: Path) -> dict[str, Any]:
 async def _add(args: argparse.Namespace) -> int:
     account_id = check_account_id("account_id", args.account_id)
     balances = parse_fund(args.fund)
+
+    from rebalancer.paper.admin_client import PaperAdmin
+    from rebalancer.runtime.config import load_settings
+    from rebalancer.venue.credentials import Credentials, credentials_path
+
     settings = load_settings()
     path = credentials_path()
     stored = _read_credentials(path)
@@ -126,6 +129,10 @@ async def _add(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from rebalancer.paper.admin_client import PaperAdmin
+    from rebalancer.runtime.config import load_settings
+    from rebalancer.venue.credentials import credentials_path
+
     settings = load_settings()
     stored = _read_credentials(credentials_path())
     ids = sorted(a for a, c in stored["accounts"].items() if c.get("venue", PAPER) == PAPER)

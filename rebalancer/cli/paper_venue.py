@@ -9,32 +9,23 @@ writes the admin token to a file only its user can read (see rebalancer.paper.ad
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from rebalancer.cli import Subparsers
 from rebalancer.domain.errors import InvalidInput
-from rebalancer.paper.account_specs import AccountSpec, load_accounts_file, parse_balances
-from rebalancer.paper.admin_token import (
-    default_token_file,
-    remove_token_file,
-    token_from_env,
-    write_token_file,
-)
-from rebalancer.paper.daily_bars import bars_file
-from rebalancer.paper.faults import FaultSettings
-from rebalancer.paper.instruments import DEFAULT_INSTRUMENTS
-from rebalancer.paper.scenarios import SCENARIOS, scenario_named
-from rebalancer.paper.server.state import ServerSettings, VenueServer
+
+if TYPE_CHECKING:
+    from rebalancer.paper.faults import FaultSettings
+    from rebalancer.paper.server.state import ServerSettings, VenueServer
 
 SECRET_ENV = "REBALANCER_PAPER_API_SECRET"
 TOKEN_ENV_HELP = "$REBALANCER_PAPER_ADMIN_TOKEN, else a fresh random one"
@@ -79,6 +70,20 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+class _ScenarioNames:
+    """The choices of --scenario, read from rebalancer.paper.scenarios only when argparse
+    checks a value or prints this command's help: that import loads the whole paper venue
+    (numpy), which building the parser for any other command must not pay for."""
+
+    def __iter__(self) -> Iterator[str]:
+        from rebalancer.paper.scenarios import SCENARIOS
+
+        return iter(sorted(SCENARIOS))
+
+    def __contains__(self, name: object) -> bool:
+        return name in list(self)
+
+
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "paper-venue",
@@ -94,12 +99,11 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
         "--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)"
     )
     parser.add_argument("--seed", type=int, default=0, help="market seed (default 0)")
-    parser.add_argument(
-        "--scenario",
-        choices=sorted(SCENARIOS),
-        default="calm",
-        help="market scenario (default calm)",
+    scenario = parser.add_argument(
+        "--scenario", default="calm", help="market scenario (default calm)"
     )
+    # Set here, not passed to add_argument: add_argument formats them at once.
+    scenario.choices = _ScenarioNames()
     parser.add_argument(
         "--data", type=Path, help="folder of <ASSET>-USD.daily.csv files (replay; default bundled)"
     )
@@ -164,6 +168,13 @@ def _api_secret(args: argparse.Namespace) -> str | None:
 
 def settings_from(args: argparse.Namespace) -> ServerSettings:
     """Validate the arguments; every refusal names its option."""
+    from rebalancer.paper.account_specs import AccountSpec, load_accounts_file, parse_balances
+    from rebalancer.paper.admin_token import token_from_env
+    from rebalancer.paper.daily_bars import bars_file
+    from rebalancer.paper.instruments import DEFAULT_INSTRUMENTS
+    from rebalancer.paper.scenarios import scenario_named
+    from rebalancer.paper.server.state import ServerSettings
+
     accounts: list[AccountSpec] = []
     if args.accounts_file is not None:
         accounts += load_accounts_file(args.accounts_file)
@@ -211,13 +222,18 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
 
 
 def handle(args: argparse.Namespace) -> int:
+    import asyncio
+
     settings = settings_from(args)
     asyncio.run(_run(settings, args.admin_token_file))
     return 0
 
 
 async def _run(settings: ServerSettings, token_file: Path | None) -> None:
+    import asyncio
+
     # Imported here: the rest of the CLI never needs aiohttp's server side.
+    from rebalancer.paper.admin_token import default_token_file, remove_token_file, write_token_file
     from rebalancer.paper.server.app import serve
 
     stop = asyncio.Event()

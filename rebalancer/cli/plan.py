@@ -6,17 +6,16 @@ import argparse
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from rebalancer.cli import Subparsers
 from rebalancer.cli.arguments import read_text_file
-from rebalancer.domain.decide import AssetDecision, Plan, decide
 from rebalancer.domain.numbers import plain, to_places
-from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.snapshot_json import MAX_TEXT_CHARS, parse_snapshot
+
+if TYPE_CHECKING:
+    from rebalancer.domain.decide import AssetDecision, Plan
+    from rebalancer.domain.orders import PlannedOrder
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -31,6 +30,8 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from rebalancer.domain.decide import decide
+
     text = read_text_file("--snapshot", args.snapshot, MAX_TEXT_CHARS)
     plan = decide(parse_snapshot(text))
     if args.json:
@@ -101,6 +102,9 @@ def _short(value: Any, places: int = 6) -> str:
 
 
 def render(plan: Plan) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     table = Table(title=f"Plan (equity {_short(plan.equity, 2)} {plan.quote})")
     for column in ("asset", "weight", "target", "drift", "velocity", "inaction", "cost", "verdict"):

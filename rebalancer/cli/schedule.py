@@ -8,24 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from temporalio.client import (
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleState,
-)
-from temporalio.service import RPCError, RPCStatusCode
-
-from rebalancer.cli import Subparsers, id_commands, run_async
+from rebalancer.cli import Subparsers, connect, id_commands, run_async
 from rebalancer.cli.arguments import check_account_id, check_schedule_id, parse_cron
 from rebalancer.cli.listing import Row, add_list_command, print_listing
 from rebalancer.domain.errors import InvalidInput, RebalancerError
-from rebalancer.runtime.config import load_settings
-from rebalancer.runtime.temporal_connection import connect
-from workflows.review import ScheduledReviewWorkflow
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -56,6 +42,21 @@ async def _create(args: argparse.Namespace) -> int:
     check_account_id("account_id", args.account_id)
     parse_cron("--cron", args.cron)
     schedule_id = check_schedule_id("--id", args.id or f"review-{args.account_id}")
+
+    from temporalio.client import (
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleAlreadyRunningError,
+        ScheduleOverlapPolicy,
+        SchedulePolicy,
+        ScheduleSpec,
+        ScheduleState,
+    )
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from rebalancer.runtime.config import load_settings
+    from workflows.review import ScheduledReviewWorkflow
+
     settings = load_settings()
     client = await connect(settings)
     schedule = Schedule(
@@ -83,6 +84,8 @@ async def _create(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from rebalancer.runtime.config import load_settings
+
     client = await connect(load_settings())
     rows: list[Row] = []
     async for entry in await client.list_schedules():
@@ -107,6 +110,11 @@ async def _list(args: argparse.Namespace) -> int:
 
 async def _manage(args: argparse.Namespace, action: str) -> int:
     check_schedule_id("schedule_id", args.schedule_id)
+
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from rebalancer.runtime.config import load_settings
+
     client = await connect(load_settings())
     handle = client.get_schedule_handle(args.schedule_id)
     try:

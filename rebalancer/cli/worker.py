@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 
 from rebalancer.cli import Subparsers
-from rebalancer.devstack.stack import with_dev_ledger
-from rebalancer.runtime.config import load_settings
 
 
 def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -22,5 +20,7 @@ def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     import worker
+    from rebalancer.devstack.stack import with_dev_ledger
+    from rebalancer.runtime.config import load_settings
 
     return worker.main(with_dev_ledger(load_settings()))
