@@ -1,4 +1,5 @@
-"""The ``rebalancer`` command. Each subcommand lives in its own module with ``register``.
+"""The ``rebalancer`` command. Each subcommand lives in its own module: its ``HELP`` line
+(and ``DESCRIPTION``, if any) for the parser made here, and ``register`` to fill it in.
 
 Errors a user can fix (bad input, unreachable services) end as one line on stderr and exit
 code 2; a traceback is a bug.
@@ -43,7 +44,12 @@ Subparsers = argparse._SubParsersAction  # argparse exposes no public name for i
 
 
 class CommandModule(Protocol):
-    def register(self, subparsers: Subparsers[argparse.ArgumentParser]) -> None: ...
+    """A subcommand module: its one-line help, and ``register`` to fill in its parser.
+    A module may also set ``DESCRIPTION``, the paragraph its own ``--help`` shows."""
+
+    HELP: str
+
+    def register(self, parser: argparse.ArgumentParser) -> None: ...
 
 
 def run_async(coroutine: Coroutine[Any, Any, int]) -> int:
@@ -84,7 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         module: CommandModule = importlib.import_module(f"rebalancer.cli.{name}")
-        module.register(subparsers)
+        module.register(
+            subparsers.add_parser(
+                name.replace("_", "-"),
+                help=module.HELP,
+                description=getattr(module, "DESCRIPTION", None),
+            )
+        )
     return parser
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from rebalancer.cli import Subparsers, connect, id_commands, run_async
+from rebalancer.cli import connect, id_commands, run_async
 from rebalancer.cli.arguments import (
     check_account_id,
     parse_duration,
@@ -40,8 +40,10 @@ if TYPE_CHECKING:
 REGISTRATION_WAIT_SECONDS = 60
 
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("account", help="add and operate accounts")
+HELP = "add and operate accounts"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="account_command", required=True)
 
     add = commands.add_parser("add", help="start an account's workflow")

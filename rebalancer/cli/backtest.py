@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rebalancer.cli import Subparsers
 from rebalancer.cli.arguments import parse_duration, parse_targets
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.numbers import plain, to_places
@@ -26,15 +25,14 @@ POLICY_NAMES = ("calendar", "threshold", "band_edge", "seed", "cost_aware")
 MARKET_NAMES = ("replay", "calm", "volatile", "crash", "thin")
 
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "backtest",
-        help="replay policies over real or simulated markets; cost against tracking error",
-        description=(
-            "Drive the domain policy and the baselines through the paper venue's market model "
-            "and matching engine in process, and report cost against tracking error."
-        ),
-    )
+HELP = "replay policies over real or simulated markets; cost against tracking error"
+DESCRIPTION = (
+    "Drive the domain policy and the baselines through the paper venue's market model "
+    "and matching engine in process, and report cost against tracking error."
+)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="directory of <ASSET>-USD.daily.csv files")
     parser.add_argument(
         "--market", default=None, help=f"one of {', '.join(MARKET_NAMES)} (default replay)"

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from rebalancer.cli import Subparsers
+HELP = "migrate the ledger database or show its migrations"
+DESCRIPTION = "The ledger database: DATABASE_URL, else the dev stack's."
 
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "db",
-        help="migrate the ledger database or show its migrations",
-        description="The ledger database: DATABASE_URL, else the dev stack's.",
-    )
+def register(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="db_command", required=True)
     migrate_parser = actions.add_parser(
         "migrate", help="apply pending migrations (safe to run any number of times)"

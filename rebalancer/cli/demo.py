@@ -5,16 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from rebalancer.cli import Subparsers
 from rebalancer.domain.errors import InvalidInput
 
+HELP = "run the embedded stack, a worker and N paper accounts, then audit"
+DESCRIPTION = "Everything it starts, it stops, on Ctrl-C too."
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="run the embedded stack, a worker and N paper accounts, then audit",
-        description="Everything it starts, it stops, on Ctrl-C too.",
-    )
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=int, default=3, help="paper accounts (1-50)")
     parser.add_argument("--minutes", type=float, default=2.0, help="how long to trade")
     parser.add_argument("--json", action="store_true", help="last stdout line is a JSON summary")

@@ -7,18 +7,15 @@ import json
 import shlex
 from typing import TYPE_CHECKING
 
-from rebalancer.cli import Subparsers
-
 if TYPE_CHECKING:
     from rebalancer.devstack.stack import DevStack
 
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "dev",
-        help="run Temporal, PostgreSQL and the paper venue locally, in the background",
-        description="State lives under $REBALANCER_STATE_DIR/dev (default ~/.local/state).",
-    )
+HELP = "run Temporal, PostgreSQL and the paper venue locally, in the background"
+DESCRIPTION = "State lives under $REBALANCER_STATE_DIR/dev (default ~/.local/state)."
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="dev_command", required=True)
     up = commands.add_parser("up", help="start the stack (reuses it if already up)")
     up.add_argument("--temporal-port", type=int, default=7233)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from rebalancer.cli import Subparsers, run_async
+from rebalancer.cli import run_async
 from rebalancer.cli.arguments import check_account_id
 from rebalancer.cli.listing import Row, add_list_command, print_listing
 from rebalancer.domain.errors import InvalidInput, RebalancerError
@@ -31,8 +31,10 @@ from rebalancer.venue.profiles import PAPER
 MAX_FUND = Decimal("1e15")
 
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("paper", help="paper accounts on the running paper venue")
+HELP = "paper accounts on the running paper venue"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="paper_command", required=True)
     account = commands.add_parser("account", help="create and list paper accounts")
     actions = account.add_subparsers(dest="paper_account_command", required=True)

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-from rebalancer.cli import Subparsers
 from rebalancer.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -84,16 +83,15 @@ class _ScenarioNames:
         return name in list(self)
 
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "paper-venue",
-        help="run the paper exchange (Binance spot dialect) that ccxt trades against",
-        description=(
-            "Serve a simulated exchange over HTTP in Binance's spot REST dialect: stock "
-            "ccxt.binance with its URLs pointed here trades against it. Accounts come from "
-            "--api-key/--api-secret-file/--balances and/or --accounts-file."
-        ),
-    )
+HELP = "run the paper exchange (Binance spot dialect) that ccxt trades against"
+DESCRIPTION = (
+    "Serve a simulated exchange over HTTP in Binance's spot REST dialect: stock "
+    "ccxt.binance with its URLs pointed here trades against it. Accounts come from "
+    "--api-key/--api-secret-file/--balances and/or --accounts-file."
+)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)"

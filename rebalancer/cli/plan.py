@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rebalancer.cli import Subparsers
 from rebalancer.cli.arguments import read_text_file
 from rebalancer.domain.numbers import plain, to_places
 from rebalancer.domain.snapshot_json import MAX_TEXT_CHARS, parse_snapshot
@@ -18,12 +17,11 @@ if TYPE_CHECKING:
     from rebalancer.domain.orders import PlannedOrder
 
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "plan",
-        help="show what the engine would do for a snapshot file, and why",
-        description="Read a JSON snapshot (docs/snapshot.md) and print the decision per asset.",
-    )
+HELP = "show what the engine would do for a snapshot file, and why"
+DESCRIPTION = "Read a JSON snapshot (docs/snapshot.md) and print the decision per asset."
+
+
+def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot", required=True, type=Path, help="snapshot JSON file")
     parser.add_argument("--json", action="store_true", help="last stdout line is one JSON object")
     parser.set_defaults(handler=handle)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import argparse
 
-from rebalancer.cli import Subparsers, connect, id_commands, run_async
+from rebalancer.cli import connect, id_commands, run_async
 from rebalancer.cli.arguments import check_account_id, check_schedule_id, parse_cron
 from rebalancer.cli.listing import Row, add_list_command, print_listing
 from rebalancer.domain.errors import InvalidInput, RebalancerError
 
+HELP = "calendar reviews (Temporal Schedules)"
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("schedule", help="calendar reviews (Temporal Schedules)")
+
+def register(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="schedule_command", required=True)
 
     create = commands.add_parser("create", help="review an account on a cron calendar")

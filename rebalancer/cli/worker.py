@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import argparse
 
-from rebalancer.cli import Subparsers
+HELP = "run a worker: account workflows and their activities"
+DESCRIPTION = "Settings: REBALANCER_* variables (docs/operations.md); ledger: DATABASE_URL."
 
 
-def register(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "worker",
-        help="run a worker: account workflows and their activities",
-        description="Settings: REBALANCER_* variables (docs/operations.md); ledger: DATABASE_URL.",
-    )
+def register(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=handle)
 
 
