@@ -67,7 +67,6 @@ class ActivityPort:
         self._trading = trading
         # When the look behind the orders began: first-fill latency is measured from it.
         self._detect_started_at: datetime | None = None
-        self._announce = False
 
     def now(self) -> datetime:
         return workflow.now()
@@ -76,11 +75,7 @@ class ActivityPort:
         return self._paused()
 
     async def trading(self) -> None:
-        # Announced with the first placement's outcome rather than before it: a search
-        # attribute written in the workflow task that schedules the order holds the order
-        # back by a visibility write (2.5 ms of detect -> ack p50 on the dev server,
-        # docs/performance.md). The UI shows the state one task later; no decision reads it.
-        self._announce = True
+        await self._trading()
 
     async def reconcile_open(self, cycle: int, symbols: tuple[str, ...]) -> None:
         await _reconcile(
@@ -137,10 +132,6 @@ class ActivityPort:
                 raise
             workflow.logger.warning("order %s refused: %s", client_order_id, refused.reason)
             return refused
-        finally:
-            if self._announce:
-                self._announce = False
-                await self._trading()
         return _state(placed)
 
     async def await_fill(
