@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -163,8 +164,10 @@ def step_env(args: argparse.Namespace, folder: Path, io: bool = True) -> dict[st
     """The environment that loads the step timing into a worker process (--steps)."""
     if not args.steps:
         return {}
+    # Ahead of the caller's own path; a sitecustomize of theirs is shadowed for the run.
+    path = [str(STEP_TIMING), *filter(None, [os.environ.get("PYTHONPATH")])]
     return {
-        "PYTHONPATH": str(STEP_TIMING),
+        "PYTHONPATH": os.pathsep.join(path),
         "REBALANCER_STEP_TIMINGS": str(folder),
         "REBALANCER_STEP_TIMINGS_IO": "1" if io else "0",
     }
@@ -179,7 +182,8 @@ def path_steps(folder: Path, place: str) -> dict[str, Any]:
     A placement's path is the three workflow activations that ended before it started (the
     update's, then detect's and assess's results), the two local activities between them,
     and the placement itself; a path whose first activation is not the update's (another
-    account's work interleaved) is left out.
+    account's work interleaved) is left out, so the medians describe paths that did not
+    queue behind another account: what the path costs, not the tail. No path: samples 0.
     """
     spans: list[Span] = []
     for file in folder.glob("*.txt"):
@@ -217,8 +221,7 @@ def path_steps(folder: Path, place: str) -> dict[str, Any]:
         for call in calls:
             if update[0] <= call[0] <= placed[1]:
                 steps[call[2]].append(ms(call))
-    samples = len(steps["place"])
-    return {"samples": samples} | {
+    return {"samples": len(steps.get("place", []))} | {
         name: round(statistics.median(values), 2) for name, values in steps.items()
     }
 

@@ -372,7 +372,10 @@ class AccountWorkflow:
 
     async def _trading(self) -> None:
         # A check that trades nothing costs no search-attribute writes: the trading state is
-        # published only once orders are about to go out.
+        # published only once orders are about to go out. It goes out in the task that
+        # schedules the first order, though that delays the order by the visibility write
+        # (2.7 ms, docs/performance.md): placements retry without limit, and an account stuck
+        # on its first one must show "trading" to the runbook's filter (docs/operations.md).
         self._publish()
 
     def _summary(

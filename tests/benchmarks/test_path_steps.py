@@ -53,3 +53,8 @@ def test_a_path_interleaved_with_another_accounts_work_is_left_out(tmp_path: Pat
     steps = path_steps(tmp_path / "w", "place_limit_order")
     assert steps["samples"] == 1
     assert steps["detect"] == 5
+
+
+def test_no_whole_path_gives_no_medians(tmp_path: Path) -> None:
+    (tmp_path / "w").mkdir()
+    assert path_steps(tmp_path / "w", "place_limit_order") == {"samples": 0}
