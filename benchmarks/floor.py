@@ -30,6 +30,7 @@ from benchmarks.floor_workflow import (
     floor_detect,
     floor_place,
 )
+from rebalancer.runtime.config import load_settings
 from rebalancer.runtime.sandbox import workflow_runner
 
 
@@ -40,7 +41,9 @@ async def serve() -> None:
         task_queue=os.environ.get("REBALANCER_TASK_QUEUE", TASK_QUEUE),
         workflows=[FloorWorkflow],
         activities=[floor_detect, floor_assess, floor_place],
-        workflow_runner=workflow_runner(),
+        # The worker's own runner setting: a floor with the sandbox against a path without it
+        # (REBALANCER_WORKFLOW_SANDBOX=false) would not be the same hops.
+        workflow_runner=workflow_runner(load_settings().workflow_sandbox),
     )
     await worker.run()
 
