@@ -89,7 +89,9 @@ class DetectDrift(Step):
         )
         # The decision reads the books of legs past the band (or instructed) only: carry just
         # those, so a check that trades nothing moves no order books through Temporal.
-        needed, report = books_to_carry(snapshot, look.instructed, look.volatility)
+        needed, report = books_to_carry(
+            snapshot, look.instructed, look.volatility, look.correlation
+        )
         carried = {symbol_for(a, look.quote) for a in needed}
         snapshot = snapshot.model_copy(
             update={"books": {s: b for s, b in book_by_symbol.items() if s in carried}}

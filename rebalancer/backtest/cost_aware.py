@@ -84,7 +84,7 @@ class DeskPort:
             self._mids_of_cycle = (cycle, mids, desk.clock)
         snapshot = desk.snapshot(dict(look.targets), policy=look.policy)
         depth = book_limit(look.policy.depth_levels)
-        needed, _ = books_to_carry(snapshot, look.instructed, look.volatility)
+        needed, _ = books_to_carry(snapshot, look.instructed, look.volatility, look.correlation)
         books = {desk.symbol(a): desk.book(a, depth) for a in needed}
         return Observation(
             snapshot=snapshot.model_copy(update={"books": books}),

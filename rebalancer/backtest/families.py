@@ -95,4 +95,6 @@ def members(
 
 def cost_aware_grid(base: PolicySettings) -> tuple[Decimal, ...]:
     """Risk aversions spanning bands of about 0.25% to 8%, for the base's band rule."""
-    return ASYMPTOTIC_GRID if base.band_rule == "asymptotic" else FIXED_GRID
+    # Both per-asset rules scale as the -1/3 power; the covariance rule's bands sit a little
+    # inside the asymptotic rule's at the same risk aversion, on the same grid.
+    return FIXED_GRID if base.band_rule == "fixed" else ASYMPTOTIC_GRID

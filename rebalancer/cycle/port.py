@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, Field
 
 from rebalancer.domain.liquidity import LiquidityAssessment
 from rebalancer.domain.market import Frozen, MarketRules, OrderBook, Side
-from rebalancer.domain.numbers import Dec, Fraction, PosDec
+from rebalancer.domain.numbers import Correlation, Dec, Fraction, PosDec
 from rebalancer.domain.orders import PlannedOrder
 from rebalancer.domain.placement import plan_order
 from rebalancer.domain.policy_settings import ExecutionStyle, PolicySettings
@@ -38,6 +38,8 @@ class Look(Frozen):
     # must size them as the decision will, or a leg past the decision's band comes without
     # its book and is queued on every retry.
     volatility: dict[str, PosDec] = Field(default_factory=dict)
+    # And its correlation estimates, which the ``covariance`` band rule reads.
+    correlation: dict[str, dict[str, Correlation]] = Field(default_factory=dict)
     # Last mids seen, to value a position whose book is empty for a moment.
     last_mids: dict[str, PosDec] = Field(default_factory=dict)
 

@@ -14,6 +14,19 @@ volatility widens it by 59%, not 100%. A costly market widens it too. Minimising
 given RMS weight drift gives the same exponent (the band grows as the weight's volatility to
 the 2/3). ``c`` is the worse fee of the market plus half its quoted spread; ``w`` the target
 weight; ``sigma`` the account's volatility estimate (the policy default until one exists).
+
+``covariance``: the same asymptotics with the weight's real volatility in place of
+``w (1 - w) sigma``. That term is how fast the weight moves when the asset is the only one
+against cash. Beside other assets, asset ``i``'s weight moves with its return less the
+portfolio's: ``dw_i = w_i (r_i - sum_j w_j r_j)``, whose variance is
+
+    w_i^2 * sum_jk a_j a_k sigma_j sigma_k rho_jk,   a_j = [j = i] - w_j
+
+over the target assets (cash has no volatility). Correlated assets move their weights less
+than the one-asset term says, the more so the more of the portfolio moves with them, so
+their bands narrow, and the less correlated an asset is with the rest, the more its band
+keeps. With one asset it is exactly ``asymptotic``. ``rho`` is the account's correlation
+estimate (the policy default until one exists).
 """
 
 from __future__ import annotations
@@ -42,11 +55,36 @@ def band_of(snapshot: Snapshot, asset: str) -> Decimal:
     if quote.bid is not None and quote.ask is not None and quote.mid > 0:
         half_spread = div(quote.ask - quote.bid, 2 * quote.mid)
     cost = worst_fee_rate(snapshot.rules(asset)) + max(half_spread, ZERO)
-    sigma = snapshot.volatility_of(asset)
-    exposure = weight * (ONE - weight) * sigma
-    core = div(THREE_HALVES * cost * exposure * exposure, policy.risk_aversion)
+    if policy.band_rule == "covariance":
+        variance = weight * weight * relative_variance(snapshot, asset)
+    else:
+        exposure = weight * (ONE - weight) * snapshot.volatility_of(asset)
+        variance = exposure * exposure
+    core = div(THREE_HALVES * cost * variance, policy.risk_aversion)
     if core <= 0:
         return BAND_LIMITS[0]
     band = (core.ln() / 3).exp()
     low, high = BAND_LIMITS
     return min(max(band, low), high)
+
+
+@exact
+def relative_variance(snapshot: Snapshot, asset: str) -> Decimal:
+    """Annualised variance of ``asset``'s return less the target portfolio's:
+    ``sum_jk a_j a_k sigma_j sigma_k rho_jk`` with ``a_j = [j = asset] - w_j``."""
+    held = [a for a in snapshot.targets if a != snapshot.quote and snapshot.targets[a] > 0]
+    if asset not in held:
+        held.append(asset)
+    loadings = {a: (ONE if a == asset else ZERO) - snapshot.target(a) for a in held}
+    sigma = {a: snapshot.volatility_of(a) for a in held}
+    variance = ZERO
+    for first in held:
+        for second in held:
+            variance += (
+                loadings[first]
+                * loadings[second]
+                * sigma[first]
+                * sigma[second]
+                * snapshot.correlation_of(first, second)
+            )
+    return max(variance, ZERO)

@@ -127,17 +127,26 @@ def leg_goals(snapshot: Snapshot, report: DriftReport) -> dict[str, LegGoal]:
 
 
 def books_to_carry(
-    snapshot: Snapshot, instructed: frozenset[str], volatility: Mapping[str, Decimal]
+    snapshot: Snapshot,
+    instructed: frozenset[str],
+    volatility: Mapping[str, Decimal],
+    correlation: Mapping[str, Mapping[str, Decimal]],
 ) -> tuple[list[str], DriftReport]:
     """What a look at the account must carry books for, on a snapshot without them:
     ``assets_needing_books`` with the account's pending ``instructed`` assets and its
-    ``volatility`` estimates (the decision's bands depend on them), and the drift report that
-    decided it (without a new sample: the look is not the check's sample)."""
+    ``volatility`` and ``correlation`` estimates (the decision's bands depend on them), and
+    the drift report that decided it (without a new sample: the look is not the check's
+    sample)."""
     known = set(snapshot.asset_order())
     marked = snapshot.model_copy(
         update={
             "instructed": instructed & (known - {snapshot.quote}),
             "volatility": {a: v for a, v in volatility.items() if a in known},
+            "correlation": {
+                a: {b: r for b, r in row.items() if b in known}
+                for a, row in correlation.items()
+                if a in known
+            },
         }
     )
     report = compute_drift(marked, sample=False)

@@ -158,6 +158,7 @@ BoundedNonNegDec = Annotated[
 BoundedPosDec = Annotated[
     _Number, Field(gt=0), AfterValidator(_within_positive_range), AfterValidator(_input_sized)
 ]
+Correlation = Annotated[_Number, Field(ge=-1, le=1), AfterValidator(_input_sized)]
 
 
 P = ParamSpec("P")

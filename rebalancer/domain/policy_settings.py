@@ -14,6 +14,7 @@ from rebalancer.domain.market import Frozen
 from rebalancer.domain.numbers import (
     BoundedNonNegDec,
     BoundedPosDec,
+    Correlation,
     Dec,
     Fraction,
     PosDec,
@@ -24,7 +25,7 @@ from rebalancer.domain.numbers import (
 MAX_CHECK_SECONDS = 86_400 * 31
 
 Sizing = Literal["target", "band_edge", "joint"]
-BandRule = Literal["fixed", "asymptotic"]
+BandRule = Literal["fixed", "asymptotic", "covariance"]
 ExecutionStyle = Literal["passive", "marketable"]
 
 
@@ -43,8 +44,14 @@ class PolicySettings(Frozen):
     default_volatility: BoundedPosDec = Decimal("0.8")
     # No-trade band around the target weight; inside it nothing trades.
     band: Fraction = Decimal("0.0272")
+    # Correlation assumed between two assets' returns with no estimate yet. Only the
+    # ``covariance`` band rule reads it, and only until the account's own estimate takes over
+    # (the correlation half-life). Neither independent nor one asset: a neutral prior.
+    default_correlation: Correlation = Decimal("0.5")
     # One band for every asset, or each asset's own from its volatility, cost and weight
-    # (domain/bands.py; ``band`` then serves only cash and an asset without a usable weight).
+    # (``asymptotic``: as if it were the only asset against cash; ``covariance``: from how
+    # its weight really moves beside the others, correlation counted). domain/bands.py;
+    # ``band`` then serves only cash and an asset without a usable weight.
     band_rule: BandRule = "asymptotic"
     # Trade all the way to target, only back to the edge of the band, or every leg together
     # with cash counted (domain/joint_step.py: a cost-penalised step, band-edge per leg).
@@ -82,6 +89,9 @@ class PolicySettings(Frozen):
     max_orders_per_leg: int = Field(default=4, ge=1, le=100)
     # Half-life of the volatility estimate, hours.
     volatility_half_life_hours: PosDec = Decimal("24")
+    # Half-life of the correlation estimate, hours: correlations between assets drift more
+    # slowly than volatility, and an hourly estimate over a day is mostly noise.
+    correlation_half_life_hours: PosDec = Decimal("720")
 
     @model_validator(mode="after")
     def _band_edge_needs_a_band(self) -> PolicySettings:

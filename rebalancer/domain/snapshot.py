@@ -19,6 +19,7 @@ from rebalancer.domain.numbers import (
     ZERO,
     BoundedNonNegDec,
     BoundedPosDec,
+    Correlation,
     Dec,
     Fraction,
     exact_sum,
@@ -88,6 +89,9 @@ class Snapshot(Frozen):
     history: dict[str, tuple[DriftSample, ...]] = Field(default_factory=dict)
     # Annualised volatility estimates per asset; the policy default fills the gaps.
     volatility: dict[str, BoundedPosDec] = Field(default_factory=dict)
+    # Correlation estimates of two assets' returns, each pair once (``{"BTC": {"ETH": "0.8"}}``);
+    # the policy default fills the gaps. Only the ``covariance`` band rule reads them.
+    correlation: dict[str, dict[str, Correlation]] = Field(default_factory=dict)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     # Assets whose target is an operator's instruction not yet carried out: they trade to
     # target past the band and the cost gate. An asset held without a target is always one.
@@ -134,6 +138,21 @@ class Snapshot(Frozen):
         for asset in self.volatility:
             if asset not in known:
                 raise InvalidInput(f"volatility.{asset}", "unknown asset (neither target nor held)")
+        pairs: set[frozenset[str]] = set()
+        for first, row in self.correlation.items():
+            for second in row:
+                field = f"correlation.{first}.{second}"
+                for asset in (first, second):
+                    if asset not in known or asset == self.quote:
+                        raise InvalidInput(
+                            field, f"{asset} must be a target or held asset, not the quote"
+                        )
+                if first == second:
+                    raise InvalidInput(field, "an asset with itself is 1, not an input")
+                pair = frozenset((first, second))
+                if pair in pairs:
+                    raise InvalidInput(field, "each pair once (given in both orders)")
+                pairs.add(pair)
         for asset in self.instructed:
             if asset not in known or asset == self.quote:
                 raise InvalidInput(
@@ -172,6 +191,16 @@ class Snapshot(Frozen):
 
     def volatility_of(self, asset: str) -> Decimal:
         return self.volatility.get(asset, self.policy.default_volatility)
+
+    def correlation_of(self, first: str, second: str) -> Decimal:
+        """Correlation of two assets' returns: the estimate, in either order, or the policy's
+        default; 1 for an asset with itself."""
+        if first == second:
+            return ONE
+        known = self.correlation.get(first, {}).get(second)
+        if known is None:
+            known = self.correlation.get(second, {}).get(first)
+        return self.policy.default_correlation if known is None else known
 
     def target(self, asset: str) -> Decimal:
         """The target weight; 0 for an asset held without one."""

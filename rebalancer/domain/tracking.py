@@ -1,4 +1,5 @@
-"""What an account remembers between checks: drift samples, volatility, pending instructions.
+"""What an account remembers between checks: drift samples, volatility and covariance,
+pending instructions.
 
 The live workflow keeps a ``Tracking`` in its durable state and the backtest keeps one per
 simulated account; both change it only through the functions here, so velocity, volatility
@@ -10,14 +11,19 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from decimal import Decimal
+from itertools import combinations_with_replacement
 
 from pydantic import AwareDatetime, Field
 
 from rebalancer.domain.drift import DriftReport
 from rebalancer.domain.market import Frozen
-from rebalancer.domain.numbers import Dec, PosDec, exact
+from rebalancer.domain.numbers import ONE, ZERO, Dec, PosDec, div, exact, sqrt, to_places
 from rebalancer.domain.policy_settings import PolicySettings
-from rebalancer.domain.volatility import update_volatility
+from rebalancer.domain.volatility import update_covariance, update_volatility
+
+# Correlations reach the bands to six places: finer is noise in an estimate, and the look
+# and the decision must read the very same numbers.
+CORRELATION_PLACES = 6
 
 
 class Tracking(Frozen):
@@ -25,6 +31,11 @@ class Tracking(Frozen):
     # restart or continue-as-new does not forget them (the seed's drift-history bug).
     history: dict[str, tuple[Dec, ...]] = Field(default_factory=dict)
     volatility: dict[str, PosDec] = Field(default_factory=dict)
+    # Annualised covariance of two assets' returns, once per pair: ``covariance[a][b]`` with
+    # ``a`` not after ``b`` in alphabetical order, each asset's variance included
+    # (``covariance[a][a]``), at the slower correlation half-life. Correlations come from
+    # these alone, so they are those of one positive semi-definite estimate.
+    covariance: dict[str, dict[str, Dec]] = Field(default_factory=dict)
     last_mids: dict[str, PosDec] = Field(default_factory=dict)
     last_mids_at: AwareDatetime | None = None
     # Assets the operator gave a new target that the account has not traded to yet: their
@@ -46,29 +57,70 @@ def observe(
     policy: PolicySettings,
     quote: str,
 ) -> Tracking:
-    """A regular check's sample: the report's history (this drift appended) and volatility
-    moved by the prices since the previous sample."""
+    """A regular check's sample: the report's history (this drift appended), and volatility
+    and covariance moved by the prices since the previous sample."""
     half_life = policy.volatility_half_life_hours * 3600
     mids = {r.asset: r.price for r in report.assets if r.asset != quote}
     volatility = dict(tracking.volatility)
+    covariance = {a: dict(row) for a, row in tracking.covariance.items()}
     if tracking.last_mids_at is not None:
         elapsed = Decimal((observed_at - tracking.last_mids_at).total_seconds()).quantize(
             Decimal("0.001")
         )
-        for asset, mid in mids.items():
-            previous_price = tracking.last_mids.get(asset)
-            if previous_price is None:
-                continue
+        moves = {
+            asset: (previous_price, mid)
+            for asset, mid in mids.items()
+            if (previous_price := tracking.last_mids.get(asset)) is not None
+        }
+        for asset, (previous_price, mid) in moves.items():
             previous = volatility.get(asset, policy.default_volatility)
             volatility[asset] = update_volatility(previous, previous_price, mid, elapsed, half_life)
+        slow = policy.correlation_half_life_hours * 3600
+        variances = {
+            asset: covariance.get(asset, {}).get(asset, policy.default_volatility**2)
+            for asset in moves
+        }
+        for first, second in combinations_with_replacement(sorted(moves), 2):
+            prior = covariance.get(first, {}).get(second)
+            if prior is None:
+                # A new pair starts at the default correlation of the variances it has.
+                prior = policy.default_correlation * sqrt(variances[first] * variances[second])
+                if first == second:
+                    prior = variances[first]
+            covariance.setdefault(first, {})[second] = update_covariance(
+                prior, moves[first], moves[second], elapsed, slow
+            )
     return tracking.model_copy(
         update={
             "history": dict(report.history),
             "volatility": volatility,
+            "covariance": covariance,
             "last_mids": mids,
             "last_mids_at": observed_at,
         }
     )
+
+
+@exact
+def correlations(
+    tracking: Tracking, known: Collection[str], policy: PolicySettings
+) -> dict[str, dict[str, Decimal]]:
+    """The account's correlation estimates between the ``known`` assets, from its covariance
+    estimates, within [-1, 1] (rounding aside, they are: one estimate's correlations)."""
+    result: dict[str, dict[str, Decimal]] = {}
+    estimates = tracking.covariance
+    for first, row in estimates.items():
+        if first not in known:
+            continue
+        for second, covariance in row.items():
+            if second == first or second not in known:
+                continue
+            scale = estimates[first].get(first, ZERO) * estimates.get(second, {}).get(second, ZERO)
+            if scale <= 0:
+                continue
+            correlation = to_places(div(covariance, sqrt(scale)), CORRELATION_PLACES)
+            result.setdefault(first, {})[second] = max(-ONE, min(ONE, correlation))
+    return result
 
 
 @exact

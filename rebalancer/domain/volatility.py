@@ -1,8 +1,10 @@
-"""Volatility estimates from the prices the workflow sees at each check.
+"""Volatility and covariance estimates from the prices the workflow sees at each check.
 
 An exponentially weighted variance of simple returns, annualised by the time between
 observations, so irregular checks (forced cycles, restarts) weigh correctly. The half-life
-is in time, not in samples, for the same reason.
+is in time, not in samples, for the same reason. Covariances of two assets' returns are
+weighted the same way from the same samples, so an estimate's correlation stays within
+[-1, 1] once the priors have faded.
 """
 
 from __future__ import annotations
@@ -38,3 +40,22 @@ def update_volatility(
     keep = decay(elapsed_seconds, half_life_seconds)
     variance = keep * previous * previous + (ONE - keep) * annualised_variance
     return sqrt(variance)
+
+
+@exact
+def update_covariance(
+    previous: Decimal,
+    first: tuple[Decimal, Decimal],
+    second: tuple[Decimal, Decimal],
+    elapsed_seconds: Decimal,
+    half_life_seconds: Decimal,
+) -> Decimal:
+    """New annualised covariance of two assets' returns after their prices moved from
+    ``first[0]`` to ``first[1]`` and ``second[0]`` to ``second[1]`` over ``elapsed_seconds``.
+    (An asset with itself: its variance.)"""
+    if elapsed_seconds <= 0 or first[0] <= 0 or second[0] <= 0:
+        return previous
+    product = (div(first[1], first[0]) - ONE) * (div(second[1], second[0]) - ONE)
+    annualised = div(product * SECONDS_PER_YEAR, elapsed_seconds)
+    keep = decay(elapsed_seconds, half_life_seconds)
+    return keep * previous + (ONE - keep) * annualised

@@ -5,8 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import given
+
 from rebalancer.domain.bands import band_of
 from rebalancer.domain.decide import decide
+from rebalancer.domain.numbers import ONE
+from tests.domain.strategies import PROPERTY, on_grid
 from tests.domain_fixtures import account, snapshot_of
 
 D = Decimal
@@ -49,3 +53,60 @@ def test_joint_sizing_trades_for_cash_that_per_asset_bands_leave_alone() -> None
     assert per_asset.orders == ()
     assert {o.side for o in joint.orders} == {"sell"}
     assert "band" in per_asset.of("A").reason
+
+
+def _one_asset(weight: Decimal, sigma: Decimal, risk: Decimal, band_rule: str) -> Any:
+    targets = {"A": weight, "USDT": ONE - weight}
+    data = account({"A": (D(100), D(10))}, D(1000), targets, policy={"band_rule": band_rule})
+    data["policy"]["risk_aversion"] = str(risk)
+    data["volatility"] = {"A": str(sigma)}
+    return snapshot_of(data)
+
+
+@PROPERTY
+@given(
+    weight=on_grid(1, 99, 2),
+    sigma=on_grid(1, 300, 2),
+    risk=on_grid(1, 10_000, 1),
+)
+def test_covariance_bands_of_one_asset_against_cash_are_the_asymptotic_ones(
+    weight: Decimal, sigma: Decimal, risk: Decimal
+) -> None:
+    # Alone beside cash, an asset's weight moves as w (1 - w) sigma: the one-asset rule is
+    # the covariance rule's special case, to the last digit of the 34-digit context.
+    covariance = band_of(_one_asset(weight, sigma, risk, "covariance"), "A")
+    asymptotic = band_of(_one_asset(weight, sigma, risk, "asymptotic"), "A")
+    assert abs(covariance - asymptotic) <= asymptotic * D("1e-30")
+
+
+def _pair(correlation: str | None, **policy: Any) -> Any:
+    snapshot = _snapshot("40", "40", "2000", band_rule="covariance", risk_aversion="2", **policy)
+    estimates: dict[str, Any] = {"volatility": {"A": D("0.5"), "B": D("1.0")}}
+    if correlation is not None:
+        estimates["correlation"] = {"B": {"A": D(correlation)}}
+    return snapshot.model_copy(update=estimates)
+
+
+def test_covariance_bands_follow_the_weight_s_own_variance() -> None:
+    snapshot = _pair("0.8")
+    # A's weight moves with 0.6 r_A - 0.4 r_B; its variance by hand.
+    variance = D("0.36") * D("0.25") + D("0.16") * D("1.0") - 2 * D("0.24") * D("0.5") * D("0.8")
+    c = D("0.001") + D("0.01") / D(100)
+    expected = (D(3) * c * D("0.16") * variance / (2 * D(2))) ** (D(1) / 3)
+    assert abs(band_of(snapshot, "A") - expected) < D("1e-20")
+
+
+def test_the_more_assets_move_together_the_narrower_their_bands() -> None:
+    loose, tight = _pair("0.2"), _pair("0.9")
+    for asset in ("A", "B"):
+        assert band_of(tight, asset) < band_of(loose, asset)
+        # Against the one-asset rule, which treats the other asset as cash.
+        alone = tight.model_copy(
+            update={"policy": tight.policy.model_copy(update={"band_rule": "asymptotic"})}
+        )
+        assert band_of(tight, asset) < band_of(alone, asset)
+
+
+def test_without_an_estimate_the_policy_s_default_correlation_serves() -> None:
+    assert band_of(_pair(None, default_correlation="0.9"), "A") == band_of(_pair("0.9"), "A")
+    assert band_of(_pair(None), "A") == band_of(_pair("0.5"), "A")

@@ -107,6 +107,36 @@ BAD_FIELDS: dict[str, tuple[Mutation, str, str]] = {
         "volatility.DOGE",
         "unknown asset",
     ),
+    "unknown asset in correlation": (
+        _set("correlation", {"BTC": {"DOGE": "0.5"}}),
+        "correlation.BTC.DOGE",
+        "DOGE must be a target or held asset",
+    ),
+    "quote in correlation": (
+        _set("correlation", {"BTC": {"USDT": "0.1"}}),
+        "correlation.BTC.USDT",
+        "not the quote",
+    ),
+    "an asset's correlation with itself": (
+        _set("correlation", {"ETH": {"ETH": "1"}}),
+        "correlation.ETH.ETH",
+        "itself",
+    ),
+    "a pair given in both orders": (
+        _set("correlation", {"BTC": {"ETH": "0.8"}, "ETH": {"BTC": "0.7"}}),
+        "correlation.ETH.BTC",
+        "each pair once",
+    ),
+    "correlation beyond 1": (
+        _set("correlation", {"BTC": {"ETH": "1.01"}}),
+        "correlation.BTC.ETH",
+        "less than or equal to 1",
+    ),
+    "default correlation below -1": (
+        _set("policy|default_correlation", "-2"),
+        "policy.default_correlation",
+        "greater than or equal to -1",
+    ),
     "symbol with no price": (_drop("prices|ETH/USDT"), "prices.ETH/USDT", "no price"),
     "symbol with no market": (_drop("markets|ETH/USDT"), "markets.ETH/USDT", "no market"),
     "targets short of 1": (

@@ -1,0 +1,121 @@
+"""The account's covariance estimates: weighted like its volatility, from the same samples."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given
+
+from rebalancer.domain.drift import AssetDrift, DriftReport
+from rebalancer.domain.numbers import sqrt
+from rebalancer.domain.policy_settings import PolicySettings
+from rebalancer.domain.tracking import Tracking, correlations, observe
+from rebalancer.domain.volatility import update_covariance, update_volatility
+from tests.domain.strategies import PROPERTY, on_grid
+
+D = Decimal
+START = datetime(2024, 1, 1, tzinfo=UTC)
+POLICY = PolicySettings()
+
+
+@PROPERTY
+@given(
+    sigma=on_grid(1, 300, 2),
+    before=on_grid(1, 10**6, 2),
+    after=on_grid(1, 10**6, 2),
+    elapsed=on_grid(1, 10**6, 0),
+)
+def test_an_asset_s_covariance_with_itself_is_its_variance(
+    sigma: Decimal, before: Decimal, after: Decimal, elapsed: Decimal
+) -> None:
+    half_life = D(86_400)
+    variance = update_covariance(
+        sigma * sigma, (before, after), (before, after), elapsed, half_life
+    )
+    volatility = update_volatility(sigma, before, after, elapsed, half_life)
+    assert abs(sqrt(variance) - volatility) <= volatility * D("1e-30")
+
+
+@PROPERTY
+@given(
+    previous=on_grid(-100, 100, 2),
+    first=on_grid(1, 10**4, 1),
+    second=on_grid(1, 10**4, 1),
+    moved=on_grid(1, 10**4, 1),
+)
+def test_covariance_is_symmetric_and_ignores_no_time(
+    previous: Decimal, first: Decimal, second: Decimal, moved: Decimal
+) -> None:
+    a, b = (first, moved), (second, first)
+    assert update_covariance(previous, a, b, D(60), D(3600)) == update_covariance(
+        previous, b, a, D(60), D(3600)
+    )
+    assert update_covariance(previous, a, b, D(0), D(3600)) == previous
+
+
+def _report(prices: dict[str, Decimal]) -> DriftReport:
+    rows = tuple(
+        AssetDrift(
+            asset=asset,
+            quantity=D(1),
+            price=price,
+            value=price,
+            weight=D(0),
+            target=D(0),
+            drift=D(0),
+            velocity=D(0),
+        )
+        for asset, price in prices.items()
+    )
+    return DriftReport(equity=D(1), assets=rows, history={})
+
+
+def _track(paths: dict[str, list[Decimal]], policy: PolicySettings = POLICY) -> Tracking:
+    tracking = Tracking()
+    steps = len(next(iter(paths.values())))
+    for step in range(steps):
+        prices = {asset: path[step] for asset, path in paths.items()}
+        at = START + timedelta(hours=step)
+        tracking = observe(tracking, _report(prices), at, policy, "USDT")
+    return tracking
+
+
+def _zigzag(steps: int, up: str, down: str) -> list[Decimal]:
+    return [D(100) * (D(up) if i % 2 else D(down)) for i in range(steps)]
+
+
+def test_assets_that_move_together_are_estimated_correlated_and_opposite_ones_not() -> None:
+    # 240 hourly samples: ten half-lives of a 24 h estimate, the prior all but gone.
+    fast = PolicySettings(correlation_half_life_hours=D(24))
+    together = _track({"A": _zigzag(240, "1.01", "1"), "B": _zigzag(240, "1.02", "1")}, fast)
+    apart = _track({"A": _zigzag(240, "1.01", "1"), "B": _zigzag(240, "1", "1.02")}, fast)
+    known = {"A", "B"}
+    assert correlations(together, known, fast)["A"]["B"] > D("0.99")
+    assert correlations(apart, known, fast)["A"]["B"] < D("-0.99")
+    # Each pair once, alphabetically, variances included.
+    assert {a: set(row) for a, row in together.covariance.items()} == {"A": {"A", "B"}, "B": {"B"}}
+    # At the default half-life (30 days) ten days leave much of the prior (0.5).
+    slow = _track({"A": _zigzag(240, "1.01", "1"), "B": _zigzag(240, "1.02", "1")})
+    assert D("0.5") < correlations(slow, known, POLICY)["A"]["B"] < D("0.99")
+
+
+def test_with_prices_unchanged_the_prior_fades_no_faster_than_the_volatility() -> None:
+    policy = PolicySettings(default_correlation=D("0.3"))
+    flat = _track({"A": [D(5)] * 10, "B": [D(7)] * 10}, policy)
+    assert correlations(flat, {"A", "B"}, policy) == {"A": {"B": D("0.300000")}}
+
+
+def test_correlations_are_of_known_assets_within_minus_one_and_one() -> None:
+    tracking = Tracking(
+        covariance={
+            "A": {"A": D("0.25"), "B": D("0.3"), "C": D("-0.7")},
+            "B": {"B": D("0.25"), "C": D("0.1")},
+            "C": {"C": D("1")},
+        },
+    )
+    assert correlations(tracking, {"A", "B", "C"}, POLICY) == {
+        "A": {"B": D(1), "C": D(-1)},
+        "B": {"C": D("0.2")},
+    }
+    assert correlations(tracking, {"B", "C"}, POLICY) == {"B": {"C": D("0.2")}}
