@@ -43,7 +43,7 @@ from rebalancer.domain.market import Frozen, symbol_for
 from rebalancer.domain.numbers import ONE, ZERO, Fraction
 from rebalancer.domain.orders import PlannedOrder, client_order_id
 from rebalancer.domain.policy_settings import PolicySettings
-from rebalancer.domain.snapshot import Snapshot
+from rebalancer.domain.snapshot import Snapshot, known_pairs
 from rebalancer.domain.tracking import Tracking, correlations, observe, settle_instructions
 
 REFUSED = "refused by the venue"
@@ -271,7 +271,7 @@ class TradingCycle:
             policy=mandate.policy,
             instructed=tracking.instructed,
             volatility=dict(tracking.volatility),
-            correlation=correlations(tracking, mandate.targets.keys(), mandate.policy),
+            correlation=correlations(tracking),
             last_mids=dict(tracking.last_mids),
         )
         return await self.port.detect(self.number, self.trigger, look)
@@ -284,7 +284,7 @@ class TradingCycle:
             update={
                 "history": {a: h for a, h in tracking.history.items() if a in known},
                 "volatility": {a: v for a, v in tracking.volatility.items() if a in known},
-                "correlation": correlations(tracking, known, snapshot.policy),
+                "correlation": known_pairs(correlations(tracking), known),
                 "instructed": frozenset(tracking.instructed & known) - {snapshot.quote},
             }
         )

@@ -55,11 +55,15 @@ def band_of(snapshot: Snapshot, asset: str) -> Decimal:
     if quote.bid is not None and quote.ask is not None and quote.mid > 0:
         half_spread = div(quote.ask - quote.bid, 2 * quote.mid)
     cost = worst_fee_rate(snapshot.rules(asset)) + max(half_spread, ZERO)
+    exposure = weight * (ONE - weight) * snapshot.volatility_of(asset)
+    variance = exposure * exposure
     if policy.band_rule == "covariance":
-        variance = weight * weight * relative_variance(snapshot, asset)
-    else:
-        exposure = weight * (ONE - weight) * snapshot.volatility_of(asset)
-        variance = exposure * exposure
+        relative = relative_variance(snapshot, asset)
+        # Correlations that are no one matrix's (a new pair's prior beside estimated ones, or
+        # a file's) can leave nothing or less: keep the one-asset term rather than a band of
+        # nothing that would trade on every check.
+        if relative > 0:
+            variance = weight * weight * relative
     core = div(THREE_HALVES * cost * variance, policy.risk_aversion)
     if core <= 0:
         return BAND_LIMITS[0]
@@ -87,4 +91,4 @@ def relative_variance(snapshot: Snapshot, asset: str) -> Decimal:
                 * sigma[second]
                 * snapshot.correlation_of(first, second)
             )
-    return max(variance, ZERO)
+    return variance

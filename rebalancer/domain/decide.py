@@ -35,7 +35,7 @@ from rebalancer.domain.market import Frozen, Side
 from rebalancer.domain.numbers import ONE, ZERO, Dec, div, exact, floor_to_step, plain, to_places
 from rebalancer.domain.orders import PlannedOrder, limit_price
 from rebalancer.domain.placement import afford
-from rebalancer.domain.snapshot import Snapshot
+from rebalancer.domain.snapshot import Snapshot, known_pairs
 
 
 class AssetDecision(Frozen):
@@ -142,11 +142,7 @@ def books_to_carry(
         update={
             "instructed": instructed & (known - {snapshot.quote}),
             "volatility": {a: v for a, v in volatility.items() if a in known},
-            "correlation": {
-                a: {b: r for b, r in row.items() if b in known}
-                for a, row in correlation.items()
-                if a in known
-            },
+            "correlation": known_pairs(correlation, known),
         }
     )
     report = compute_drift(marked, sample=False)

@@ -7,6 +7,7 @@ from the venue each cycle. Validation refuses bad input with the field and the r
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -78,6 +79,17 @@ def validate_targets(targets: dict[str, Decimal], quote: str) -> dict[str, Decim
     return targets
 
 
+def known_pairs(
+    correlation: Mapping[str, Mapping[str, Decimal]], known: Collection[str]
+) -> dict[str, dict[str, Decimal]]:
+    """The pairs of ``correlation`` whose assets are both ``known``."""
+    return {
+        first: {second: value for second, value in row.items() if second in known}
+        for first, row in correlation.items()
+        if first in known
+    }
+
+
 class Snapshot(Frozen):
     quote: str = Field(pattern=ASSET_PATTERN)
     positions: tuple[Position, ...]
@@ -143,9 +155,13 @@ class Snapshot(Frozen):
             for second in row:
                 field = f"correlation.{first}.{second}"
                 for asset in (first, second):
-                    if asset not in known or asset == self.quote:
+                    if asset not in known:
                         raise InvalidInput(
-                            field, f"{asset} must be a target or held asset, not the quote"
+                            field, f"unknown asset {asset} (neither target nor held)"
+                        )
+                    if asset == self.quote:
+                        raise InvalidInput(
+                            field, f"{asset} is the quote currency, which has no returns"
                         )
                 if first == second:
                     raise InvalidInput(field, "an asset with itself is 1, not an input")

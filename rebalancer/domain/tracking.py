@@ -34,7 +34,8 @@ class Tracking(Frozen):
     # Annualised covariance of two assets' returns, once per pair: ``covariance[a][b]`` with
     # ``a`` not after ``b`` in alphabetical order, each asset's variance included
     # (``covariance[a][a]``), at the slower correlation half-life. Correlations come from
-    # these alone, so they are those of one positive semi-definite estimate.
+    # these alone. (Pairs seeded at different times at the default correlation need not
+    # form a positive semi-definite matrix; the bands guard against that.)
     covariance: dict[str, dict[str, Dec]] = Field(default_factory=dict)
     last_mids: dict[str, PosDec] = Field(default_factory=dict)
     last_mids_at: AwareDatetime | None = None
@@ -62,7 +63,14 @@ def observe(
     half_life = policy.volatility_half_life_hours * 3600
     mids = {r.asset: r.price for r in report.assets if r.asset != quote}
     volatility = dict(tracking.volatility)
-    covariance = {a: dict(row) for a, row in tracking.covariance.items()}
+    # An asset no longer reported (sold, no longer a target) leaves the estimate: frozen
+    # beside partners that keep moving, its entries would read as any correlation at all,
+    # and if it returns it starts again from the prior.
+    covariance = {
+        a: {b: value for b, value in row.items() if b in mids}
+        for a, row in tracking.covariance.items()
+        if a in mids
+    }
     if tracking.last_mids_at is not None:
         elapsed = Decimal((observed_at - tracking.last_mids_at).total_seconds()).quantize(
             Decimal("0.001")
@@ -102,18 +110,15 @@ def observe(
 
 
 @exact
-def correlations(
-    tracking: Tracking, known: Collection[str], policy: PolicySettings
-) -> dict[str, dict[str, Decimal]]:
-    """The account's correlation estimates between the ``known`` assets, from its covariance
-    estimates, within [-1, 1] (rounding aside, they are: one estimate's correlations)."""
+def correlations(tracking: Tracking) -> dict[str, dict[str, Decimal]]:
+    """The account's correlation estimates of every pair, from its covariance estimates,
+    within [-1, 1]. Whoever reads them keeps the pairs of the assets it knows, the look and
+    the decision alike (``decide.books_to_carry``, the trading cycle)."""
     result: dict[str, dict[str, Decimal]] = {}
     estimates = tracking.covariance
     for first, row in estimates.items():
-        if first not in known:
-            continue
         for second, covariance in row.items():
-            if second == first or second not in known:
+            if second == first:
                 continue
             scale = estimates[first].get(first, ZERO) * estimates.get(second, {}).get(second, ZERO)
             if scale <= 0:

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given
 
-from rebalancer.domain.bands import band_of
+from rebalancer.domain.bands import band_of, relative_variance
 from rebalancer.domain.decide import decide
 from rebalancer.domain.numbers import ONE
 from tests.domain.strategies import PROPERTY, on_grid
@@ -110,3 +110,19 @@ def test_the_more_assets_move_together_the_narrower_their_bands() -> None:
 def test_without_an_estimate_the_policy_s_default_correlation_serves() -> None:
     assert band_of(_pair(None, default_correlation="0.9"), "A") == band_of(_pair("0.9"), "A")
     assert band_of(_pair(None), "A") == band_of(_pair("0.5"), "A")
+
+
+def test_correlations_that_are_no_matrix_s_keep_the_one_asset_band() -> None:
+    # A moves with B and with C, B against C: no covariance matrix is that, and A's return
+    # less the portfolio's would have a negative variance.
+    targets = {"A": D("0.3"), "B": D("0.3"), "C": D("0.3"), "USDT": D("0.1")}
+    holdings = {a: (D(100), D(3)) for a in ("A", "B", "C")}
+    data = account(holdings, D(100), targets, policy={"band_rule": "covariance"})
+    data["correlation"] = {"A": {"B": "1", "C": "1"}, "B": {"C": "-1"}}
+    snapshot = snapshot_of(data)
+    assert relative_variance(snapshot, "A") < 0
+    alone = snapshot.model_copy(
+        update={"policy": snapshot.policy.model_copy(update={"band_rule": "asymptotic"})}
+    )
+    assert band_of(snapshot, "A") == band_of(alone, "A")
+    assert band_of(snapshot, "B") != band_of(alone, "B")

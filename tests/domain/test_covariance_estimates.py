@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given
+from hypothesis import strategies as st
 
 from rebalancer.domain.drift import AssetDrift, DriftReport
 from rebalancer.domain.numbers import sqrt
 from rebalancer.domain.policy_settings import PolicySettings
+from rebalancer.domain.snapshot import known_pairs
 from rebalancer.domain.tracking import Tracking, correlations, observe
 from rebalancer.domain.volatility import update_covariance, update_volatility
 from tests.domain.strategies import PROPERTY, on_grid
@@ -19,39 +21,21 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 POLICY = PolicySettings()
 
 
+PRICE = on_grid(1, 10**6, 2)
+MOVE = st.tuples(PRICE, PRICE)
+
+
 @PROPERTY
-@given(
-    sigma=on_grid(1, 300, 2),
-    before=on_grid(1, 10**6, 2),
-    after=on_grid(1, 10**6, 2),
-    elapsed=on_grid(1, 10**6, 0),
-)
+@given(sigma=on_grid(1, 300, 2), move=MOVE, elapsed=on_grid(1, 10**6, 0))
 def test_an_asset_s_covariance_with_itself_is_its_variance(
-    sigma: Decimal, before: Decimal, after: Decimal, elapsed: Decimal
+    sigma: Decimal, move: tuple[Decimal, Decimal], elapsed: Decimal
 ) -> None:
     half_life = D(86_400)
-    variance = update_covariance(
-        sigma * sigma, (before, after), (before, after), elapsed, half_life
-    )
-    volatility = update_volatility(sigma, before, after, elapsed, half_life)
+    variance = update_covariance(sigma * sigma, move, move, elapsed, half_life)
+    volatility = update_volatility(sigma, *move, elapsed, half_life)
     assert abs(sqrt(variance) - volatility) <= volatility * D("1e-30")
-
-
-@PROPERTY
-@given(
-    previous=on_grid(-100, 100, 2),
-    first=on_grid(1, 10**4, 1),
-    second=on_grid(1, 10**4, 1),
-    moved=on_grid(1, 10**4, 1),
-)
-def test_covariance_is_symmetric_and_ignores_no_time(
-    previous: Decimal, first: Decimal, second: Decimal, moved: Decimal
-) -> None:
-    a, b = (first, moved), (second, first)
-    assert update_covariance(previous, a, b, D(60), D(3600)) == update_covariance(
-        previous, b, a, D(60), D(3600)
-    )
-    assert update_covariance(previous, a, b, D(0), D(3600)) == previous
+    # No time, no news.
+    assert update_covariance(sigma, move, move, D(0), half_life) == sigma
 
 
 def _report(prices: dict[str, Decimal]) -> DriftReport:
@@ -90,20 +74,19 @@ def test_assets_that_move_together_are_estimated_correlated_and_opposite_ones_no
     fast = PolicySettings(correlation_half_life_hours=D(24))
     together = _track({"A": _zigzag(240, "1.01", "1"), "B": _zigzag(240, "1.02", "1")}, fast)
     apart = _track({"A": _zigzag(240, "1.01", "1"), "B": _zigzag(240, "1", "1.02")}, fast)
-    known = {"A", "B"}
-    assert correlations(together, known, fast)["A"]["B"] > D("0.99")
-    assert correlations(apart, known, fast)["A"]["B"] < D("-0.99")
+    assert correlations(together)["A"]["B"] > D("0.99")
+    assert correlations(apart)["A"]["B"] < D("-0.99")
     # Each pair once, alphabetically, variances included.
     assert {a: set(row) for a, row in together.covariance.items()} == {"A": {"A", "B"}, "B": {"B"}}
     # At the default half-life (30 days) ten days leave much of the prior (0.5).
     slow = _track({"A": _zigzag(240, "1.01", "1"), "B": _zigzag(240, "1.02", "1")})
-    assert D("0.5") < correlations(slow, known, POLICY)["A"]["B"] < D("0.99")
+    assert D("0.5") < correlations(slow)["A"]["B"] < D("0.99")
 
 
 def test_with_prices_unchanged_the_prior_fades_no_faster_than_the_volatility() -> None:
     policy = PolicySettings(default_correlation=D("0.3"))
     flat = _track({"A": [D(5)] * 10, "B": [D(7)] * 10}, policy)
-    assert correlations(flat, {"A", "B"}, policy) == {"A": {"B": D("0.300000")}}
+    assert correlations(flat) == {"A": {"B": D("0.300000")}}
 
 
 def test_correlations_are_of_known_assets_within_minus_one_and_one() -> None:
@@ -114,8 +97,33 @@ def test_correlations_are_of_known_assets_within_minus_one_and_one() -> None:
             "C": {"C": D("1")},
         },
     )
-    assert correlations(tracking, {"A", "B", "C"}, POLICY) == {
-        "A": {"B": D(1), "C": D(-1)},
-        "B": {"C": D("0.2")},
-    }
-    assert correlations(tracking, {"B", "C"}, POLICY) == {"B": {"C": D("0.2")}}
+    assert correlations(tracking) == {"A": {"B": D(1), "C": D(-1)}, "B": {"C": D("0.2")}}
+    assert known_pairs(correlations(tracking), {"B", "C"}) == {"B": {"C": D("0.2")}}
+
+
+def test_an_asset_that_leaves_is_forgotten_and_starts_again_from_the_prior() -> None:
+    fast = PolicySettings(correlation_half_life_hours=D(24))
+    tracking = _track({"A": _zigzag(240, "1.01", "1"), "B": _zigzag(240, "1.02", "1")}, fast)
+    assert correlations(tracking)["A"]["B"] > D("0.99")
+    # B is no longer reported (sold, or no longer a target) while A moves on alone.
+    at = START + timedelta(hours=240)
+    tracking = observe(tracking, _report({"A": D(100)}), at, fast, "USDT")
+    assert tracking.covariance == {"A": {"A": tracking.covariance["A"]["A"]}}
+    # Back, B's pair with A starts at the prior, not at what it was when B left.
+    for hour in (241, 242):
+        prices = {"A": D(100), "B": D(100)}
+        tracking = observe(tracking, _report(prices), START + timedelta(hours=hour), fast, "USDT")
+    assert correlations(tracking) == {"A": {"B": D("0.500000")}}
+
+
+def test_a_pair_first_seen_late_starts_at_the_prior_between_the_variances_it_has() -> None:
+    # A alone for a day of hourly zigzags, then B joins; one flat hour after that.
+    tracking = _track({"A": _zigzag(24, "1.01", "1")})
+    variance = tracking.covariance["A"]["A"]
+    for hour, b in ((24, D(50)), (25, D(50))):
+        prices = {"A": D(100), "B": b}
+        tracking = observe(tracking, _report(prices), START + timedelta(hours=hour), POLICY, "USDT")
+    # Flat prices decay every entry alike: the correlation is the prior's, whatever A's own
+    # variance had become, and B's variance started at the default's.
+    assert correlations(tracking) == {"A": {"B": D("0.500000")}}
+    assert variance != POLICY.default_volatility**2

@@ -110,12 +110,12 @@ BAD_FIELDS: dict[str, tuple[Mutation, str, str]] = {
     "unknown asset in correlation": (
         _set("correlation", {"BTC": {"DOGE": "0.5"}}),
         "correlation.BTC.DOGE",
-        "DOGE must be a target or held asset",
+        "unknown asset DOGE",
     ),
     "quote in correlation": (
         _set("correlation", {"BTC": {"USDT": "0.1"}}),
         "correlation.BTC.USDT",
-        "not the quote",
+        "quote currency",
     ),
     "an asset's correlation with itself": (
         _set("correlation", {"ETH": {"ETH": "1"}}),
