@@ -32,11 +32,12 @@ ExecutionStyle = Literal["passive", "marketable"]
 class PolicySettings(Frozen):
     # Mean-variance risk aversion: how many units of quote currency one unit of tracking
     # variance (per unit of equity) is worth. Higher trades more and tracks tighter.
-    # The defaults are the policy docs/value.md evaluates: per-asset bands, a joint step,
-    # and the risk aversion (of the power-of-two grid) whose RMS weight drift on 2021's real
-    # bars matched the former default (one 2.72% band to its edge): 1.58% against 1.63%,
-    # for 168 USDT a year against 173. Chosen on 2021 only; 2022-2023 is in the docs.
-    risk_aversion: BoundedPosDec = Decimal("8")
+    # The defaults are the policy docs/value.md evaluates: per-asset bands from the
+    # covariance, a joint step, and the risk aversion (of the power-of-two grid) whose RMS
+    # weight drift on 2021's real bars matched the first wave's default (one 2.72% band to its
+    # edge): 1.62% against 1.63%, for 165 USDT a year against 173. Chosen on 2021 only;
+    # 2022-2023 is in the docs.
+    risk_aversion: BoundedPosDec = Decimal("4")
     # How long a deviation left alone is expected to persist, in days. Only the product
     # risk_aversion x horizon matters; the horizon keeps risk_aversion readable.
     horizon_days: BoundedPosDec = Decimal("30")
@@ -52,7 +53,7 @@ class PolicySettings(Frozen):
     # (``asymptotic``: as if it were the only asset against cash; ``covariance``: from how
     # its weight really moves beside the others, correlation counted). domain/bands.py;
     # ``band`` then serves only cash and an asset without a usable weight.
-    band_rule: BandRule = "asymptotic"
+    band_rule: BandRule = "covariance"
     # Trade all the way to target, only back to the edge of the band, or every leg together
     # with cash counted (domain/joint_step.py: a cost-penalised step, band-edge per leg).
     sizing: Sizing = "joint"

@@ -35,7 +35,7 @@ def test_the_minimal_example_plans_as_the_doc_says() -> None:
     assert [row.asset for row in plan.assets] == ["BTC", "USDT"]
     assert plan.of("BTC").verdict == "execute"
     assert [(o.side, o.amount, o.price) for o in plan.orders] == [
-        ("sell", Decimal("0.15361"), Decimal("60000.00"))
+        ("sell", Decimal("0.15022"), Decimal("60000.00"))
     ]
 
 
