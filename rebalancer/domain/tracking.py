@@ -19,7 +19,7 @@ from rebalancer.domain.drift import DriftReport
 from rebalancer.domain.market import Frozen
 from rebalancer.domain.numbers import ONE, ZERO, Dec, PosDec, div, exact, sqrt, to_places
 from rebalancer.domain.policy_settings import PolicySettings
-from rebalancer.domain.volatility import update_covariance, update_volatility
+from rebalancer.domain.volatility import decay, step_return, update_covariance, update_volatility
 
 # Correlations reach the bands to six places: finer is noise in an estimate, and the look
 # and the decision must read the very same numbers.
@@ -83,7 +83,8 @@ def observe(
         for asset, (previous_price, mid) in moves.items():
             previous = volatility.get(asset, policy.default_volatility)
             volatility[asset] = update_volatility(previous, previous_price, mid, elapsed, half_life)
-        slow = policy.correlation_half_life_hours * 3600
+        keep = decay(elapsed, policy.correlation_half_life_hours * 3600)
+        returns = {asset: step_return(*move) for asset, move in moves.items()}
         variances = {
             asset: covariance.get(asset, {}).get(asset, policy.default_volatility**2)
             for asset in moves
@@ -92,11 +93,13 @@ def observe(
             prior = covariance.get(first, {}).get(second)
             if prior is None:
                 # A new pair starts at the default correlation of the variances it has.
-                prior = policy.default_correlation * sqrt(variances[first] * variances[second])
-                if first == second:
-                    prior = variances[first]
+                prior = (
+                    variances[first]
+                    if first == second
+                    else policy.default_correlation * sqrt(variances[first] * variances[second])
+                )
             covariance.setdefault(first, {})[second] = update_covariance(
-                prior, moves[first], moves[second], elapsed, slow
+                prior, returns[first], returns[second], elapsed, keep
             )
     return tracking.model_copy(
         update={

@@ -35,27 +35,32 @@ def update_volatility(
     """New annualised volatility after a price move over ``elapsed_seconds``."""
     if elapsed_seconds <= 0 or previous_price <= 0:
         return previous
-    step_return = div(price, previous_price) - ONE
-    annualised_variance = div(step_return * step_return * SECONDS_PER_YEAR, elapsed_seconds)
+    moved = step_return(previous_price, price)
+    annualised_variance = div(moved * moved * SECONDS_PER_YEAR, elapsed_seconds)
     keep = decay(elapsed_seconds, half_life_seconds)
     variance = keep * previous * previous + (ONE - keep) * annualised_variance
     return sqrt(variance)
 
 
 @exact
+def step_return(previous_price: Decimal, price: Decimal) -> Decimal:
+    """The simple return of a move from ``previous_price`` to ``price``."""
+    return div(price, previous_price) - ONE
+
+
+@exact
 def update_covariance(
     previous: Decimal,
-    first: tuple[Decimal, Decimal],
-    second: tuple[Decimal, Decimal],
+    first_return: Decimal,
+    second_return: Decimal,
     elapsed_seconds: Decimal,
-    half_life_seconds: Decimal,
+    keep: Decimal,
 ) -> Decimal:
-    """New annualised covariance of two assets' returns after their prices moved from
-    ``first[0]`` to ``first[1]`` and ``second[0]`` to ``second[1]`` over ``elapsed_seconds``.
-    (An asset with itself: its variance.)"""
-    if elapsed_seconds <= 0 or first[0] <= 0 or second[0] <= 0:
+    """New annualised covariance of two assets' returns after they moved by ``first_return``
+    and ``second_return`` over ``elapsed_seconds`` (an asset with itself: its variance).
+    ``keep`` is ``decay(elapsed_seconds, half_life)``: the same for every pair of a sample,
+    so the caller works it out once, as it does each asset's return."""
+    if elapsed_seconds <= 0:
         return previous
-    product = (div(first[1], first[0]) - ONE) * (div(second[1], second[0]) - ONE)
-    annualised = div(product * SECONDS_PER_YEAR, elapsed_seconds)
-    keep = decay(elapsed_seconds, half_life_seconds)
+    annualised = div(first_return * second_return * SECONDS_PER_YEAR, elapsed_seconds)
     return keep * previous + (ONE - keep) * annualised

@@ -13,7 +13,7 @@ from rebalancer.domain.numbers import sqrt
 from rebalancer.domain.policy_settings import PolicySettings
 from rebalancer.domain.snapshot import known_pairs
 from rebalancer.domain.tracking import Tracking, correlations, observe
-from rebalancer.domain.volatility import update_covariance, update_volatility
+from rebalancer.domain.volatility import decay, step_return, update_covariance, update_volatility
 from tests.domain.strategies import PROPERTY, on_grid
 
 D = Decimal
@@ -31,11 +31,12 @@ def test_an_asset_s_covariance_with_itself_is_its_variance(
     sigma: Decimal, move: tuple[Decimal, Decimal], elapsed: Decimal
 ) -> None:
     half_life = D(86_400)
-    variance = update_covariance(sigma * sigma, move, move, elapsed, half_life)
+    moved, keep = step_return(*move), decay(elapsed, half_life)
+    variance = update_covariance(sigma * sigma, moved, moved, elapsed, keep)
     volatility = update_volatility(sigma, *move, elapsed, half_life)
     assert abs(sqrt(variance) - volatility) <= volatility * D("1e-30")
     # No time, no news.
-    assert update_covariance(sigma, move, move, D(0), half_life) == sigma
+    assert update_covariance(sigma, moved, moved, D(0), keep) == sigma
 
 
 def _report(prices: dict[str, Decimal]) -> DriftReport:
