@@ -76,14 +76,14 @@ def band_of(snapshot: Snapshot, asset: str) -> Decimal:
 def relative_variance(snapshot: Snapshot, asset: str) -> Decimal:
     """Annualised variance of ``asset``'s return less the target portfolio's:
     ``sum_jk a_j a_k sigma_j sigma_k rho_jk`` with ``a_j = [j = asset] - w_j``."""
-    held = [a for a in snapshot.targets if a != snapshot.quote and snapshot.targets[a] > 0]
-    if asset not in held:
-        held.append(asset)
-    loadings = {a: (ONE if a == asset else ZERO) - snapshot.target(a) for a in held}
-    sigma = {a: snapshot.volatility_of(a) for a in held}
+    assets = [a for a in snapshot.targets if a != snapshot.quote and snapshot.targets[a] > 0]
+    if asset not in assets:
+        assets.append(asset)
+    loadings = {a: (ONE if a == asset else ZERO) - snapshot.target(a) for a in assets}
+    sigma = {a: snapshot.volatility_of(a) for a in assets}
     variance = ZERO
-    for first in held:
-        for second in held:
+    for first in assets:
+        for second in assets:
             variance += (
                 loadings[first]
                 * loadings[second]
