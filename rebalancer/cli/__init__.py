@@ -21,8 +21,6 @@ from rebalancer.runtime.entry import exit_with, reporting_errors
 if TYPE_CHECKING:
     from temporalio.client import Client
 
-    from rebalancer.runtime.config import Settings
-
 # Subcommand modules under rebalancer.cli, in help order.
 COMMANDS = [
     "plan",
@@ -59,12 +57,15 @@ def run_async(coroutine: Coroutine[Any, Any, int]) -> int:
     return asyncio.run(coroutine)
 
 
-async def connect(settings: Settings) -> Client:
-    """A Temporal client, as ``rebalancer.runtime.temporal_connection.connect`` makes it;
-    temporalio is imported only when a command dials."""
-    from rebalancer.runtime.temporal_connection import connect as dial
+async def temporal_client() -> tuple[Client, str]:
+    """A Temporal client from the settings, as ``rebalancer.runtime.temporal_connection``
+    makes it, and the task queue they name; temporalio is imported only when a command
+    dials."""
+    from rebalancer.runtime.config import load_settings
+    from rebalancer.runtime.temporal_connection import connect
 
-    return await dial(settings)
+    settings = load_settings()
+    return await connect(settings), settings.task_queue
 
 
 def id_commands(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from rebalancer.cli import connect, id_commands, run_async
+from rebalancer.cli import id_commands, run_async, temporal_client
 from rebalancer.cli.arguments import (
     check_account_id,
     parse_duration,
@@ -30,7 +30,6 @@ from rebalancer.pipeline.names import workflow_id
 from rebalancer.venue.profiles import PROFILES, check_venue
 
 if TYPE_CHECKING:
-    from temporalio.client import Client
     from temporalio.service import RPCError
 
     from rebalancer.pipeline.messages import AccountConfig, AccountStatus
@@ -94,13 +93,6 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_list_command(commands, "running accounts", _list)
 
 
-async def _client() -> tuple[Client, str]:
-    from rebalancer.runtime.config import load_settings
-
-    settings = load_settings()
-    return await connect(settings), settings.task_queue
-
-
 def config_from_args(args: argparse.Namespace) -> AccountConfig:
     from rebalancer.pipeline.messages import AccountConfig
 
@@ -148,7 +140,7 @@ async def _add(args: argparse.Namespace) -> int:
     from rebalancer.control.accounts import start_account
     from workflows.account import AccountWorkflow
 
-    client, task_queue = await _client()
+    client, task_queue = await temporal_client()
     try:
         handle = await start_account(client, config, task_queue)
     except WorkflowAlreadyStartedError:
@@ -212,7 +204,7 @@ async def _targets(args: argparse.Namespace) -> int:
     from rebalancer.pipeline.messages import TargetsUpdate
     from workflows.account import AccountWorkflow
 
-    client, _ = await _client()
+    client, _ = await temporal_client()
     handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
     try:
         status = await handle.execute_update(
@@ -234,7 +226,7 @@ async def _signal(args: argparse.Namespace, name: str) -> int:
     from rebalancer.pipeline.messages import ForceRequest
     from workflows.account import AccountWorkflow
 
-    client, _ = await _client()
+    client, _ = await temporal_client()
     handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
     try:
         if name == "force":
@@ -256,7 +248,7 @@ async def _status(args: argparse.Namespace) -> int:
 
     from workflows.account import AccountWorkflow
 
-    client, _ = await _client()
+    client, _ = await temporal_client()
     handle = client.get_workflow_handle_for(AccountWorkflow.run, workflow_id(args.account_id))
     try:
         status = await handle.query(AccountWorkflow.status)
@@ -277,7 +269,7 @@ async def _list(args: argparse.Namespace) -> int:
     from rebalancer.pipeline import search_attributes as sa
     from workflows.account import AccountWorkflow
 
-    client, _ = await _client()
+    client, _ = await temporal_client()
     executions = [
         execution
         async for execution in client.list_workflows(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from rebalancer.cli import connect, id_commands, run_async
+from rebalancer.cli import id_commands, run_async, temporal_client
 from rebalancer.cli.arguments import check_account_id, check_schedule_id, parse_cron
 from rebalancer.cli.listing import Row, add_list_command, print_listing
 from rebalancer.domain.errors import InvalidInput, RebalancerError
@@ -55,17 +55,15 @@ async def _create(args: argparse.Namespace) -> int:
     )
     from temporalio.service import RPCError, RPCStatusCode
 
-    from rebalancer.runtime.config import load_settings
     from workflows.review import ScheduledReviewWorkflow
 
-    settings = load_settings()
-    client = await connect(settings)
+    client, task_queue = await temporal_client()
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
             ScheduledReviewWorkflow.run,
             args.account_id,
             id=f"review-{args.account_id}",
-            task_queue=settings.task_queue,
+            task_queue=task_queue,
         ),
         spec=ScheduleSpec(cron_expressions=[args.cron]),
         # A review that is still running makes the next one pointless, not urgent.
@@ -85,9 +83,7 @@ async def _create(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    from rebalancer.runtime.config import load_settings
-
-    client = await connect(load_settings())
+    client, _ = await temporal_client()
     rows: list[Row] = []
     async for entry in await client.list_schedules():
         info, state = entry.info, entry.schedule.state if entry.schedule else None
@@ -114,9 +110,7 @@ async def _manage(args: argparse.Namespace, action: str) -> int:
 
     from temporalio.service import RPCError, RPCStatusCode
 
-    from rebalancer.runtime.config import load_settings
-
-    client = await connect(load_settings())
+    client, _ = await temporal_client()
     handle = client.get_schedule_handle(args.schedule_id)
     try:
         if action == "pause":

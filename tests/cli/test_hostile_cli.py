@@ -67,8 +67,8 @@ def _no_temporal() -> Iterator[list[Any]]:
         raise RebalancerError(DIALLED)
 
     with (
-        mock.patch("rebalancer.cli.account.connect", refuse),
-        mock.patch("rebalancer.cli.schedule.connect", refuse),
+        mock.patch("rebalancer.cli.account.temporal_client", refuse),
+        mock.patch("rebalancer.cli.schedule.temporal_client", refuse),
         mock.patch("rebalancer.cli.build_parser", return_value=PARSER),
     ):
         yield dials
