@@ -15,10 +15,20 @@ Sources and assumptions:
   pairs, and thin enough that a 1%-of-ten-levels rule (the seed's) meets it. The ``thin``
   market shows what a shallow book does.
 - Fees stay the run's (0.1% maker and taker by default: Binance's base tier without BNB).
+- Ticks follow the price level. Binance's ticks are today's, for today's prices; a replay of
+  another period can find the asset at a tenth or a hundredth of them (LINK traded at 0.20-
+  0.50 USDT in 2018-19, where a 0.001 tick is 20-50 bps). Binance re-ticks such markets
+  (its "tick size adjustment" notices), so a replay does too: while the listed tick is more
+  than ``MAX_TICK_FRACTION`` (5 bps) of the lowest price the replay shows, the tick is
+  divided by ten. Binance's own ticks span about 0.5-10 bps of price (LINK/USDT's 0.001 at
+  15 USDT, DOGE/USDT's 0.00001 at 0.08), so a one-tick spread stays one its price level
+  could have had. On 2021-23's bars no tick changes: the coarsest, LINK's 0.001, is 2.03
+  bps of its lowest low (4.926 on 2023-06-09).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from rebalancer.paper.instruments import Instrument
@@ -29,10 +39,18 @@ BINANCE_SPOT = {
     "ETH": (Decimal("30000"), Decimal("0.02")),
     "LINK": (Decimal("8000"), Decimal("1")),
 }
+# The coarsest tick a replay keeps, as a fraction of the lowest price it shows.
+MAX_TICK_FRACTION = Decimal("0.0005")
+TEN = Decimal(10)
 
 
-def binance_spot(instruments: tuple[Instrument, ...]) -> tuple[Instrument, ...]:
-    """The instruments with one-tick levels and Binance-like spreads; others unchanged."""
+def binance_spot(
+    instruments: tuple[Instrument, ...], lowest: Mapping[str, Decimal] | None = None
+) -> tuple[Instrument, ...]:
+    """The instruments with one-tick levels and Binance-like spreads; others unchanged.
+
+    ``lowest``: the lowest price each asset shows in the replay, to re-tick a market the
+    replay finds far below today's prices (``tick_for``)."""
     calibrated: list[Instrument] = []
     for inst in instruments:
         known = BINANCE_SPOT.get(inst.base)
@@ -40,13 +58,25 @@ def binance_spot(instruments: tuple[Instrument, ...]) -> tuple[Instrument, ...]:
             calibrated.append(inst)
             continue
         notional, spread = known
+        low = (lowest or {}).get(inst.base)
+        tick = inst.tick_size if low is None else tick_for(inst.tick_size, low)
         calibrated.append(
             inst.model_copy(
                 update={
-                    "level_spacing": inst.tick_size,
+                    "tick_size": tick,
+                    "min_price": min(inst.min_price, tick),
+                    "level_spacing": tick,
                     "level_notional": notional,
                     "spread_bps": spread,
                 }
             )
         )
     return tuple(calibrated)
+
+
+def tick_for(listed: Decimal, lowest: Decimal) -> Decimal:
+    """``listed`` divided by ten until it is at most ``MAX_TICK_FRACTION`` of ``lowest``."""
+    tick = listed
+    while lowest > 0 and tick > lowest * MAX_TICK_FRACTION:
+        tick /= TEN
+    return tick

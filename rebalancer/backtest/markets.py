@@ -16,6 +16,7 @@ from pathlib import Path
 from rebalancer.backtest.calibration import binance_spot
 from rebalancer.backtest.resampling import block_bootstrap
 from rebalancer.domain.errors import InvalidInput
+from rebalancer.domain.numbers import plain
 from rebalancer.paper.daily_bars import (
     DATA_DIR,
     DailyBar,
@@ -37,6 +38,8 @@ SIMULATED_DAYS = 365
 # The latent path's resolution; the matching engine interpolates between points. Five
 # minutes keeps a long replay fast while resting orders still see the path move.
 PATH_STEP = timedelta(minutes=5)
+# Binance's ticks as listed today; a replay far below today's prices uses finer ones.
+LISTED_TICKS = {inst.base: inst.tick_size for inst in DEFAULT_INSTRUMENTS}
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,13 @@ class MarketSpec:
             if self.replay
             else (f"simulated '{self.name}': {SCENARIOS[self.name].description}")
         )
-        return f"{source}; {self.first} to {self.last} ({self.days} days), seed {self.seed}"
+        retick = [
+            f"{i.base} {plain(i.tick_size)}"
+            for i in self.instruments
+            if self.replay and i.base in LISTED_TICKS and i.tick_size != LISTED_TICKS[i.base]
+        ]
+        note = f"; ticks set for the price level: {', '.join(retick)}" if retick else ""
+        return f"{source}; {self.first} to {self.last} ({self.days} days), seed {self.seed}{note}"
 
 
 def _bars(asset: str, data_dir: Path | None) -> tuple[DailyBar, ...]:
@@ -174,7 +183,6 @@ def market_spec(
         last = last or first + timedelta(days=SIMULATED_DAYS - 1)
         _check_order(first, last)
         return MarketSpec(name, first, last, seed, None, instruments)
-    instruments = binance_spot(instruments)
     available_first, available_last, present = _coverage(instruments, data_dir)
     first = first or available_first
     last = last or available_last
@@ -183,12 +191,25 @@ def market_spec(
         raise InvalidInput("--start", f"{first} is before the data begins ({available_first})")
     if last > available_last:
         raise InvalidInput("--end", f"{last} is after the data ends ({available_last})")
+    instruments = binance_spot(instruments, _lowest(instruments, data_dir, first, last))
     missing = tuple(
         first + timedelta(days=i)
         for i in range((last - first).days + 1)
         if first + timedelta(days=i) not in present
     )
     return MarketSpec(name, first, last, seed, data_dir, instruments, missing)
+
+
+def _lowest(
+    instruments: tuple[Instrument, ...], data_dir: Path | None, first: date, last: date
+) -> dict[str, Decimal]:
+    """Each asset's lowest low from ``first`` to ``last``: the price level its ticks must suit."""
+    lowest: dict[str, Decimal] = {}
+    for inst in instruments:
+        lows = [bar.low for bar in _bars(inst.base, data_dir) if first <= bar.day <= last]
+        if lows:
+            lowest[inst.base] = min(lows)
+    return lowest
 
 
 def _check_order(first: date, last: date) -> None:

@@ -1,0 +1,69 @@
+"""The replay's ticks suit the price level it replays: today's Binance ticks on today's prices,
+finer ones where the bars sit far below them (a replay of LINK at 0.35 USDT)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rebalancer.backtest.calibration import MAX_TICK_FRACTION, tick_for
+from rebalancer.backtest.markets import LISTED_TICKS, market_spec
+from rebalancer.paper.instruments import Instrument
+
+PRICES = {"BTC": Decimal("3700"), "ETH": Decimal("135"), "LINK": Decimal("0.35")}
+
+
+def _write_flat_bars(folder: Path, first: date, days: int) -> Path:
+    """Bars a few percent either side of PRICES, every day."""
+    for asset, price in PRICES.items():
+        lines = ["Date,low,high,open,close,volume"]
+        for i in range(days):
+            low, high = price * Decimal("0.97"), price * Decimal("1.03")
+            lines.append(f"{first + timedelta(days=i)},{low},{high},{price},{price},100")
+        (folder / f"{asset}-USD.daily.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_the_bundled_bars_keep_binance_listed_ticks(instruments: tuple[Instrument, ...]) -> None:
+    market = market_spec("replay", instruments, seed=1, first=None, last=None)
+    assert {i.base: i.tick_size for i in market.instruments} == LISTED_TICKS
+    assert all(i.level_spacing == i.tick_size for i in market.instruments)
+    assert "ticks set" not in market.describe()
+
+
+def test_a_replay_far_below_todays_prices_gets_finer_ticks(
+    instruments: tuple[Instrument, ...], tmp_path: Path
+) -> None:
+    data = _write_flat_bars(tmp_path, date(2019, 1, 1), 5)
+    market = market_spec("replay", instruments, seed=1, first=None, last=None, data_dir=data)
+    ticks = {i.base: i.tick_size for i in market.instruments}
+    # 0.001 is 29 bps of LINK's 0.3395 low; 0.0001 is 2.9. BTC's and ETH's 0.01 stay.
+    assert ticks == {"BTC": Decimal("0.01"), "ETH": Decimal("0.01"), "LINK": Decimal("0.0001")}
+    link = next(i for i in market.instruments if i.base == "LINK")
+    assert link.level_spacing == link.min_price == Decimal("0.0001")
+    assert "ticks set for the price level: LINK 0.0001" in market.describe()
+
+    # The book a policy meets there: a tick either side of a mid on the grid, 5.7 bps, where
+    # the listed tick made it 57.
+    venue = market.venue()
+    quote = venue.quote("LINK/USDT", market.start)
+    assert (quote.bid, quote.ask) == (Decimal("0.3499"), Decimal("0.3501"))
+
+
+@given(
+    listed=st.sampled_from([Decimal("0.01"), Decimal("0.001"), Decimal("1")]),
+    lowest=st.decimals(min_value=Decimal("1e-9"), max_value=Decimal("1e7"), places=9),
+)
+def test_tick_for_is_the_listed_tick_over_the_fewest_tens_that_suit_the_price(
+    listed: Decimal, lowest: Decimal
+) -> None:
+    tick = tick_for(listed, lowest)
+    ratio = listed / tick
+    assert ratio == Decimal(10) ** (len(str(int(ratio))) - 1)  # a power of ten, 1 included
+    assert tick <= max(lowest * MAX_TICK_FRACTION, tick if tick == listed else Decimal(0))
+    # The fewest: one tenth fewer and it would be too coarse (unless it is the listed one).
+    assert tick == listed or tick * 10 > lowest * MAX_TICK_FRACTION
