@@ -82,15 +82,28 @@ def _quantity(asset: str, text: str) -> Decimal:
 
 
 def _read_credentials(path: Path) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    from rebalancer.domain.snapshot_json import describe
+    from rebalancer.domain.text_files import parse_json
     from rebalancer.venue.credentials import CredentialsFile
 
     if not path.exists():
         return {"accounts": {}}
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(str(path), f"not a credentials file: {error.strerror}") from None
+    # Floats as JSON's: the file is written back as it was read, with one account more.
+    data = parse_json(text, str(path), parse_float=float)
+    if not isinstance(data, dict):
+        raise InvalidInput(str(path), 'must be a JSON object: {"accounts": {...}}')
+    try:
         CredentialsFile.model_validate(data)
-    except (OSError, ValueError) as error:
-        raise InvalidInput(str(path), f"not a credentials file: {str(error)[:120]}") from None
+    except ValidationError as error:
+        # Name the place and the rule only: pydantic's own message can echo a secret.
+        problem = describe(error)
+        raise InvalidInput(f"{path}: {problem.field}", problem.rule) from None
     return data
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -12,6 +11,7 @@ from pydantic import ValidationError
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.numbers import DEC_MAX_DIGITS, DEC_MAX_EXPONENT, ZERO
 from rebalancer.domain.snapshot import Snapshot
+from rebalancer.domain.text_files import parse_json
 
 
 class _Object(dict[str, Any]):
@@ -117,20 +117,9 @@ def load_json_exact(text: str, field: str = "snapshot", root: str = "") -> Any:
     """
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidInput(field, f"larger than {MAX_TEXT_CHARS // (1024 * 1024)} MiB")
-    try:
-        data = json.loads(
-            text,
-            parse_float=_number,
-            parse_constant=_NonFinite,
-            object_pairs_hook=_object,
-        )
-    except json.JSONDecodeError as error:
-        raise InvalidInput(field, f"not valid JSON ({error.msg} at line {error.lineno})") from None
-    except RecursionError:
-        raise InvalidInput(field, "not valid JSON (nested too deeply)") from None
-    except ValueError as error:
-        # Python refuses integers of more than 4300 digits.
-        raise InvalidInput(field, f"not valid JSON ({error})") from None
+    data = parse_json(
+        text, field, parse_float=_number, parse_constant=_NonFinite, object_pairs_hook=_object
+    )
     problem = _first_problem(data, root)
     if problem is not None:
         # A problem at the top of the document has no path of its own.

@@ -11,7 +11,6 @@ Accounts file (``--accounts-file``)::
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,6 +22,7 @@ from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen
 from rebalancer.domain.numbers import INPUT_MAX, BoundedNonNegDec, Dec
 from rebalancer.domain.snapshot_json import describe
+from rebalancer.domain.text_files import parse_json
 
 KEY_PATTERN = r"^[A-Za-z0-9_\-]{1,128}$"
 ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"
@@ -73,10 +73,7 @@ def parse_balances(text: str, field: str = "--balances") -> dict[str, Decimal]:
 
 
 def parse_accounts(text: str, field: str = "--accounts-file") -> list[AccountSpec]:
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(field, f"not JSON: {error.msg} at line {error.lineno}") from None
+    data = parse_json(text, field)
     try:
         accounts = AccountsFile.model_validate(data).accounts
     except ValidationError as error:

@@ -14,12 +14,10 @@ account's credential variables (their names derive from the account id:
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -30,6 +28,7 @@ from pydantic_settings import (
 
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.snapshot_json import describe
+from rebalancer.domain.text_files import parse_json, parse_yaml
 
 # The database URL's variables, in the order Settings reads them.
 DATABASE_URL_VARIABLES = ("REBALANCER_DATABASE_URL", "DATABASE_URL")
@@ -156,10 +155,13 @@ def _read_config_file(name: str | None) -> dict[str, Any]:
         raise InvalidInput(
             "REBALANCER_CONFIG_FILE", f"cannot read {path}: {error.strerror}"
         ) from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise InvalidInput("REBALANCER_CONFIG_FILE", f"{path} does not parse: {error}") from None
+    field = f"REBALANCER_CONFIG_FILE {path}"
+    # Settings take floats (timeouts, intervals): this file's numbers are read as JSON's.
+    data = (
+        parse_json(text, field, parse_float=float)
+        if path.suffix == ".json"
+        else parse_yaml(text, field)
+    )
     if not isinstance(data, dict):
         raise InvalidInput("REBALANCER_CONFIG_FILE", f"{path} must hold a mapping of settings")
     return data

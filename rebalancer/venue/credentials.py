@@ -26,7 +26,6 @@ from the account id, so they cannot be fields of ``Settings``.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -36,6 +35,7 @@ from pydantic import Field, SecretStr, ValidationError
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen
 from rebalancer.domain.snapshot_json import describe
+from rebalancer.domain.text_files import parse_json
 from rebalancer.runtime.config import Settings, load_settings, setting_env_names
 from rebalancer.runtime.paths import state_dir
 from rebalancer.venue.ccxt_gateway import CcxtGateway
@@ -169,10 +169,7 @@ def _from_file(account_id: str, path: Path) -> Credentials | None:
         return None
     except OSError as error:
         raise InvalidInput(str(path), f"cannot read credentials: {error.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(str(path), f"not JSON: {error.msg} at line {error.lineno}") from None
+    data = parse_json(text, str(path))
     if not isinstance(data, dict):
         raise InvalidInput(str(path), 'must be a JSON object: {"accounts": {...}}')
     try:
