@@ -24,6 +24,10 @@ Sources and assumptions:
   15 USDT, DOGE/USDT's 0.00001 at 0.08), so a one-tick spread stays one its price level
   could have had. On 2021-23's bars no tick changes: the coarsest, LINK's 0.001, is 2.03
   bps of its lowest low (4.926 on 2023-06-09).
+- The other filters follow the price level the same way, by whole decades: the largest
+  order (``max_qty``) grows by the whole decades the replay's lowest price lies below the
+  instrument's reference price, and the highest price (``max_price``) stays at least ten
+  times the replay's highest. Neither changes on the bundled bars.
 """
 
 from __future__ import annotations
@@ -45,12 +49,13 @@ TEN = Decimal(10)
 
 
 def binance_spot(
-    instruments: tuple[Instrument, ...], lowest: Mapping[str, Decimal] | None = None
+    instruments: tuple[Instrument, ...],
+    ranges: Mapping[str, tuple[Decimal, Decimal]] | None = None,
 ) -> tuple[Instrument, ...]:
     """The instruments with one-tick levels and Binance-like spreads; others unchanged.
 
-    ``lowest``: the lowest price each asset shows in the replay, to re-tick a market the
-    replay finds far below today's prices (``tick_for``)."""
+    ``ranges``: the lowest and highest price each asset shows in the replay, to fit the
+    filters of a market the replay finds far from today's prices."""
     calibrated: list[Instrument] = []
     for inst in instruments:
         known = BINANCE_SPOT.get(inst.base)
@@ -58,20 +63,40 @@ def binance_spot(
             calibrated.append(inst)
             continue
         notional, spread = known
-        low = (lowest or {}).get(inst.base)
-        tick = inst.tick_size if low is None else tick_for(inst.tick_size, low)
-        calibrated.append(
-            inst.model_copy(
-                update={
-                    "tick_size": tick,
-                    "min_price": min(inst.min_price, tick),
-                    "level_spacing": tick,
-                    "level_notional": notional,
-                    "spread_bps": spread,
-                }
-            )
-        )
+        update: dict[str, Decimal] = {
+            "level_spacing": inst.tick_size,
+            "level_notional": notional,
+            "spread_bps": spread,
+        }
+        seen = (ranges or {}).get(inst.base)
+        if seen is not None:
+            low, high = seen
+            tick = tick_for(inst.tick_size, low)
+            update |= {
+                "tick_size": tick,
+                "min_price": min(inst.min_price, tick),
+                "level_spacing": tick,
+                "max_qty": inst.max_qty * decades_below(inst.start_price, low),
+                "max_price": inst.max_price * decades_to_reach(high * TEN, inst.max_price),
+            }
+        calibrated.append(inst.model_copy(update=update))
     return tuple(calibrated)
+
+
+def decades_below(reference: Decimal, low: Decimal) -> Decimal:
+    """The whole decades ``low`` lies below ``reference``, as a power of ten (1 if none)."""
+    factor = Decimal(1)
+    while low * factor * TEN <= reference:
+        factor *= TEN
+    return factor
+
+
+def decades_to_reach(target: Decimal, value: Decimal) -> Decimal:
+    """The least power of ten, 1 or more, that takes ``value`` to ``target`` or past it."""
+    factor = Decimal(1)
+    while value * factor < target:
+        factor *= TEN
+    return factor
 
 
 def tick_for(listed: Decimal, lowest: Decimal) -> Decimal:

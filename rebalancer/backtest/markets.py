@@ -191,7 +191,7 @@ def market_spec(
         raise InvalidInput("--start", f"{first} is before the data begins ({available_first})")
     if last > available_last:
         raise InvalidInput("--end", f"{last} is after the data ends ({available_last})")
-    instruments = binance_spot(instruments, _lowest(instruments, data_dir, first, last))
+    instruments = binance_spot(instruments, _ranges(instruments, data_dir, first, last))
     missing = tuple(
         first + timedelta(days=i)
         for i in range((last - first).days + 1)
@@ -200,16 +200,17 @@ def market_spec(
     return MarketSpec(name, first, last, seed, data_dir, instruments, missing)
 
 
-def _lowest(
+def _ranges(
     instruments: tuple[Instrument, ...], data_dir: Path | None, first: date, last: date
-) -> dict[str, Decimal]:
-    """Each asset's lowest low from ``first`` to ``last``: the price level its ticks must suit."""
-    lowest: dict[str, Decimal] = {}
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Each asset's lowest low and highest high from ``first`` to ``last``: the price levels
+    its filters must suit."""
+    ranges: dict[str, tuple[Decimal, Decimal]] = {}
     for inst in instruments:
-        lows = [bar.low for bar in _bars(inst.base, data_dir) if first <= bar.day <= last]
-        if lows:
-            lowest[inst.base] = min(lows)
-    return lowest
+        bars = [bar for bar in _bars(inst.base, data_dir) if first <= bar.day <= last]
+        if bars:
+            ranges[inst.base] = (min(b.low for b in bars), max(b.high for b in bars))
+    return ranges
 
 
 def _check_order(first: date, last: date) -> None:

@@ -3,6 +3,13 @@
 The bundled copies live in ``rebalancer/paper/data`` (see SOURCE.md there). Prices are read
 as Decimal from the file's own text; a missing day is filled by ``fill_gaps`` with a flat
 bridge from the previous close to the next open, flagged ``synthetic``.
+
+Files from elsewhere are read as they usually come: column names in any case and order
+(``Date,Open,High,Low,Close,Volume``), volume optional, a byte-order mark (a spreadsheet's
+UTF-8 export), and a day written as a date or as midnight of it (``2021-01-01 00:00:00``).
+A bad cell is refused with its file, line and column, and the rule it broke. Prices must
+lie between ``MIN_PRICE`` and ``MAX_PRICE``: the matching engine counts price levels in
+exact decimals of the context's precision, which a price of 1e300 overflows.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -18,10 +25,14 @@ from pydantic import model_validator
 
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen
-from rebalancer.domain.numbers import NonNegDec, PosDec
+from rebalancer.domain.numbers import NonNegDec, PosDec, plain
 
 DATA_DIR = Path(__file__).parent / "data"
 COLUMNS = ("Date", "low", "high", "open", "close", "volume")
+PRICES = ("low", "high", "open", "close")
+REQUIRED = ("Date", *PRICES)
+MIN_PRICE = Decimal("1e-8")
+MAX_PRICE = Decimal("1e9")
 
 
 class DailyBar(Frozen):
@@ -47,20 +58,27 @@ def bars_file(asset: str, data_dir: Path | None = None) -> Path:
 def load_daily_bars(path: Path) -> list[DailyBar]:
     """Bars sorted by day. Refuses a malformed row with its line number and column."""
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:
         raise InvalidInput(str(path), f"cannot read daily bars: {error.strerror}") from None
     bars: list[DailyBar] = []
     with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
-        if missing:
-            raise InvalidInput(str(path), f"missing columns {missing}; expected {list(COLUMNS)}")
-        for line, row in enumerate(reader, start=2):
-            try:
-                bars.append(_bar(row))
-            except (ValueError, InvalidOperation) as error:
-                raise InvalidInput(f"{path.name}:{line}", str(error)) from None
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, [])
+            names = {name.strip().lower(): index for index, name in enumerate(header)}
+            missing = [c for c in REQUIRED if c.lower() not in names]
+            if missing:
+                raise InvalidInput(
+                    str(path), f"missing columns {missing}; expected {list(COLUMNS)}"
+                )
+            columns = {c: names.get(c.lower()) for c in COLUMNS}
+            for line, cells in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in cells):
+                    continue
+                bars.append(_bar(cells, columns, f"{path.name}:{line}"))
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise InvalidInput(str(path), f"not a CSV file of daily bars ({error})") from None
     bars.sort(key=lambda bar: bar.day)
     for before, after in itertools.pairwise(bars):
         if before.day == after.day:
@@ -68,18 +86,61 @@ def load_daily_bars(path: Path) -> list[DailyBar]:
     return bars
 
 
-def _bar(row: dict[str, str]) -> DailyBar:
-    low, high, open_, close = (Decimal(row[c].strip()) for c in ("low", "high", "open", "close"))
+def _bar(cells: list[str], columns: dict[str, int | None], where: str) -> DailyBar:
+    def cell(name: str) -> str:
+        index = columns[name]
+        if index is None or index >= len(cells):
+            return ""
+        return cells[index].strip()
+
+    low, high, open_, close = (_price(cell(c), c, where) for c in PRICES)
+    volume = _number(cell("volume") or "0", "volume", where)
+    if volume < 0:
+        raise InvalidInput(f"{where}: volume", "must not be negative")
     # Exchange candles occasionally print an open or close a hair outside the day's range;
     # the range is widened to hold them rather than refusing the day.
     return DailyBar(
-        day=date.fromisoformat(row["Date"].strip()),
+        day=_day(cell("Date"), where),
         open=open_,
         high=max(high, open_, close),
         low=min(low, open_, close),
         close=close,
-        volume=Decimal(row["volume"].strip() or "0"),
+        volume=volume,
     )
+
+
+def _number(text: str, column: str, where: str) -> Decimal:
+    if not text:
+        raise InvalidInput(f"{where}: {column}", "missing")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput(f"{where}: {column}", f"not a number ({text[:24]!r})") from None
+    if not value.is_finite():
+        raise InvalidInput(f"{where}: {column}", f"must be a finite number, not {text[:24]!r}")
+    return value
+
+
+def _price(text: str, column: str, where: str) -> Decimal:
+    value = _number(text, column, where)
+    if not MIN_PRICE <= value <= MAX_PRICE:
+        raise InvalidInput(
+            f"{where}: {column}",
+            f"a price must lie between {plain(MIN_PRICE)} and {plain(MAX_PRICE)}",
+        )
+    return value
+
+
+def _day(text: str, where: str) -> date:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{where}: Date", f"not a day YYYY-MM-DD ({text[:24]!r})") from None
+    if moment.timetz().replace(tzinfo=None) != time(0) or (
+        moment.utcoffset() not in (None, timedelta(0))
+    ):
+        raise InvalidInput(f"{where}: Date", "a daily bar starts at 00:00 UTC")
+    return moment.date()
 
 
 def load_asset_bars(asset: str, data_dir: Path | None = None) -> list[DailyBar]:

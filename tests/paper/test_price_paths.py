@@ -133,7 +133,7 @@ def test_a_malformed_file_is_refused_with_its_line(tmp_path: Path) -> None:
     )
     with pytest.raises(InvalidInput) as refused:
         load_daily_bars(path)
-    assert refused.value.field == "BTC-USD.daily.csv:3"
+    assert refused.value.field == "BTC-USD.daily.csv:3: low"
     path.write_text("Date,open\n")
     with pytest.raises(InvalidInput, match="missing columns"):
         load_daily_bars(path)
