@@ -184,6 +184,10 @@ def market_spec(
         _check_order(first, last)
         return MarketSpec(name, first, last, seed, None, instruments)
     available_first, available_last, present = _coverage(instruments, data_dir)
+    if first is not None and first > available_last:
+        raise InvalidInput("--start", f"{first} is after the data ends ({available_last})")
+    if last is not None and last < available_first:
+        raise InvalidInput("--end", f"{last} is before the data begins ({available_first})")
     first = first or available_first
     last = last or available_last
     _check_order(first, last)

@@ -137,13 +137,18 @@ def _policies(text: str) -> tuple[str, ...]:
 
 def _settings(text: str, cadence: int) -> PolicySettings:
     overrides: dict[str, Any] = {"check_interval_seconds": cadence}
+    given: set[str] = set()
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
+        key = key.strip()
         if not sep or not key:
             raise InvalidInput("--cost-aware", f"{part!r} is not KEY=VALUE")
         if key not in PolicySettings.model_fields:
             raise InvalidInput("--cost-aware", f"unknown setting {key!r}")
-        overrides[key.strip()] = value.strip()
+        if key in given:
+            raise InvalidInput("--cost-aware", f"{key!r} appears twice")
+        given.add(key)
+        overrides[key] = value.strip()
     try:
         return PolicySettings.model_validate_json(json.dumps(overrides))
     except ValidationError as error:
@@ -174,7 +179,7 @@ def _tune(text: str | None) -> tuple[date, date] | None:
 
 def handle(args: argparse.Namespace) -> int:
     from rebalancer.backtest.experiment import Portfolio
-    from rebalancer.backtest.markets import instruments_for, market_spec
+    from rebalancer.backtest.markets import PATH_STEP, instruments_for, market_spec
     from rebalancer.backtest.study import StudyRequest, planned_days
 
     market = args.market or "replay"
@@ -184,6 +189,13 @@ def handle(args: argparse.Namespace) -> int:
     cadence = parse_duration("--cadence", args.cadence)
     if cadence > 86_400 or 86_400 % cadence:
         raise InvalidInput("--cadence", "must divide one day (e.g. 15m, 1h, 4h, 1d)")
+    step = int(PATH_STEP.total_seconds())
+    if cadence < step:
+        # Between two points of the path the price moves in a straight line: checks more
+        # often would see the line, not the market, and take hours to do it.
+        raise InvalidInput(
+            "--cadence", f"must be at least {step // 60}m, the price path's resolution"
+        )
     maker = _decimal("--maker-fee", args.maker_fee, positive=False)
     taker = _decimal("--taker-fee", args.taker_fee, positive=False)
     if maker >= 1 or taker >= 1:
@@ -225,8 +237,8 @@ def handle(args: argparse.Namespace) -> int:
         training = market_spec(
             market, instruments, seed=seed, first=tune[0], last=tune[1], data_dir=args.data
         )
-    if args.report is not None and args.report.exists() and not args.report.is_dir():
-        raise InvalidInput("--report", f"{args.report} exists and is not a directory")
+    if args.report is not None:
+        _report_folder(args.report)
     request = StudyRequest(
         market=spec,
         portfolio=Portfolio(targets, quote, equity, timedelta(seconds=cadence)),
@@ -246,12 +258,28 @@ def handle(args: argparse.Namespace) -> int:
 
     document = study_json(result, command)
     if args.report is not None:
-        write_report(args.report, result, command)
+        try:
+            write_report(args.report, result, command)
+        except OSError as error:
+            raise InvalidInput(
+                "--report", f"cannot write {args.report}: {error.strerror}"
+            ) from None
     if args.json:
         print(json.dumps(document, separators=(",", ":")))
     else:
         _render(document, args.report)
     return 0
+
+
+def _report_folder(folder: Path) -> None:
+    """Make the report's folder before the run, so that a folder that cannot be is refused
+    before minutes of simulation rather than after them."""
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput("--report", f"{folder} exists and is not a directory")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidInput("--report", f"cannot create {folder}: {error.strerror}") from None
 
 
 def _run_with_progress(request: Any, total: int, show: bool) -> Any:
