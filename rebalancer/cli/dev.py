@@ -7,6 +7,8 @@ import json
 import shlex
 from typing import TYPE_CHECKING
 
+from rebalancer.cli.arguments import market_speed
+
 if TYPE_CHECKING:
     from rebalancer.devstack.stack import DevStack
 
@@ -25,7 +27,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--scenario", default="volatile", choices=["calm", "volatile", "thin", "faulty"]
     )
     up.add_argument("--seed", type=int, default=7)
-    up.add_argument("--speed", default="1", help="simulated seconds per wall second")
+    up.add_argument(
+        "--speed", type=market_speed, default=1.0, help="simulated seconds per wall second"
+    )
     up.set_defaults(handler=_up)
     down = commands.add_parser("down", help="stop everything the stack started")
     down.set_defaults(handler=_down)
@@ -48,7 +52,7 @@ def _up(args: argparse.Namespace) -> int:
         Ports(temporal=args.temporal_port, ui=args.ui_port, venue=args.venue_port),
         scenario=args.scenario,
         seed=args.seed,
-        speed=args.speed,
+        speed=str(args.speed),
     )
     shown = redact(record.database_url)
     print(f"Temporal   {record.temporal_address}  (UI {record.ui_url})")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
+from rebalancer.cli.arguments import market_speed
 from rebalancer.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -52,9 +53,6 @@ def _argument(
     return argument
 
 
-_positive_float = _argument(
-    float, "a number", lambda v: 0 < v < math.inf, "must be a positive number"
-)
 _non_negative_float = _argument(
     float, "a number", lambda v: 0 <= v < math.inf, "must not be negative"
 )
@@ -108,7 +106,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=_day, help="replay: first market day (YYYY-MM-DD)")
     parser.add_argument(
         "--speed",
-        type=_positive_float,
+        type=market_speed,
         default=1.0,
         help="market seconds per wall second (default 1)",
     )

@@ -39,6 +39,12 @@ CASES = [
     (["demo", "--accounts", "0"], "--accounts"),
     (["demo", "--minutes", "-1"], "--minutes"),
     (["dev", "up", "--temporal-port", "notaport"], "--temporal-port"),
+    # The venue's clock is the wall clock times the speed: at 1e10 it passed year 9999 in
+    # half a minute. dev up handed any text to the venue process, whose log alone said no.
+    (["paper-venue", "--speed", "1e10"], "--speed"),
+    (["paper-venue", "--speed", "0"], "--speed"),
+    (["dev", "up", "--speed", "abc"], "--speed"),
+    (["dev", "up", "--speed", "1e10"], "--speed"),
     (["plan", "--snapshot", "/nonexistent.json"], "--snapshot"),
     # Hostile input (the issue's own cases): each used to dial Temporal, or worse.
     (["account", "targets", "x", "BTC/USDT=1.5,USDT=-0.5"], "targets.BTC"),
