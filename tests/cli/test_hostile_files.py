@@ -46,27 +46,24 @@ def _one_line_refusal(code: int, stderr: str, field: str) -> None:
     assert len(lines[0]) < 400
 
 
-@pytest.mark.parametrize("case", sorted(HOSTILE_JSON))
-def test_a_hostile_json_settings_file_is_refused_in_one_line(
-    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = _write(tmp_path, "settings.json", HOSTILE_JSON[case])
-    monkeypatch.setenv("REBALANCER_CONFIG_FILE", str(path))
-    result = cli(["db", "status"])
-    _one_line_refusal(result.code, result.stderr, f"REBALANCER_CONFIG_FILE {path}")
-
-
-# The nested case is the parser's alone (below): under the harness's tracemalloc its
+# The nested YAML case is the parser's alone (below): under the harness's tracemalloc its
 # recursion takes 20 s, and the command's path to the parser is the other cases'.
-@pytest.mark.parametrize("case", sorted(set(HOSTILE_YAML) - {"nested flow lists"}))
-def test_a_hostile_yaml_settings_file_is_refused_in_one_line(
-    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+SETTINGS_CASES = [("json", case, text) for case, text in sorted(HOSTILE_JSON.items())] + [
+    ("yaml", case, text) for case, text in sorted(HOSTILE_YAML.items()) if "nested" not in case
+]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "case", "text"), SETTINGS_CASES, ids=[f"{s} {c}" for s, c, _ in SETTINGS_CASES]
+)
+def test_a_hostile_settings_file_is_refused_in_one_line(
+    suffix: str, case: str, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = _write(tmp_path, "settings.yaml", HOSTILE_YAML[case])
+    path = _write(tmp_path, f"settings.{suffix}", text)
     monkeypatch.setenv("REBALANCER_CONFIG_FILE", str(path))
     result = cli(["db", "status"])
     _one_line_refusal(result.code, result.stderr, f"REBALANCER_CONFIG_FILE {path}")
-    assert "not valid YAML" in result.stderr
+    assert f"not valid {suffix.upper()}" in result.stderr
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE_JSON))
