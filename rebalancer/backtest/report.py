@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rebalancer.backtest import charts
 from rebalancer.backtest.frontier import Point, band_for, dominating
 from rebalancer.backtest.frontier_report import (
     families_json,
@@ -193,6 +192,9 @@ def parameters(result: StudyResult, command: str) -> dict[str, Any]:
 
 
 def write_report(directory: Path, result: StudyResult, command: str) -> list[Path]:
+    # matplotlib takes 0.3 s to import: only a run that draws pays for it.
+    from rebalancer.backtest import charts
+
     directory.mkdir(parents=True, exist_ok=True)
     document = study_json(result, command)
     main = result.main

@@ -11,6 +11,7 @@ import importlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,26 @@ def test_every_command_module_has_its_help_line(name: str) -> None:
     assert isinstance(module.HELP, str)
     assert module.HELP
     assert isinstance(getattr(module, "DESCRIPTION", ""), str)
+
+
+RUN_PROBE = """
+import json, sys
+from rebalancer.cli import main
+main(sys.argv[1:])
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+@pytest.mark.parametrize(("report", "draws"), [(False, False), (True, True)])
+def test_a_backtest_loads_matplotlib_only_to_draw(
+    report: bool, draws: bool, tmp_path: Path
+) -> None:
+    # matplotlib costs 0.3 s of every backtest; only --report draws charts.
+    argv = ["backtest", "--start", "2021-01-01", "--end", "2021-01-02", "--policies", "calendar"]
+    argv += ["--jobs", "1", "--json", "--no-progress"]
+    if report:
+        argv += ["--report", str(tmp_path)]
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_PROBE, *argv], capture_output=True, text=True, check=True
+    )
+    assert ("matplotlib" in json.loads(result.stdout.splitlines()[-1])) is draws
