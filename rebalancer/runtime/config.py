@@ -46,22 +46,25 @@ class Settings(BaseSettings):
     temporal_tls_client_cert: Path | None = None
     temporal_tls_client_key: Path | None = None
     temporal_tls_server_ca: Path | None = None
-    # Worker concurrency
-    max_concurrent_activities: int = Field(default=500, ge=1)
+    # Worker concurrency. The upper bounds are far past any useful value; they turn a typo
+    # of many digits into a refusal naming the setting instead of an overflow in the SDK.
+    max_concurrent_activities: int = Field(default=500, ge=1, le=100_000)
     # Workflow tasks are Python run under the GIL, one thread each: past a few dozen threads
     # they only queue behind each other, and the convoy shows up as seconds of timer lag
     # (docs/performance.md). Local activities (the reads) run inside these tasks.
-    max_concurrent_workflow_tasks: int = Field(default=32, ge=1)
+    max_concurrent_workflow_tasks: int = Field(default=32, ge=1, le=10_000)
     # Watched accounts (the default) run a task only when woken or every two days: keeping
     # them all cached would cost ~0.3 MB each for nothing, and a woken one replays a short
     # history. A fleet of unwatched accounts checking every minute wants its whole size here.
-    max_cached_workflows: int = Field(default=2_000, ge=0)
-    graceful_shutdown_seconds: int = Field(default=15, ge=0)
+    max_cached_workflows: int = Field(default=2_000, ge=0, le=10_000_000)
+    graceful_shutdown_seconds: int = Field(default=15, ge=0, le=86_400)
     # Garbage collection (rebalancer/runtime/gc_policy.py): freeze long-lived objects at this
     # period so full collections skip the workflow cache; 0 leaves CPython's default.
     # Everything is unfrozen and collected once per full period.
-    gc_freeze_seconds: float = Field(default=60, ge=0)
-    gc_full_collection_seconds: float = Field(default=3600, gt=0)
+    gc_freeze_seconds: float = Field(default=60, ge=0, le=86_400, allow_inf_nan=False)
+    gc_full_collection_seconds: float = Field(
+        default=3600, gt=0, le=7 * 86_400, allow_inf_nan=False
+    )
     # Temporal's workflow sandbox: on by default; off trades that safety net for memory.
     workflow_sandbox: bool = True
     # Ledger. A worker without a database URL refuses to start (it never invents a ledger)
@@ -71,12 +74,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices(*DATABASE_URL_VARIABLES, "database_url"),
     )
     embedded_database: bool = False
-    db_pool_min: int = Field(default=2, ge=1)
-    db_pool_max: int = Field(default=20, ge=1)
+    db_pool_min: int = Field(default=2, ge=1, le=1_000)
+    db_pool_max: int = Field(default=20, ge=1, le=1_000)
     # Venues
     paper_venue_url: str = "http://127.0.0.1:8765"
     # Gateways kept open per worker (least recently used close first): ~0.25 MB each.
-    max_open_gateways: int = Field(default=2000, ge=1)
+    max_open_gateways: int = Field(default=2000, ge=1, le=10_000_000)
     credentials_file: Path | None = None
     # Local state (embedded PostgreSQL, dev stack, credentials, tokens); unset: the platform's
     # state directory (rebalancer/runtime/paths.py).

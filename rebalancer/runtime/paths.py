@@ -7,6 +7,7 @@ import os
 import pwd
 from pathlib import Path
 
+from rebalancer.domain.errors import InvalidInput
 from rebalancer.runtime.config import Settings, load_settings
 
 # Root's default: outside any home directory. Run as root, the embedded PostgreSQL runs as
@@ -31,7 +32,12 @@ def state_dir(settings: Settings | None = None) -> Path:
         path = ROOT_STATE_DIR
     else:
         path = Path.home() / ".local" / "state" / "rebalancer"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidInput(
+            "REBALANCER_STATE_DIR", f"cannot make the state directory {path}: {error.strerror}"
+        ) from None
     return path
 
 

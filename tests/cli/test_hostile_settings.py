@@ -1,0 +1,75 @@
+"""Settings from the environment are refused in one line naming the setting, before any
+connection: each of these used to end in a traceback (or in an overflow inside the SDK)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _cases(tmp_path: Path) -> dict[str, tuple[dict[str, str], list[str], str]]:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    return {
+        "an address the SDK cannot parse": (
+            {"REBALANCER_TEMPORAL_ADDRESS": "::::"},
+            ["account", "list"],
+            "setting temporal_address (env REBALANCER_TEMPORAL_ADDRESS)",
+        ),
+        "a state directory that is a file": (
+            {"REBALANCER_STATE_DIR": str(a_file)},
+            ["db", "status"],
+            "REBALANCER_STATE_DIR",
+        ),
+        "a cache of twenty digits": (
+            {"REBALANCER_MAX_CACHED_WORKFLOWS": "9" * 20},
+            ["account", "list"],
+            "setting max_cached_workflows",
+        ),
+        "an infinite collection period": (
+            {"REBALANCER_GC_FULL_COLLECTION_SECONDS": "inf"},
+            ["account", "list"],
+            "setting gc_full_collection_seconds",
+        ),
+        "a client certificate that is not there": (
+            {
+                "REBALANCER_TEMPORAL_TLS_CLIENT_CERT": str(tmp_path / "missing.pem"),
+                "REBALANCER_TEMPORAL_TLS_CLIENT_KEY": str(tmp_path / "missing.key"),
+            },
+            ["account", "list"],
+            "setting temporal_tls_client_cert",
+        ),
+    }
+
+
+CASE_NAMES = [
+    "an address the SDK cannot parse",
+    "a state directory that is a file",
+    "a cache of twenty digits",
+    "an infinite collection period",
+    "a client certificate that is not there",
+]
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_a_hostile_setting_is_refused_in_one_line_naming_it(case: str, tmp_path: Path) -> None:
+    variables, argv, named = _cases(tmp_path)[case]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REBALANCER_")}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "rebalancer", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**env, **variables},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"rebalancer: error: {named}"), lines[0]
