@@ -262,7 +262,7 @@ def handle(args: argparse.Namespace) -> int:
             write_report(args.report, result, command)
         except OSError as error:
             raise InvalidInput(
-                "--report", f"cannot write {args.report}: {error.strerror}"
+                "--report", f"cannot write {args.report}: {error.strerror or error}"
             ) from None
     if args.json:
         print(json.dumps(document, separators=(",", ":")))
@@ -272,14 +272,18 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _report_folder(folder: Path) -> None:
-    """Make the report's folder before the run, so that a folder that cannot be is refused
-    before minutes of simulation rather than after them."""
+    """Refuse, before minutes of simulation rather than after them, a report folder that
+    cannot be written: one that is a file, or below a file or an unwritable folder. Nothing
+    is created yet, so a run that fails or is interrupted leaves no empty folder behind."""
     if folder.exists() and not folder.is_dir():
         raise InvalidInput("--report", f"{folder} exists and is not a directory")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InvalidInput("--report", f"cannot create {folder}: {error.strerror}") from None
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InvalidInput("--report", f"cannot create {folder}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InvalidInput("--report", f"cannot write in {existing}: permission denied")
 
 
 def _run_with_progress(request: Any, total: int, show: bool) -> Any:

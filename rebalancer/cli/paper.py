@@ -85,15 +85,12 @@ def _read_credentials(path: Path) -> dict[str, Any]:
     from pydantic import ValidationError
 
     from rebalancer.domain.snapshot_json import describe
-    from rebalancer.domain.text_files import parse_json
+    from rebalancer.domain.text_files import parse_json, read_text_file
     from rebalancer.venue.credentials import CredentialsFile
 
     if not path.exists():
         return {"accounts": {}}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InvalidInput(str(path), f"not a credentials file: {error.strerror}") from None
+    text = read_text_file(path, str(path), "credentials file")
     # Floats as JSON's: the file is written back as it was read, with one account more.
     data = parse_json(text, str(path), parse_float=float)
     if not isinstance(data, dict):

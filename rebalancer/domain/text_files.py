@@ -1,10 +1,12 @@
 """JSON and YAML that a user hands us (a settings file, a credentials file, an accounts file),
-parsed so that every way the text can fail is one ``InvalidInput`` naming the file and the rule.
+parsed so that every way the text can fail that we know of is one ``InvalidInput`` naming the
+file and the rule.
 
 The parsers fail in more ways than their documented error classes: nesting past the
-interpreter's recursion limit raises ``RecursionError``, and an integer of more than 4,300
-digits ``ValueError`` (Python's guard against quadratic conversion), in both JSON and YAML.
-Those used to reach a CLI user as tracebacks.
+interpreter's recursion limit raises ``RecursionError``, an integer of more than 4,300 digits
+``ValueError`` (Python's guard against quadratic conversion), in both JSON and YAML, and an
+exact number with a huge exponent ``decimal.InvalidOperation``. Those used to reach a CLI
+user as tracebacks. Reading the file (``read_text``) is the caller's: ``read_text_file``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rebalancer.domain.errors import InvalidInput
@@ -36,6 +39,9 @@ def parse_json(
         raise InvalidInput(field, "not valid JSON (nested too deeply)") from None
     except ValueError as error:
         raise InvalidInput(field, f"not valid JSON ({_value_problem(error)})") from None
+    except ArithmeticError:
+        # Decimal refuses an exponent past its context's (1e99999999999999999999).
+        raise InvalidInput(field, "not valid JSON (a number out of range)") from None
 
 
 def parse_yaml(text: str, field: str) -> Any:
@@ -64,3 +70,13 @@ def _value_problem(error: ValueError) -> str:
     if "integer string conversion" in str(error):
         return "a number of more than 4300 digits"
     return str(error)[:200]
+
+
+def read_text_file(path: Path, field: str, what: str) -> str:
+    """``path``'s text as UTF-8; a file that cannot be read, or is not UTF-8, is refused."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(field, f"{what} {path} is not UTF-8 text") from None
+    except OSError as error:
+        raise InvalidInput(field, f"cannot read {what} {path}: {error.strerror}") from None

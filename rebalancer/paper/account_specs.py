@@ -22,7 +22,7 @@ from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen
 from rebalancer.domain.numbers import INPUT_MAX, BoundedNonNegDec, Dec
 from rebalancer.domain.snapshot_json import describe
-from rebalancer.domain.text_files import parse_json
+from rebalancer.domain.text_files import parse_json, read_text_file
 
 KEY_PATTERN = r"^[A-Za-z0-9_\-]{1,128}$"
 ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"
@@ -87,8 +87,4 @@ def parse_accounts(text: str, field: str = "--accounts-file") -> list[AccountSpe
 
 
 def load_accounts_file(path: Path) -> list[AccountSpec]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InvalidInput("--accounts-file", f"cannot read {path}: {error.strerror}") from None
-    return parse_accounts(text)
+    return parse_accounts(read_text_file(path, "--accounts-file", "accounts file"))

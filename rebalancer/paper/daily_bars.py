@@ -70,7 +70,8 @@ def load_daily_bars(path: Path) -> list[DailyBar]:
             missing = [c for c in REQUIRED if c.lower() not in names]
             if missing:
                 raise InvalidInput(
-                    str(path), f"missing columns {missing}; expected {list(COLUMNS)}"
+                    str(path),
+                    f"missing columns {missing}; expected {list(REQUIRED)}, volume optional",
                 )
             columns = {c: names.get(c.lower()) for c in COLUMNS}
             for line, cells in enumerate(reader, start=2):
@@ -132,6 +133,8 @@ def _price(text: str, column: str, where: str) -> Decimal:
 
 
 def _day(text: str, where: str) -> date:
+    if not text:
+        raise InvalidInput(f"{where}: Date", "missing")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

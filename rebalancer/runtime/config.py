@@ -28,7 +28,7 @@ from pydantic_settings import (
 
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.snapshot_json import describe
-from rebalancer.domain.text_files import parse_json, parse_yaml
+from rebalancer.domain.text_files import parse_json, parse_yaml, read_text_file
 
 # The database URL's variables, in the order Settings reads them.
 DATABASE_URL_VARIABLES = ("REBALANCER_DATABASE_URL", "DATABASE_URL")
@@ -152,12 +152,7 @@ def _read_config_file(name: str | None) -> dict[str, Any]:
     if not name:
         return {}
     path = Path(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InvalidInput(
-            "REBALANCER_CONFIG_FILE", f"cannot read {path}: {error.strerror}"
-        ) from None
+    text = read_text_file(path, "REBALANCER_CONFIG_FILE", "settings file")
     field = f"REBALANCER_CONFIG_FILE {path}"
     # Settings take floats (timeouts, intervals): this file's numbers are read as JSON's.
     data = (

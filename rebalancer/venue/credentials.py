@@ -35,7 +35,7 @@ from pydantic import Field, SecretStr, ValidationError
 from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.market import Frozen
 from rebalancer.domain.snapshot_json import describe
-from rebalancer.domain.text_files import parse_json
+from rebalancer.domain.text_files import parse_json, read_text_file
 from rebalancer.runtime.config import Settings, load_settings, setting_env_names
 from rebalancer.runtime.paths import state_dir
 from rebalancer.venue.ccxt_gateway import CcxtGateway
@@ -163,13 +163,7 @@ def _from_file(account_id: str, path: Path) -> Credentials | None:
     cached = _PARSED.get(path)
     if cached is not None and cached[0] == version:
         return cached[1].accounts.get(account_id)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise InvalidInput(str(path), f"cannot read credentials: {error.strerror}") from None
-    data = parse_json(text, str(path))
+    data = parse_json(read_text_file(path, str(path), "credentials file"), str(path))
     if not isinstance(data, dict):
         raise InvalidInput(str(path), 'must be a JSON object: {"accounts": {...}}')
     try:

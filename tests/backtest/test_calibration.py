@@ -94,6 +94,6 @@ def test_tick_for_is_the_listed_tick_over_the_fewest_tens_that_suit_the_price(
     tick = tick_for(listed, lowest)
     ratio = listed / tick
     assert ratio == Decimal(10) ** (len(str(int(ratio))) - 1)  # a power of ten, 1 included
-    assert tick <= max(lowest * MAX_TICK_FRACTION, tick if tick == listed else Decimal(0))
+    assert tick <= lowest * MAX_TICK_FRACTION
     # The fewest: one tenth fewer and it would be too coarse (unless it is the listed one).
     assert tick == listed or tick * 10 > lowest * MAX_TICK_FRACTION

@@ -175,7 +175,7 @@ def test_bad_arguments_exit_2_with_one_line_naming_the_option(
     assert main(["backtest", "--no-progress", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert option in err[0]
+    assert err[0].startswith(f"rebalancer: error: {option}"), err[0]
     assert "Traceback" not in err[0]
 
 
@@ -202,3 +202,17 @@ def test_resamples_give_every_frontier_point_and_cut_an_interval(
     cut = document["headline"]["against"]["band_edge"]["interval"]["median_cut"]
     # Two days rarely trade enough to compare; when they do, both resamples count.
     assert cut is None or cut["samples"] <= 2
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--start", "2030-01-01"], "--start: 2030-01-01 is after the data ends (2023-12-29)"),
+        (["--end", "2000-01-01"], "--end: 2000-01-01 is before the data begins (2020-12-31)"),
+    ],
+)
+def test_a_period_outside_the_data_says_where_the_data_is(
+    args: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["backtest", "--no-progress", *args]) == 2
+    assert says in capsys.readouterr().err

@@ -22,6 +22,8 @@ HOSTILE_JSON = {
     "a 5,000-digit integer": '{"accounts": 1' + "0" * 5000 + "}",
     "truncated": '{"accounts": {"a": ',
     "NaN": '{"accounts": NaN}',
+    # Exact numbers (Decimal) refuse an exponent past the context's; a float reads it as inf.
+    "a huge exponent": '{"accounts": 1e99999999999999999999}',
 }
 HOSTILE_YAML = {
     "nested flow lists": "a: " + "[" * YAML_DEPTH + "]" * YAML_DEPTH,
@@ -31,9 +33,9 @@ HOSTILE_YAML = {
 }
 
 
-def _write(folder: Path, name: str, text: str) -> Path:
+def _write(folder: Path, name: str, text: str | bytes) -> Path:
     path = folder / name
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
     return path
 
 
@@ -48,9 +50,11 @@ def _one_line_refusal(code: int, stderr: str, field: str) -> None:
 
 # The nested YAML case is the parser's alone (below): under the harness's tracemalloc its
 # recursion takes 20 s, and the command's path to the parser is the other cases'.
-SETTINGS_CASES = [("json", case, text) for case, text in sorted(HOSTILE_JSON.items())] + [
-    ("yaml", case, text) for case, text in sorted(HOSTILE_YAML.items()) if "nested" not in case
-]
+# Settings read JSON's numbers as floats (timeouts): a huge exponent is inf there, refused
+# by the setting it names rather than by the parser.
+SETTINGS_CASES = [
+    ("json", case, text) for case, text in sorted(HOSTILE_JSON.items()) if "exponent" not in case
+] + [("yaml", case, text) for case, text in sorted(HOSTILE_YAML.items()) if "nested" not in case]
 
 
 @pytest.mark.parametrize(
@@ -81,6 +85,33 @@ def test_a_hostile_paper_accounts_file_is_refused_in_one_line(case: str, tmp_pat
     path = _write(tmp_path, "accounts.json", HOSTILE_JSON[case])
     result = cli(["paper-venue", "--accounts-file", str(path)])
     _one_line_refusal(result.code, result.stderr, "--accounts-file")
+
+
+NOT_UTF8 = b'{"accounts": "\xff\xfe"}'
+FILE_COMMANDS = {
+    "settings": ("REBALANCER_CONFIG_FILE", ["db", "status"], "REBALANCER_CONFIG_FILE"),
+    "credentials": (
+        "REBALANCER_CREDENTIALS_FILE",
+        ["paper", "account", "add", "alice", "--fund", "USDT=100"],
+        "",
+    ),
+    "paper accounts": ("", ["paper-venue", "--accounts-file"], "--accounts-file"),
+}
+
+
+@pytest.mark.parametrize("which", sorted(FILE_COMMANDS))
+def test_a_file_that_is_not_utf8_is_refused_in_one_line(
+    which: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "file.json", NOT_UTF8)
+    variable, argv, field = FILE_COMMANDS[which]
+    if variable:
+        monkeypatch.setenv(variable, str(path))
+    else:
+        argv = [*argv, str(path)]
+    result = cli(argv)
+    _one_line_refusal(result.code, result.stderr, field or str(path))
+    assert "is not UTF-8 text" in result.stderr
 
 
 PARSERS: dict[str, tuple[Callable[[str, str], object], dict[str, str]]] = {
