@@ -64,7 +64,12 @@ CASES = [
 )
 def test_bad_argument_is_refused_in_one_line(argv: list[str], named: str) -> None:
     # Temporal is unreachable on purpose: none of these may get as far as connecting.
-    env = {**os.environ, "REBALANCER_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    line = refused_line(argv, {**os.environ, "REBALANCER_TEMPORAL_ADDRESS": "127.0.0.1:1"})
+    assert named in line
+
+
+def refused_line(argv: list[str], env: dict[str, str]) -> str:
+    """The one line ``rebalancer *argv`` refuses with (exit 2, no traceback, no connection)."""
     result = subprocess.run(
         [sys.executable, "-m", "rebalancer", *argv],
         capture_output=True,
@@ -77,8 +82,8 @@ def test_bad_argument_is_refused_in_one_line(argv: list[str], named: str) -> Non
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("rebalancer")]
     assert len(lines) == 1, result.stderr
-    assert named in lines[0]
     assert "cannot reach Temporal" not in result.stderr
+    return lines[0]
 
 
 def test_unreachable_temporal_is_one_clear_line() -> None:
