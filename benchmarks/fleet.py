@@ -34,7 +34,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -50,12 +50,14 @@ from temporalio.client import WorkflowHistory
 from benchmarks.harness import bench_stack, console, percentile, run_cli
 from benchmarks.scale import (
     ACTIONS,
+    EQUITY,
     Sampler,
     fetch_histories,
     on_target_balances,
     start_fleet,
 )
 from rebalancer.devstack.stack import alive
+from rebalancer.paper.admin_client import PaperAdmin
 from rebalancer.pipeline.messages import AccountConfig, WatchVenueRequest
 from rebalancer.pipeline.names import watcher_id
 
@@ -92,6 +94,22 @@ def fleet_configs(args: argparse.Namespace) -> list[AccountConfig]:
             )
         )
     return configs
+
+
+async def own_target_balances(venue_url: str) -> Callable[[AccountConfig], dict[str, str]]:
+    """Each account's holdings on its own targets at the venue's current mids: its first
+    check then has nothing to trade, as an account that joins already invested has not."""
+    async with PaperAdmin(venue_url) as admin:
+        market = await admin.market()
+    mids = {asset: Decimal(market[f"{asset}/USDT"]["mid"]) for asset in ("BTC", "ETH")}
+
+    def balances(config: AccountConfig) -> dict[str, str]:
+        held = {"USDT": str(EQUITY * config.targets["USDT"])}
+        for asset, mid in mids.items():
+            held[asset] = str((EQUITY * config.targets[asset] / mid).quantize(Decimal("0.0001")))
+        return held
+
+    return balances
 
 
 async def wait_for_first_checks(dsn: str, accounts: int, limit_seconds: float) -> float:
@@ -202,9 +220,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         keep=args.keep,
     ) as bench:
         bench.configs = configs
-        balances = await on_target_balances(bench.record.venue_url)
-        console.print(f"funding {args.accounts} paper accounts on target ...")
-        await bench.add_paper_accounts(configs, balances)
+        if args.funded_on_own_targets:
+            funding = await own_target_balances(bench.record.venue_url)
+            console.print(f"funding {args.accounts} paper accounts on their own targets ...")
+            await bench.add_paper_accounts(configs, funding)
+        else:
+            balances = await on_target_balances(bench.record.venue_url)
+            console.print(f"funding {args.accounts} paper accounts on target ...")
+            await bench.add_paper_accounts(configs, balances)
         bench.start_worker()
         console.print(f"starting {args.accounts} watched account workflows ...")
         await start_fleet(bench)
@@ -258,6 +281,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "scenario": args.scenario,
         "speed": args.speed,
         "onboarding_seconds": round(waited),
+        "funded_on_own_targets": args.funded_on_own_targets,
         "safety_checks_measured": checks,
         "actions_per_safety_check": round(actions_per_check, 2),
         "history_bytes_per_safety_check": round(bytes_per_check),
@@ -305,6 +329,11 @@ def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", default="calm")
     parser.add_argument("--speed", type=float, default=1)
     parser.add_argument("--onboarding-limit", type=float, default=900)
+    parser.add_argument(
+        "--funded-on-own-targets",
+        action="store_true",
+        help="fund each account on its own targets (first checks trade nothing)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the state directory (logs)")
 
 

@@ -14,7 +14,7 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +49,10 @@ TASK_QUEUE = "rebalancer-bench"
 console = Console(stderr=True)
 
 
+# One set of balances for every account, or each account's own.
+Funding = Mapping[str, str] | Callable[[AccountConfig], Mapping[str, str]]
+
+
 @dataclass
 class Bench:
     state: Path
@@ -70,7 +74,7 @@ class Bench:
         return name
 
     async def add_paper_accounts(
-        self, configs: Sequence[AccountConfig], balances: dict[str, str], concurrency: int = 32
+        self, configs: Sequence[AccountConfig], balances: Funding, concurrency: int = 32
     ) -> None:
         """Fund accounts on the running venue and give the workers their credentials."""
         accounts = paper_accounts(configs, balances)
@@ -135,11 +139,12 @@ class Bench:
         return lost
 
 
-def paper_accounts(
-    configs: Sequence[AccountConfig], balances: dict[str, str]
-) -> list[PaperAccount]:
+def paper_accounts(configs: Sequence[AccountConfig], balances: Funding) -> list[PaperAccount]:
+    def fund(config: AccountConfig) -> dict[str, str]:
+        return dict(balances(config) if callable(balances) else balances)
+
     return [
-        PaperAccount(c.account_id, f"key-{c.account_id}", secrets.token_hex(24), dict(balances))
+        PaperAccount(c.account_id, f"key-{c.account_id}", secrets.token_hex(24), fund(c))
         for c in configs
     ]
 
