@@ -240,7 +240,8 @@ def _read_at_most(descriptor: int, size: int) -> bytes:
 
 
 # A market day per wall second. The paper venue's clock is the wall clock times the speed:
-# at 1e10 it passed year 9999 within half a minute and every request failed.
+# at 1e10 its first request, 8 s in (2,500 market years), never returned, and the process
+# ignored SIGTERM (within half a minute more it would have passed year 9999).
 MAX_SPEED = 86_400.0
 
 

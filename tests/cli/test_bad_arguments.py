@@ -39,8 +39,8 @@ CASES = [
     (["demo", "--accounts", "0"], "--accounts"),
     (["demo", "--minutes", "-1"], "--minutes"),
     (["dev", "up", "--temporal-port", "notaport"], "--temporal-port"),
-    # The venue's clock is the wall clock times the speed: at 1e10 it passed year 9999 in
-    # half a minute. dev up handed any text to the venue process, whose log alone said no.
+    # The venue's clock is the wall clock times the speed: at 1e10 it stopped answering
+    # seconds in. dev up handed any text to the venue process, whose log alone said no.
     (["paper-venue", "--speed", "1e10"], "--speed"),
     (["paper-venue", "--speed", "0"], "--speed"),
     (["dev", "up", "--speed", "abc"], "--speed"),
