@@ -82,25 +82,11 @@ def _quantity(asset: str, text: str) -> Decimal:
 
 
 def _read_credentials(path: Path) -> dict[str, Any]:
-    from pydantic import ValidationError
-
-    from rebalancer.domain.snapshot_json import describe
-    from rebalancer.domain.text_files import parse_json, read_text_file
-    from rebalancer.venue.credentials import CredentialsFile
+    from rebalancer.venue.credentials import read_credentials_file
 
     if not path.exists():
         return {"accounts": {}}
-    text = read_text_file(path, str(path), "credentials file")
-    # Floats as JSON's: the file is written back as it was read, with one account more.
-    data = parse_json(text, str(path), parse_float=float)
-    if not isinstance(data, dict):
-        raise InvalidInput(str(path), 'must be a JSON object: {"accounts": {...}}')
-    try:
-        CredentialsFile.model_validate(data)
-    except ValidationError as error:
-        # Name the place and the rule only: pydantic's own message can echo a secret.
-        problem = describe(error)
-        raise InvalidInput(f"{path}: {problem.field}", problem.rule) from None
+    data, _ = read_credentials_file(path)
     return data
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError
 
@@ -163,6 +164,14 @@ def _from_file(account_id: str, path: Path) -> Credentials | None:
     cached = _PARSED.get(path)
     if cached is not None and cached[0] == version:
         return cached[1].accounts.get(account_id)
+    _, parsed = read_credentials_file(path)
+    _PARSED[path] = (version, parsed)
+    return parsed.accounts.get(account_id)
+
+
+def read_credentials_file(path: Path) -> tuple[dict[str, Any], CredentialsFile]:
+    """The file as JSON and as validated credentials; any problem refused naming the file.
+    (A valid file holds strings only, so the JSON can be written back as it was read.)"""
     data = parse_json(read_text_file(path, str(path), "credentials file"), str(path))
     if not isinstance(data, dict):
         raise InvalidInput(str(path), 'must be a JSON object: {"accounts": {...}}')
@@ -172,8 +181,7 @@ def _from_file(account_id: str, path: Path) -> Credentials | None:
         # The model's own message could echo the input; name only the place and the rule.
         problem = describe(error)
         raise InvalidInput(f"{path}: {problem.field}", problem.rule) from None
-    _PARSED[path] = (version, parsed)
-    return parsed.accounts.get(account_id)
+    return data, parsed
 
 
 def resolve_credentials(account_id: str, *, credentials_file: Path | None = None) -> Credentials:
