@@ -6,13 +6,18 @@ the user one line and exit code 2, never a round trip to Temporal.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import stat
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TypeVar
 
 from rebalancer.domain.errors import InvalidInput
+
+Number = TypeVar("Number", int, float)
 
 # Bounded digit counts: Python's int() of a long digit string costs quadratic time.
 DURATION = re.compile(r"^([0-9]{1,9})(s|m|h|d)?$")
@@ -239,23 +244,33 @@ def _read_at_most(descriptor: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
+def argument_type(
+    parse: Callable[[str], Number], noun: str, valid: Callable[[Number], bool], rule: str
+) -> Callable[[str], Number]:
+    """An argparse type: ``parse`` the text (else it "is not ``noun``"), then check it is
+    ``valid`` (else "``value`` ``rule``")."""
+
+    def argument(text: str) -> Number:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{shown(text)} is not {noun}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"{shown(text)} {rule}")
+        return value
+
+    return argument
+
+
 # A market day per wall second. The paper venue's clock is the wall clock times the speed:
 # at 1e10 its first request, 8 s in (2,500 market years), never returned, and the process
 # ignored SIGTERM (within half a minute more it would have passed year 9999).
 MAX_SPEED = 86_400.0
 
 
-def market_speed(text: str) -> float:
-    """An argparse type for ``--speed``: market seconds per wall second."""
-    import argparse
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number") from None
-    if not (0 < value <= MAX_SPEED and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(
-            f"{shown(text)} must be more than 0 and at most {MAX_SPEED:g} (a market day a second)"
-        )
-    return value
+market_speed = argument_type(
+    float,
+    "a number",
+    lambda v: 0 < v <= MAX_SPEED,
+    f"must be more than 0 and at most {MAX_SPEED:g} (a market day a second)",
+)

@@ -13,14 +13,14 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from rebalancer.cli.arguments import market_speed
+from rebalancer.cli.arguments import argument_type, market_speed
 from rebalancer.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -29,35 +29,16 @@ if TYPE_CHECKING:
 
 SECRET_ENV = "REBALANCER_PAPER_API_SECRET"
 TOKEN_ENV_HELP = "$REBALANCER_PAPER_ADMIN_TOKEN, else a fresh random one"
-Number = TypeVar("Number", int, float)
 
 # Server settings given by the option of the same name, as argparse checked it.
 _BY_OPTION = ("host", "port", "seed", "scenario", "start", "speed", "weight_limit", "orders_limit")
 
 
-def _argument(
-    parse: Callable[[str], Number], noun: str, valid: Callable[[Number], bool], rule: str
-) -> Callable[[str], Number]:
-    """An argparse type: ``parse`` the text (else it "is not ``noun``"), then check it is
-    ``valid`` (else "``value`` ``rule``")."""
-
-    def argument(text: str) -> Number:
-        try:
-            value = parse(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
-        if not valid(value):
-            raise argparse.ArgumentTypeError(f"{text!r} {rule}")
-        return value
-
-    return argument
-
-
-_non_negative_float = _argument(
+_non_negative_float = argument_type(
     float, "a number", lambda v: 0 <= v < math.inf, "must not be negative"
 )
-_port = _argument(int, "a port number", lambda v: 0 <= v <= 65535, "is not between 0 and 65535")
-_positive_int = _argument(int, "a whole number", lambda v: v >= 1, "must be at least 1")
+_port = argument_type(int, "a port number", lambda v: 0 <= v <= 65535, "is not between 0 and 65535")
+_positive_int = argument_type(int, "a whole number", lambda v: v >= 1, "must be at least 1")
 
 
 def _day(text: str) -> date:
