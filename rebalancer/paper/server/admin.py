@@ -33,8 +33,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from rebalancer.domain.errors import InvalidInput
 from rebalancer.domain.numbers import plain
 from rebalancer.domain.snapshot_json import describe
+from rebalancer.domain.text_files import parse_json
 from rebalancer.paper.account_specs import AccountSpec
 from rebalancer.paper.admin_token import HEADER, SCHEME
 from rebalancer.paper.faults import AMBIGUOUS_MODES
@@ -162,23 +164,15 @@ async def admin_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _json({"error": f"request: {error.reason}"}, error.status)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         text = (await request.read()).decode("utf-8")
-        data = json.loads(text or "{}", parse_float=Decimal, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as error:
-        raise AdminError("body", f"not JSON: {error.msg}") from None
     except UnicodeDecodeError:
         raise AdminError("body", "not UTF-8") from None
-    except RecursionError:
-        raise AdminError("body", "nested too deeply") from None
-    except ValueError as error:
-        # NaN/Infinity, or an integer too long for Python to parse.
-        raise AdminError("body", f"not JSON: {error}") from None
+    try:
+        data = parse_json(text or "{}", "body")
+    except InvalidInput as refused:
+        raise AdminError(refused.field, refused.rule) from None
     if not isinstance(data, dict):
         raise AdminError("body", "must be a JSON object")
     return data
