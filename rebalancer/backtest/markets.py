@@ -234,7 +234,7 @@ def _coverage(
     for inst in instruments:
         if data_dir is not None and not bars_file(inst.base, data_dir).is_file():
             raise InvalidInput("--data", f"{data_dir} has no {bars_file(inst.base, data_dir).name}")
-        bars = load_asset_bars(inst.base, data_dir)
+        bars = _bars(inst.base, data_dir)
         if not bars:
             raise InvalidInput("--data", f"{bars_file(inst.base, data_dir).name} has no rows")
         firsts.append(bars[0].day)
