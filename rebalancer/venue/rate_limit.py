@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -62,11 +64,19 @@ def _bucket(limit: int, window: float, burst_at_once: int | None = None) -> Asyn
     return AsyncLimiter(burst, burst / rate)
 
 
+@dataclass
+class _OrderBucket:
+    limiter: AsyncLimiter
+    waiting: int = 0
+    used_at: float = 0.0
+
+
 class VenueLimiter:
     def __init__(self, limits: VenueLimits | None = None) -> None:
         self.limits = limits or VenueLimits()
         self._weight = _bucket(self.limits.weight, self.limits.weight_window, self.limits.burst)
-        self._orders: dict[str, AsyncLimiter] = {}
+        # Least recently used first, so the drained ones are found at the front.
+        self._orders: OrderedDict[str, _OrderBucket] = OrderedDict()
         self._paused_until = 0.0
         # Every Retry-After honoured, in seconds, newest last (a short history for tests
         # and metrics).
@@ -101,12 +111,38 @@ class VenueLimiter:
             await self._weight.acquire(chunk)
             remaining -= chunk
         if order_key is not None:
-            bucket = self._orders.get(order_key)
-            if bucket is None:
-                bucket = self._orders[order_key] = _bucket(
-                    self.limits.orders, self.limits.order_window
-                )
-            await bucket.acquire(1)
+            await self._acquire_order(order_key)
+
+    @property
+    def order_buckets(self) -> int:
+        """How many accounts' order buckets are held (the drained ones are let go)."""
+        return len(self._orders)
+
+    async def _acquire_order(self, key: str) -> None:
+        loop = asyncio.get_running_loop()
+        self._forget_drained(loop.time())
+        bucket = self._orders.get(key)
+        if bucket is None:
+            bucket = self._orders[key] = _OrderBucket(
+                _bucket(self.limits.orders, self.limits.order_window)
+            )
+        self._orders.move_to_end(key)
+        bucket.waiting += 1
+        try:
+            await bucket.limiter.acquire(1)
+        finally:
+            bucket.waiting -= 1
+            bucket.used_at = loop.time()
+
+    def _forget_drained(self, now: float) -> None:
+        # A leaky bucket is empty one period after its last order, and an empty bucket is a
+        # new one: a worker that has placed orders for every account of a large fleet would
+        # otherwise hold a bucket for each of them for as long as it runs.
+        while self._orders:
+            bucket = next(iter(self._orders.values()))
+            if bucket.waiting or now - bucket.used_at < bucket.limiter.time_period:
+                return
+            self._orders.popitem(last=False)
 
 
 _LIMITERS: dict[tuple[int, str, str], VenueLimiter] = {}

@@ -38,3 +38,25 @@ async def test_one_limiter_per_venue() -> None:
     assert limiter_for("binance", "http://127.0.0.1:1") is a
     assert limiter_for("binance", "http://127.0.0.1:2") is not a
     assert limiter_for("binance", None) is not a
+
+
+async def test_drained_order_buckets_are_let_go() -> None:
+    # One order bucket a period: after it, a bucket has leaked empty and is held no longer.
+    limiter = VenueLimiter(VenueLimits(weight=10_000, orders=10, order_window=0.05))
+    await asyncio.gather(*(limiter.acquire(1, order_key=f"acct-{i}") for i in range(500)))
+    assert limiter.order_buckets == 500
+    await asyncio.sleep(0.1)
+    await limiter.acquire(1, order_key="another")
+    assert limiter.order_buckets == 1
+
+
+async def test_a_bucket_still_filling_keeps_its_orders() -> None:
+    # Forgetting a bucket that has not drained would hand its account a fresh burst.
+    limiter = VenueLimiter(VenueLimits(weight=10_000, orders=10, order_window=10.0))
+    await limiter.acquire(1, order_key="busy")  # the burst of one order is spent
+    await limiter.acquire(1, order_key="other")
+    assert limiter.order_buckets == 2
+    waiting = asyncio.create_task(limiter.acquire(1, order_key="busy"))
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "the account's next order waits for its bucket to leak"
+    waiting.cancel()
