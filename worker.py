@@ -111,7 +111,11 @@ async def serve(settings: Settings) -> None:
     collections: asyncio.Task[None] | None = None
     if settings.gc_freeze_seconds > 0:
         collections = asyncio.create_task(
-            manage_collections(settings.gc_freeze_seconds, settings.gc_full_collection_seconds)
+            manage_collections(
+                settings.gc_freeze_seconds,
+                settings.gc_full_collection_seconds,
+                settings.gc_full_collection_growth,
+            )
         )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

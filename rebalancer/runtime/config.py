@@ -60,11 +60,13 @@ class Settings(BaseSettings):
     graceful_shutdown_seconds: int = Field(default=15, ge=0, le=86_400)
     # Garbage collection (rebalancer/runtime/gc_policy.py): freeze long-lived objects at this
     # period so full collections skip the workflow cache; 0 leaves CPython's default.
-    # Everything is unfrozen and collected once per full period.
+    # Everything is unfrozen and collected once per full period
     gc_freeze_seconds: float = Field(default=60, ge=0, le=86_400, allow_inf_nan=False)
     gc_full_collection_seconds: float = Field(
         default=3600, gt=0, le=7 * 86_400, allow_inf_nan=False
     )
+    # ... and sooner, once the frozen generation has grown by this share since the last one.
+    gc_full_collection_growth: float = Field(default=0.5, gt=0, le=100, allow_inf_nan=False)
     # Temporal's workflow sandbox: on by default; off trades that safety net for memory.
     workflow_sandbox: bool = True
     # Ledger. A worker without a database URL refuses to start (it never invents a ledger)

@@ -35,6 +35,11 @@ def _cases(tmp_path: Path) -> dict[str, tuple[dict[str, str], list[str], str]]:
             ["account", "list"],
             "setting gc_full_collection_seconds",
         ),
+        "a collection that would come at every freeze": (
+            {"REBALANCER_GC_FULL_COLLECTION_GROWTH": "0"},
+            ["account", "list"],
+            "setting gc_full_collection_growth",
+        ),
         "a client certificate that is not there": (
             {
                 "REBALANCER_TEMPORAL_TLS_CLIENT_CERT": str(tmp_path / "missing.pem"),
@@ -51,6 +56,7 @@ CASE_NAMES = [
     "a state directory that is a file",
     "a cache of twenty digits",
     "an infinite collection period",
+    "a collection that would come at every freeze",
     "a client certificate that is not there",
 ]
 
