@@ -50,14 +50,14 @@ from temporalio.client import WorkflowHistory
 from benchmarks.harness import bench_stack, console, percentile, run_cli
 from benchmarks.scale import (
     ACTIONS,
-    EQUITY,
     Sampler,
     fetch_histories,
+    holdings_on,
     on_target_balances,
     start_fleet,
+    venue_mids,
 )
 from rebalancer.devstack.stack import alive
-from rebalancer.paper.admin_client import PaperAdmin
 from rebalancer.pipeline.messages import AccountConfig, WatchVenueRequest
 from rebalancer.pipeline.names import watcher_id
 
@@ -99,17 +99,8 @@ def fleet_configs(args: argparse.Namespace) -> list[AccountConfig]:
 async def own_target_balances(venue_url: str) -> Callable[[AccountConfig], dict[str, str]]:
     """Each account's holdings on its own targets at the venue's current mids: its first
     check then has nothing to trade, as an account that joins already invested has not."""
-    async with PaperAdmin(venue_url) as admin:
-        market = await admin.market()
-    mids = {asset: Decimal(market[f"{asset}/USDT"]["mid"]) for asset in ("BTC", "ETH")}
-
-    def balances(config: AccountConfig) -> dict[str, str]:
-        held = {"USDT": str(EQUITY * config.targets["USDT"])}
-        for asset, mid in mids.items():
-            held[asset] = str((EQUITY * config.targets[asset] / mid).quantize(Decimal("0.0001")))
-        return held
-
-    return balances
+    mids = await venue_mids(venue_url)
+    return lambda config: holdings_on(config.targets, mids)
 
 
 async def wait_for_first_checks(dsn: str, accounts: int, limit_seconds: float) -> float:

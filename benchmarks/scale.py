@@ -20,7 +20,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -53,15 +53,26 @@ ACTIONS = {
 CHECK_TIMER = "next drift check"
 
 
-async def on_target_balances(venue_url: str) -> dict[str, str]:
-    """Holdings that sit exactly on the targets at the venue's current mids."""
+async def venue_mids(venue_url: str) -> dict[str, Decimal]:
+    """The venue's current mids of the fleet's assets."""
     async with PaperAdmin(venue_url) as admin:
         market = await admin.market()
-    balances = {"USDT": str(EQUITY * Decimal(TARGETS["USDT"]))}
-    for asset in ("BTC", "ETH"):
-        mid = Decimal(market[f"{asset}/USDT"]["mid"])
-        balances[asset] = str((EQUITY * Decimal(TARGETS[asset]) / mid).quantize(Decimal("0.0001")))
+    return {asset: Decimal(market[f"{asset}/USDT"]["mid"]) for asset in ("BTC", "ETH")}
+
+
+def holdings_on(
+    targets: Mapping[str, Decimal | str], mids: Mapping[str, Decimal]
+) -> dict[str, str]:
+    """Holdings of ``EQUITY`` that sit on ``targets`` at ``mids``."""
+    balances = {"USDT": str(EQUITY * Decimal(targets["USDT"]))}
+    for asset, mid in mids.items():
+        balances[asset] = str((EQUITY * Decimal(targets[asset]) / mid).quantize(Decimal("0.0001")))
     return balances
+
+
+async def on_target_balances(venue_url: str) -> dict[str, str]:
+    """Holdings that sit exactly on the targets at the venue's current mids."""
+    return holdings_on(TARGETS, await venue_mids(venue_url))
 
 
 async def start_fleet(bench: Bench, concurrency: int = 64) -> None:
