@@ -12,10 +12,11 @@ import asyncio
 import json
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -163,21 +164,45 @@ async def bench_stack(
     credentials = write_paper_accounts(state, paper_accounts(configs, balances))
     stack = DevStack(state)
     console.print(f"starting the stack in {state} ...")
-    record = await asyncio.to_thread(
-        stack.up,
-        Ports(temporal=free_port(), ui=free_port(), venue=free_port()),
-        scenario=scenario,
-        speed=speed,
-        venue_extra=list(venue_args),
-    )
+    with cancelled_by_sigterm():
+        # A thread cannot be cancelled: a stop asked for while the stack starts waits for it
+        # to finish starting, so that stopping finds every process it started.
+        starting = asyncio.ensure_future(
+            asyncio.to_thread(
+                stack.up,
+                Ports(temporal=free_port(), ui=free_port(), venue=free_port()),
+                scenario=scenario,
+                speed=speed,
+                venue_extra=list(venue_args),
+            )
+        )
+        try:
+            record = await asyncio.shield(starting)
+            client = await connect(load_settings(temporal_address=record.temporal_address))
+            yield Bench(state, stack, record, credentials, client, configs)
+        finally:
+            await asyncio.wait([starting])
+            console.print("stopping the stack ...")
+            await asyncio.to_thread(stack.down)
+            if not keep:
+                shutil.rmtree(state, ignore_errors=True)
+
+
+@contextmanager
+def cancelled_by_sigterm() -> Iterator[None]:
+    """While inside, SIGTERM cancels the running task instead of ending the process on the
+    spot, so that its ``finally`` blocks run. A benchmark killed with ``kill`` (or by a
+    timeout) used to leave its Temporal server, PostgreSQL and venue running and its state
+    folder behind."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("cancelled_by_sigterm needs a running task")
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
     try:
-        client = await connect(load_settings(temporal_address=record.temporal_address))
-        yield Bench(state, stack, record, credentials, client, configs)
+        yield
     finally:
-        console.print("stopping the stack ...")
-        await asyncio.to_thread(stack.down)
-        if not keep:
-            shutil.rmtree(state, ignore_errors=True)
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def account_configs(
