@@ -242,10 +242,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             asyncio.create_task(sample_weight(bench.record.venue_url, stop, weights)),
         ]
         window_start = time.time()
-        await asyncio.sleep(args.minutes * 60)
-        window_end = time.time()
-        stop.set()
-        await asyncio.gather(*tasks)
+        try:
+            await asyncio.sleep(args.minutes * 60)
+        finally:
+            # Also when stopped: the samplers end while the stack they read is still up.
+            window_end = time.time()
+            stop.set()
+            await asyncio.gather(*tasks)
         histories = await fetch_histories(bench)
         if args.keep:
             for handle, history in zip(bench.handles.values(), histories, strict=True):

@@ -243,7 +243,12 @@ def run_cli(
     options(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = {**asyncio.run(run(args)), "machine": machine()}
+    try:
+        outcome = asyncio.run(run(args))
+    except asyncio.CancelledError:
+        console.print("stopped (SIGTERM); the stack is down")
+        raise SystemExit(128 + signal.SIGTERM) from None
+    result = {**outcome, "machine": machine()}
     emit(result, args.json)
     return result
 
